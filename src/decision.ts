@@ -61,7 +61,14 @@ export function encodeDecision(decision: Decision): string {
     pixels: decision.pixels,
     maxScore: decision.maxScore,
     threshold: decision.threshold,
-    blobs: decision.blobs.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, area: b.area, maxScore: b.maxScore })),
+    blobs: decision.blobs.map((b) => ({
+      x: b.x,
+      y: b.y,
+      w: b.w,
+      h: b.h,
+      area: b.area,
+      maxScore: b.maxScore,
+    })),
     modelVersion: decision.modelVersion,
   };
   return JSON.stringify(ordered);

@@ -27,10 +27,12 @@ export class CubestreamError extends Error {
 
 /** Renders a value for an error message: short, never a whole typed array. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (ArrayBuffer.isView(value)) {
     const name = value.constructor.name;
-    const length = 'length' in value ? String((value as { length: number }).length) : String(value.byteLength);
+    const length =
+      'length' in value ? String((value as { length: number }).length) : String(value.byteLength);
     return `${name}(${length})`;
   }
   if (Array.isArray(value)) return `array(${value.length})`;

@@ -44,7 +44,13 @@ export class InvalidFrameError extends CubestreamError {
    * @param value - the offending value (rendered with {@link describeValue})
    * @param problem - what is wrong with it
    */
-  constructor(reason: FrameRejectReason, field: string, value: unknown, problem: string, options?: { cause?: unknown }) {
+  constructor(
+    reason: FrameRejectReason,
+    field: string,
+    value: unknown,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
     const rendered = describeValue(value);
     super(reason, `invalid frame: ${field} = ${rendered}: ${problem}`, options);
     this.field = field;
@@ -173,7 +179,11 @@ export function validateGeometry(
  * ```
  */
 export function validateFrame(frame: CubeFrame, limits: FrameLimits = {}): CubeFrame {
-  if (typeof frame.cameraId !== 'string' || frame.cameraId.length === 0 || /[\s/#+*>.]/.test(frame.cameraId)) {
+  if (
+    typeof frame.cameraId !== 'string' ||
+    frame.cameraId.length === 0 ||
+    /[\s/#+*>.]/.test(frame.cameraId)
+  ) {
     throw new InvalidFrameError(
       'metadata',
       'cameraId',
@@ -183,7 +193,12 @@ export function validateFrame(frame: CubeFrame, limits: FrameLimits = {}): CubeF
   }
   requireNonNegativeInt('frameId', frame.frameId);
   if (typeof frame.capturedAt !== 'number' || !Number.isFinite(frame.capturedAt)) {
-    throw new InvalidFrameError('metadata', 'capturedAt', frame.capturedAt, 'must be a finite epoch-ms number');
+    throw new InvalidFrameError(
+      'metadata',
+      'capturedAt',
+      frame.capturedAt,
+      'must be a finite epoch-ms number',
+    );
   }
   validateGeometry(frame.height, frame.width, frame.bands, limits.maxValues ?? DEFAULT_MAX_FRAME_VALUES);
   const rowOffset = requireNonNegativeInt('rowOffset', frame.rowOffset);
@@ -209,17 +224,36 @@ export function validateFrame(frame: CubeFrame, limits: FrameLimits = {}): CubeF
     );
   }
   if (!(frame.wavelengths instanceof Float32Array) || frame.wavelengths.length !== frame.bands) {
-    throw new InvalidFrameError('wavelengths', 'wavelengths', frame.wavelengths, `must be a Float32Array of ${frame.bands} values`);
+    throw new InvalidFrameError(
+      'wavelengths',
+      'wavelengths',
+      frame.wavelengths,
+      `must be a Float32Array of ${frame.bands} values`,
+    );
   }
   for (let i = 0; i < frame.wavelengths.length; i++) {
     const w = frame.wavelengths[i]!;
-    if (!Number.isFinite(w)) throw new InvalidFrameError('wavelengths', `wavelengths[${i}]`, w, 'must be finite');
+    if (!Number.isFinite(w))
+      throw new InvalidFrameError('wavelengths', `wavelengths[${i}]`, w, 'must be finite');
   }
   if (frame.wavelengthUnits !== 'nm' && frame.wavelengthUnits !== 'index') {
-    throw new InvalidFrameError('wavelengths', 'wavelengthUnits', frame.wavelengthUnits, 'must be "nm" or "index"');
+    throw new InvalidFrameError(
+      'wavelengths',
+      'wavelengthUnits',
+      frame.wavelengthUnits,
+      'must be "nm" or "index"',
+    );
   }
-  if (frame.labels !== undefined && (!(frame.labels instanceof Uint8Array) || frame.labels.length !== pixels)) {
-    throw new InvalidFrameError('labels', 'labels', frame.labels, `must be a Uint8Array of height*width = ${pixels}`);
+  if (
+    frame.labels !== undefined &&
+    (!(frame.labels instanceof Uint8Array) || frame.labels.length !== pixels)
+  ) {
+    throw new InvalidFrameError(
+      'labels',
+      'labels',
+      frame.labels,
+      `must be a Uint8Array of height*width = ${pixels}`,
+    );
   }
   if (limits.checkFinite ?? true) {
     const bad = firstNonFinite(frame.data);
@@ -311,8 +345,19 @@ export function stampFrame<F extends CubeFrame>(frame: F, stage: string, at: num
  * @throws {@link InvalidFrameError} when the row range is outside the frame
  */
 export function sliceRows(frame: CubeFrame, start: number, rows: number): CubeFrame {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(rows) || start < 0 || rows <= 0 || start + rows > frame.height) {
-    throw new InvalidFrameError('shape', 'rows', `${start}+${rows}`, `must lie within the ${frame.height} rows of the frame`);
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(rows) ||
+    start < 0 ||
+    rows <= 0 ||
+    start + rows > frame.height
+  ) {
+    throw new InvalidFrameError(
+      'shape',
+      'rows',
+      `${start}+${rows}`,
+      `must lie within the ${frame.height} rows of the frame`,
+    );
   }
   const stride = frame.width * frame.bands;
   const pixelsPerRow = frame.width;

@@ -1,7 +1,20 @@
 import { CubestreamError } from '../errors.js';
 
 /** Element types of the safetensors format that cubestream reads and writes. */
-export type SafetensorsDtype = 'BOOL' | 'U8' | 'I8' | 'U16' | 'I16' | 'U32' | 'I32' | 'U64' | 'I64' | 'F16' | 'BF16' | 'F32' | 'F64';
+export type SafetensorsDtype =
+  | 'BOOL'
+  | 'U8'
+  | 'I8'
+  | 'U16'
+  | 'I16'
+  | 'U32'
+  | 'I32'
+  | 'U64'
+  | 'I64'
+  | 'F16'
+  | 'BF16'
+  | 'F32'
+  | 'F64';
 
 /** Typed array holding a tensor's elements. F16/BF16 are kept as raw `Uint16Array` bits. */
 export type SafetensorsData =
@@ -71,7 +84,12 @@ function isDtype(value: unknown): value is SafetensorsDtype {
   return typeof value === 'string' && Object.hasOwn(BYTES_PER_ELEMENT, value);
 }
 
-function viewAs(dtype: SafetensorsDtype, buffer: ArrayBuffer, byteOffset: number, length: number): SafetensorsData {
+function viewAs(
+  dtype: SafetensorsDtype,
+  buffer: ArrayBuffer,
+  byteOffset: number,
+  length: number,
+): SafetensorsData {
   switch (dtype) {
     case 'BOOL':
     case 'U8':
@@ -104,11 +122,14 @@ function elementCount(name: string, shape: unknown): number {
   let count = 1;
   for (const dim of shape) {
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
-      throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(shape)} has a dimension that is not a non-negative integer`);
+      throw new SafetensorsError(
+        `tensor "${name}": shape ${JSON.stringify(shape)} has a dimension that is not a non-negative integer`,
+      );
     }
     count *= dim;
   }
-  if (!Number.isSafeInteger(count)) throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(shape)} is too large`);
+  if (!Number.isSafeInteger(count))
+    throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(shape)} is too large`);
   return count;
 }
 
@@ -121,9 +142,11 @@ interface HeaderEntry {
 }
 
 function parseEntry(name: string, raw: unknown, dataBytes: number): HeaderEntry {
-  if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(`tensor "${name}": entry must be an object`);
+  if (typeof raw !== 'object' || raw === null)
+    throw new SafetensorsError(`tensor "${name}": entry must be an object`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-  if (!isDtype(dtype)) throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}`);
+  if (!isDtype(dtype))
+    throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}`);
   const count = elementCount(name, shape);
   if (
     !Array.isArray(offsets) ||
@@ -133,9 +156,12 @@ function parseEntry(name: string, raw: unknown, dataBytes: number): HeaderEntry 
     throw new SafetensorsError(`tensor "${name}": data_offsets must be two non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end < begin) throw new SafetensorsError(`tensor "${name}": data_offsets [${begin}, ${end}] end before begin`);
+  if (end < begin)
+    throw new SafetensorsError(`tensor "${name}": data_offsets [${begin}, ${end}] end before begin`);
   if (end > dataBytes) {
-    throw new SafetensorsError(`tensor "${name}": data_offsets [${begin}, ${end}] point past the ${dataBytes}-byte data buffer`);
+    throw new SafetensorsError(
+      `tensor "${name}": data_offsets [${begin}, ${end}] point past the ${dataBytes}-byte data buffer`,
+    );
   }
   const expected = count * BYTES_PER_ELEMENT[dtype];
   if (end - begin !== expected) {
@@ -158,7 +184,10 @@ function parseEntry(name: string, raw: unknown, dataBytes: number): HeaderEntry 
  * const w1 = toFloat32(file.tensors.get('project.W1')!);
  * ```
  */
-export function decodeSafetensors(bytes: Uint8Array, options: SafetensorsDecodeOptions = {}): SafetensorsFile {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  options: SafetensorsDecodeOptions = {},
+): SafetensorsFile {
   const maxHeader = options.maxHeaderBytes ?? 16 * 1024 * 1024;
   if (bytes.byteLength < 8) {
     throw new SafetensorsError(`${bytes.byteLength} bytes is too short for the 8-byte header length`);
@@ -166,7 +195,9 @@ export function decodeSafetensors(bytes: Uint8Array, options: SafetensorsDecodeO
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength > BigInt(bytes.byteLength - 8)) {
-    throw new SafetensorsError(`header length ${headerLength} exceeds the ${bytes.byteLength - 8} bytes that follow it`);
+    throw new SafetensorsError(
+      `header length ${headerLength} exceeds the ${bytes.byteLength - 8} bytes that follow it`,
+    );
   }
   if (headerLength > BigInt(maxHeader)) {
     throw new SafetensorsError(`header length ${headerLength} exceeds the limit of ${maxHeader} bytes`);
@@ -191,7 +222,8 @@ export function decodeSafetensors(bytes: Uint8Array, options: SafetensorsDecodeO
         throw new SafetensorsError('__metadata__ must be an object of strings');
       }
       for (const [key, value] of Object.entries(raw)) {
-        if (typeof value !== 'string') throw new SafetensorsError(`__metadata__.${key} must be a string, got ${typeof value}`);
+        if (typeof value !== 'string')
+          throw new SafetensorsError(`__metadata__.${key} must be a string, got ${typeof value}`);
         metadata[key] = value;
       }
       continue;
@@ -202,10 +234,14 @@ export function decodeSafetensors(bytes: Uint8Array, options: SafetensorsDecodeO
   let cursor = 0;
   for (const entry of sorted) {
     if (entry.begin < cursor) {
-      throw new SafetensorsError(`tensor "${entry.name}": data_offsets [${entry.begin}, ${entry.end}] overlap the previous tensor (ends at ${cursor})`);
+      throw new SafetensorsError(
+        `tensor "${entry.name}": data_offsets [${entry.begin}, ${entry.end}] overlap the previous tensor (ends at ${cursor})`,
+      );
     }
     if (entry.begin > cursor) {
-      throw new SafetensorsError(`tensor "${entry.name}": gap of ${entry.begin - cursor} bytes before data_offsets [${entry.begin}, ${entry.end}]`);
+      throw new SafetensorsError(
+        `tensor "${entry.name}": gap of ${entry.begin - cursor} bytes before data_offsets [${entry.begin}, ${entry.end}]`,
+      );
     }
     cursor = entry.end;
   }
@@ -218,7 +254,11 @@ export function decodeSafetensors(bytes: Uint8Array, options: SafetensorsDecodeO
     const copy = new ArrayBuffer(size);
     new Uint8Array(copy).set(bytes.subarray(dataStart + entry.begin, dataStart + entry.end));
     const length = size / BYTES_PER_ELEMENT[entry.dtype];
-    tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data: viewAs(entry.dtype, copy, 0, length) });
+    tensors.set(entry.name, {
+      dtype: entry.dtype,
+      shape: entry.shape,
+      data: viewAs(entry.dtype, copy, 0, length),
+    });
   }
   return { tensors, metadata };
 }
@@ -240,20 +280,29 @@ export function encodeSafetensors(
   tensors: Readonly<Record<string, SafeTensor>> | ReadonlyMap<string, SafeTensor>,
   metadata: Readonly<Record<string, string>> = {},
 ): Uint8Array {
-  const list = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [string, SafeTensor][];
+  const list = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [
+    string,
+    SafeTensor,
+  ][];
   list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, tensor] of list) {
-    if (name === '__metadata__') throw new SafetensorsError('"__metadata__" is reserved and cannot name a tensor');
-    if (!isDtype(tensor.dtype)) throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(tensor.dtype)}`);
+    if (name === '__metadata__')
+      throw new SafetensorsError('"__metadata__" is reserved and cannot name a tensor');
+    if (!isDtype(tensor.dtype))
+      throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(tensor.dtype)}`);
     if (!dataMatchesDtype(tensor.dtype, tensor.data)) {
-      throw new SafetensorsError(`tensor "${name}": ${tensor.data.constructor.name} does not hold ${tensor.dtype}`);
+      throw new SafetensorsError(
+        `tensor "${name}": ${tensor.data.constructor.name} does not hold ${tensor.dtype}`,
+      );
     }
     const count = elementCount(name, tensor.shape);
     if (count !== tensor.data.length) {
-      throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(tensor.shape)} has ${count} elements but data holds ${tensor.data.length}`);
+      throw new SafetensorsError(
+        `tensor "${name}": shape ${JSON.stringify(tensor.shape)} has ${count} elements but data holds ${tensor.data.length}`,
+      );
     }
     const size = tensor.data.byteLength;
     header[name] = { dtype: tensor.dtype, shape: [...tensor.shape], data_offsets: [offset, offset + size] };
