@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './config-error.js';
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(root)' : path.map(String).join('.');
+}
+
+/**
+ * Validates a plain value against a zod schema; every problem is reported with its dotted path.
+ *
+ * @throws {@link ConfigError}
+ * @example
+ * ```ts
+ * const cfg = validateConfig(RunConfigSchema, parsed, 'configs/run/demo.yaml');
+ * ```
+ */
+export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, source: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
+    path: pathOf(issue.path),
+    message: issue.message,
+  }));
+  throw new ConfigError(source, issues, { cause: result.error });
+}
+
+/** Parses YAML text; a syntax error becomes a {@link ConfigError} with line and column. */
+export function parseConfigText(text: string, source: string): unknown {
+  try {
+    return parseYaml(text, { prettyErrors: true, strict: true, uniqueKeys: true }) ?? {};
+  } catch (cause) {
+    if (cause instanceof YAMLParseError) {
+      const [line, col] = cause.linePos?.[0] ? [cause.linePos[0].line, cause.linePos[0].col] : [0, 0];
+      throw new ConfigError(
+        source,
+        [
+          {
+            path: `line ${line}, column ${col}`,
+            message: cause.message.split('\n')[0] ?? 'YAML syntax error',
+          },
+        ],
+        {
+          cause,
+        },
+      );
+    }
+    throw cause;
+  }
+}
+
+/**
+ * Applies `key.path=value` overrides (the `--set` flag) to a parsed document. Values are YAML
+ * scalars or flow collections (`3`, `true`, `[1, 2]`, `{a: 1}`, `text`); missing objects on the
+ * path are created.
+ *
+ * @throws {@link ConfigError} for an override without `=` or an empty key
+ * @example
+ * ```ts
+ * applyOverrides(doc, ['trainer.epochs=5', 'model.hidden=64']);
+ * ```
+ */
+export function applyOverrides(document: unknown, overrides: readonly string[], source = '--set'): unknown {
+  const root: Record<string, unknown> =
+    typeof document === 'object' && document !== null && !Array.isArray(document)
+      ? { ...(document as Record<string, unknown>) }
+      : {};
+  for (const override of overrides) {
+    const eq = override.indexOf('=');
+    const key = eq < 0 ? '' : override.slice(0, eq).trim();
+    if (eq < 0 || key === '' || key.split('.').some((part) => part === '')) {
+      throw new ConfigError(source, [{ path: override, message: 'must be key.path=value' }]);
+    }
+    const value = parseConfigText(override.slice(eq + 1), `${source} ${key}`);
+    const parts = key.split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      const copy =
+        typeof next === 'object' && next !== null && !Array.isArray(next)
+          ? { ...(next as Record<string, unknown>) }
+          : {};
+      node[part] = copy;
+      node = copy;
+    }
+    node[parts[parts.length - 1] as string] = value;
+  }
+  return root;
+}
+
+/**
+ * Reads a YAML file, applies overrides and validates it against `schema`.
+ *
+ * @throws {@link ConfigError} naming the file and each bad path (or the unreadable file)
+ */
+export async function loadConfigFile<S extends z.ZodType>(
+  schema: S,
+  path: string,
+  overrides: readonly string[] = [],
+): Promise<z.output<S>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(path, [{ path: '(file)', message: (cause as Error).message }], { cause });
+  }
+  const document = applyOverrides(parseConfigText(text, path), overrides);
+  return validateConfig(schema, document, path);
+}
