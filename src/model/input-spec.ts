@@ -1,0 +1,54 @@
+import { type CubeFrame, InvalidFrameError, type WavelengthUnits } from '../frame.js';
+
+/** What a model expects of its input frames: band count and wavelengths. */
+export interface InputSpec {
+  readonly bands: number;
+  readonly wavelengths: readonly number[];
+  readonly wavelengthUnits: WavelengthUnits;
+}
+
+/** Default tolerance when comparing wavelengths (nm): half the finest band spacing of common sensors. */
+export const DEFAULT_WAVELENGTH_TOLERANCE_NM = 0.5;
+
+/**
+ * Checks that a frame has the bands a model was trained on. The error says which bands differ
+ * (at most five listed), so a plant engineer sees e.g. a swapped camera or a changed binning.
+ *
+ * @throws {@link InvalidFrameError} with reason `bands` (count differs) or `wavelengths`
+ * @example
+ * ```ts
+ * checkFrameMatchesInput(model.input, frame); // before the first tensor stage
+ * ```
+ */
+export function checkFrameMatchesInput(
+  input: InputSpec,
+  frame: Pick<CubeFrame, 'bands' | 'wavelengths' | 'wavelengthUnits'>,
+  toleranceNm: number = DEFAULT_WAVELENGTH_TOLERANCE_NM,
+): void {
+  if (frame.bands !== input.bands) {
+    throw new InvalidFrameError('bands', 'bands', frame.bands, `the model expects ${input.bands} bands`);
+  }
+  // Index-only frames cannot be checked against physical wavelengths (and vice versa): counts must do.
+  if (frame.wavelengthUnits !== input.wavelengthUnits) return;
+  const tolerance = input.wavelengthUnits === 'index' ? 0 : toleranceNm;
+  const differing: string[] = [];
+  let count = 0;
+  for (let b = 0; b < input.bands; b++) {
+    const expected = input.wavelengths[b] ?? Number.NaN;
+    const got = frame.wavelengths[b] ?? Number.NaN;
+    if (!(Math.abs(expected - got) <= tolerance)) {
+      count++;
+      if (differing.length < 5)
+        differing.push(`band ${b}: model ${expected.toFixed(2)}, frame ${got.toFixed(2)}`);
+    }
+  }
+  if (count > 0) {
+    const unit = input.wavelengthUnits === 'nm' ? ' nm' : '';
+    throw new InvalidFrameError(
+      'wavelengths',
+      'wavelengths',
+      frame.wavelengths,
+      `${count} of ${input.bands} bands differ from the model's by more than ${tolerance}${unit} (${differing.join('; ')}${count > 5 ? '; …' : ''})`,
+    );
+  }
+}
