@@ -70,7 +70,7 @@ describe('model bundle', () => {
     const dir = join(root, 'tampered');
     await saveBundle(dir, bundle());
     const weights = await readFile(join(dir, 'weights.safetensors'));
-    weights[weights.length - 1] ^= 0xff;
+    weights.writeUInt8(weights.readUInt8(weights.length - 1) ^ 0xff, weights.length - 1);
     await writeFile(join(dir, 'weights.safetensors'), weights);
     await expect(loadBundle(dir)).rejects.toThrow(
       /weights.safetensors has SHA-256 [0-9a-f]{64} but model-card.json records/,

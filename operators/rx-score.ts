@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import type { OperatorFunction } from 'rxjs';
+import { ChannelCountError, ModelParamsError } from '../src/model/model-errors.js';
+import { whiteningOf } from '../src/model/pinv.js';
+import type { RxModel } from '../src/model/rx-stats.js';
+import type { ScoredFrame } from '../src/scored-frame.js';
+import { type TensorFrame, tensorFrameIdentity } from '../src/tensor-frame.js';
+import { tensorStage } from './internal/tensor-stage.js';
+
+/** Options of {@link rxScore}. */
+export interface RxScoreOptions {
+  /** Model version copied into every `ScoredFrame`. */
+  readonly modelVersion?: string;
+}
+
+const STAGE = 'rxScore';
+
+/**
+ * The RX baseline (DESIGN §3.10): s = (x - μ)ᵀ Σ⁺ (x - μ) per pixel, from a model fitted by
+ * `fitRx`. Σ⁺ is factored once, in float64, into a whitening matrix W with WᵀW = Σ⁺, so the
+ * float32 tensor work is s = ||W(x - μ)||², a sum of squares that keeps its digits (the golden
+ * RX scores are matched to 1e-5 relative). Emits a {@link ScoredFrame}; disposes the frame's tensor.
+ *
+ * @throws {@link ChannelCountError} (reason `bands`) when a frame does not have `model.bands` channels
+ * @throws {@link ModelParamsError} at build time when `mean`/`covInverse` do not fit `bands` or are not finite
+ * @example
+ * ```ts
+ * const stats = new RxStats(61);
+ * trainingFrames.forEach((f) => stats.add(f.data));
+ * frames$.pipe(toTensorFrame(), rxScore(fitRx(stats)), quantileThreshold(…))
+ * ```
+ */
+export function rxScore(
+  model: RxModel,
+  options: RxScoreOptions = {},
+): OperatorFunction<TensorFrame, ScoredFrame> {
+  const { bands } = model;
+  if (!Number.isSafeInteger(bands) || bands <= 0)
+    throw new ModelParamsError('rx.bands', `${bands} must be a positive integer`);
+  if (model.mean.length !== bands)
+    throw new ModelParamsError('rx.mean', `has ${model.mean.length} values, expected ${bands}`);
+  if (model.covInverse.length !== bands * bands) {
+    throw new ModelParamsError(
+      'rx.covInverse',
+      `has ${model.covInverse.length} values, expected ${bands}x${bands}`,
+    );
+  }
+  for (const [name, values] of [
+    ['rx.mean', model.mean],
+    ['rx.covInverse', model.covInverse],
+  ] as const) {
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new ModelParamsError(`${name}[${bad}]`, `${values[bad]} is not finite`);
+  }
+  const whitening = whiteningOf(model.covInverse, bands);
+  const version = options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion };
+
+  return tensorStage<TensorFrame, ScoredFrame>(() => {
+    const mu = tf.tensor1d(Float32Array.from(model.mean), 'float32');
+    // Wᵀ [bands, rank]: a non-transposed matMul takes XNNPACK's fast path on wasm.
+    const wt = tf.tidy(() =>
+      tf.transpose(tf.tensor2d(Float32Array.from(whitening.matrix), [whitening.rank, bands], 'float32')),
+    );
+    return {
+      step(frame) {
+        if (frame.bands !== bands) throw new ChannelCountError(STAGE, bands, frame.bands);
+        const distance = tf.tidy(() => tf.sum(tf.square(tf.matMul(tf.sub(frame.pixels, mu), wt)), 1));
+        const scores = distance.dataSync() as Float32Array;
+        distance.dispose();
+        return { ...tensorFrameIdentity(frame), scores, ...version };
+      },
+      release() {
+        mu.dispose();
+        wt.dispose();
+      },
+    };
+  });
+}
