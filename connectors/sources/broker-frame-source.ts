@@ -1,0 +1,103 @@
+import { Observable } from 'rxjs';
+import type { CubeFrame } from '../../src/frame.js';
+import { InvalidFrameError } from '../../src/frame.js';
+import { type DecodeFrameOptions, decodeFrameMessage } from '../codec/frame-safetensors.js';
+import type { CameraSource } from './source-state.js';
+import { createSourceState } from './source-state.js';
+
+/** A frame message that could not be turned into a frame; handed to `onReject`. */
+export interface RejectedMessage {
+  /** Why: an {@link InvalidFrameError} whose `code` is the rejection reason. */
+  readonly error: InvalidFrameError;
+  /** Camera id taken from the topic/subject, when it names one. */
+  readonly cameraId?: string;
+  /** The topic or subject the message arrived on. */
+  readonly channel: string;
+  /** Size of the payload in bytes. */
+  readonly bytes: number;
+}
+
+/** What every broker-fed source accepts beyond its connection settings. */
+export interface BrokerFrameSourceOptions {
+  /** Largest `H*W*C` accepted per message (see {@link DecodeFrameOptions.maxValues}). */
+  maxValues?: number;
+  /** Called for each message that is not a valid frame; the stream goes on. */
+  onReject?: (rejected: RejectedMessage) => void;
+}
+
+/** A connected subscription that delivers raw payloads until closed. */
+export interface BrokerSubscription {
+  /** Stops delivery and closes the connection. */
+  close(): Promise<void>;
+}
+
+/** Callbacks a transport uses to feed {@link brokerFrameSource}. */
+export interface BrokerFeed {
+  /** A payload arrived on `channel`; `cameraId` when the channel names it. */
+  message(payload: Uint8Array, channel: string, cameraId: string | undefined): void;
+  /** The transport is connected and subscribed. */
+  connected(): void;
+  /** The transport failed for good. */
+  failed(error: Error): void;
+}
+
+/**
+ * Shared core of the MQTT and NATS frame sources: turns payloads into validated frames, sends
+ * bad ones to `onReject` (the stream keeps running) and tracks the source state. `open` connects
+ * the transport on subscribe; its subscription is closed on unsubscribe.
+ */
+export function brokerFrameSource(
+  options: BrokerFrameSourceOptions,
+  open: (feed: BrokerFeed) => Promise<BrokerSubscription>,
+): CameraSource {
+  const controller = createSourceState();
+  const frames = new Observable<CubeFrame>((subscriber) => {
+    controller.set('starting');
+    let closed = false;
+    let subscription: BrokerSubscription | undefined;
+    const feed: BrokerFeed = {
+      message(payload, channel, cameraId) {
+        if (closed) return;
+        try {
+          const decodeOptions: DecodeFrameOptions = { ...(cameraId === undefined ? {} : { cameraId }) };
+          if (options.maxValues !== undefined) decodeOptions.maxValues = options.maxValues;
+          subscriber.next(decodeFrameMessage(payload, decodeOptions));
+        } catch (error) {
+          const invalid =
+            error instanceof InvalidFrameError
+              ? error
+              : new InvalidFrameError('decode', 'message', `${payload.byteLength} bytes`, String(error), {
+                  cause: error,
+                });
+          options.onReject?.({
+            error: invalid,
+            ...(cameraId === undefined ? {} : { cameraId }),
+            channel,
+            bytes: payload.byteLength,
+          });
+        }
+      },
+      connected() {
+        if (!closed) controller.set('running');
+      },
+      failed(error) {
+        if (closed) return;
+        controller.set('error');
+        subscriber.error(error);
+      },
+    };
+    open(feed).then(
+      (opened) => {
+        if (closed) void opened.close();
+        else subscription = opened;
+      },
+      (error: unknown) => feed.failed(error instanceof Error ? error : new Error(String(error))),
+    );
+    return () => {
+      closed = true;
+      if (controller.current !== 'error') controller.set('ended');
+      void subscription?.close();
+    };
+  });
+  return { frames, state: controller.state };
+}

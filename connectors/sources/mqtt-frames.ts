@@ -1,0 +1,53 @@
+import mqtt, { type IClientOptions } from 'mqtt';
+import { type BrokerFrameSourceOptions, brokerFrameSource } from './broker-frame-source.js';
+import type { CameraSource } from './source-state.js';
+
+/** Options of {@link mqttFrames}. */
+export interface MqttFramesOptions extends BrokerFrameSourceOptions {
+  /** Broker URL, e.g. `mqtt://127.0.0.1:1883` or `mqtts://…`. */
+  url: string;
+  /** Topic filter (default `cubestream/+/frames`); the `+` level is taken as the camera id. */
+  topic?: string;
+  /** Subscription QoS (default 1). */
+  qos?: 0 | 1;
+  /** Extra mqtt.js client options (credentials, TLS, client id, protocol version). */
+  client?: IClientOptions;
+}
+
+/** The camera id in `<prefix>/<cameraId>/frames`, or undefined. */
+export function cameraIdFromTopic(topic: string): string | undefined {
+  const parts = topic.split('/');
+  return parts.length >= 3 && parts[parts.length - 1] === 'frames' ? parts[parts.length - 2] : undefined;
+}
+
+/**
+ * Frames published over MQTT as safetensors messages (DESIGN §4), e.g. by a camera gateway or
+ * `mosquitto_pub -t cubestream/cam1/frames -f frame.safetensors`. The client reconnects by itself;
+ * bad messages go to `onReject` and the stream goes on.
+ *
+ * @example
+ * ```ts
+ * mqttFrames({ url: 'mqtt://127.0.0.1:1883', onReject: (r) => deadLetter.publish(r) })
+ *   .frames.pipe(deepSvddPipeline(model, options)).subscribe(publish);
+ * ```
+ */
+export function mqttFrames(options: MqttFramesOptions): CameraSource {
+  const topic = options.topic ?? 'cubestream/+/frames';
+  return brokerFrameSource(options, async (feed) => {
+    const client = mqtt.connect(options.url, {
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...options.client,
+    });
+    client.on('message', (messageTopic, payload) =>
+      feed.message(payload, messageTopic, cameraIdFromTopic(messageTopic)),
+    );
+    client.on('connect', () => {
+      client.subscribe(topic, { qos: options.qos ?? 1 }, (error) => {
+        if (error) feed.failed(error);
+        else feed.connected();
+      });
+    });
+    return { close: async () => void (await client.endAsync()) };
+  });
+}

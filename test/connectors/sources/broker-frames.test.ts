@@ -1,0 +1,113 @@
+import { connect } from '@nats-io/transport-node';
+import mqtt from 'mqtt';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrameMessage } from '../../../connectors/codec/frame-safetensors.js';
+import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
+import { cameraIdFromTopic, mqttFrames } from '../../../connectors/sources/mqtt-frames.js';
+import { cameraIdFromSubject, natsFrames } from '../../../connectors/sources/nats-frames.js';
+import type { SourceState } from '../../../connectors/sources/source-state.js';
+import { createFrame } from '../../../src/frame.js';
+import { encodeSafetensors } from '../../../src/io/safetensors.js';
+import { brokersInstalled, startMosquitto, startNatsServer, type TestBroker } from '../../helpers/brokers.js';
+import { waitFor } from '../../helpers/mqtt-collector.js';
+
+const frame = (frameId: number) =>
+  createFrame({
+    cameraId: 'ignored',
+    frameId,
+    height: 2,
+    width: 2,
+    bands: 3,
+    wavelengths: [500, 600, 700],
+    data: Float32Array.from({ length: 12 }, (_, i) => i + frameId),
+  });
+
+describe.skipIf(!brokersInstalled)('frames over brokers', () => {
+  let mosquitto: TestBroker;
+  let nats: TestBroker;
+  beforeAll(async () => {
+    [mosquitto, nats] = await Promise.all([startMosquitto(), startNatsServer()]);
+  });
+  afterAll(async () => {
+    await Promise.all([mosquitto?.dispose(), nats?.dispose()]);
+  });
+
+  it('parses camera ids from topics and subjects', () => {
+    expect(cameraIdFromTopic('cubestream/line-2/frames')).toBe('line-2');
+    expect(cameraIdFromTopic('cubestream/line-2/other')).toBeUndefined();
+    expect(cameraIdFromSubject('cubestream.frames.line-2')).toBe('line-2');
+    expect(cameraIdFromSubject('cubestream.decisions.x')).toBeUndefined();
+  });
+
+  it('MQTT: decodes frames, rejects bad ones and keeps running', async () => {
+    const rejected: RejectedMessage[] = [];
+    const states: SourceState[] = [];
+    const source = mqttFrames({ url: mosquitto.url, onReject: (r) => rejected.push(r), maxValues: 1000 });
+    source.state.subscribe((s) => states.push(s));
+    const received = firstValueFrom(source.frames.pipe(take(2), toArray()));
+    await waitFor(() => states.includes('running'), 'source running');
+    const publisher = await mqtt.connectAsync(mosquitto.url);
+    await publisher.publishAsync('cubestream/cam-a/frames', Buffer.from(encodeFrameMessage(frame(1))), {
+      qos: 1,
+    });
+    await publisher.publishAsync('cubestream/cam-a/frames', Buffer.from('not a safetensors file'), {
+      qos: 1,
+    });
+    const big = createFrame({ height: 10, width: 10, bands: 11, data: new Float32Array(1100) });
+    await publisher.publishAsync('cubestream/cam-b/frames', Buffer.from(encodeFrameMessage(big)), { qos: 1 });
+    await publisher.publishAsync('cubestream/cam-a/frames', Buffer.from(encodeFrameMessage(frame(2))), {
+      qos: 1,
+    });
+    const frames = await received;
+    await publisher.endAsync();
+    expect(frames.map((f) => [f.cameraId, f.frameId])).toEqual([
+      ['ignored', 1],
+      ['ignored', 2],
+    ]);
+    expect([...(frames[1]?.data ?? [])].slice(0, 3)).toEqual([2, 3, 4]);
+    expect(rejected.map((r) => [r.cameraId, r.error.code])).toEqual([
+      ['cam-a', 'decode'],
+      ['cam-b', 'size'],
+    ]);
+    expect(rejected[1]?.error.message).toContain('exceeds the limit of 1000 values per frame');
+    expect(states).toEqual(['starting', 'running', 'ended']);
+  });
+
+  it('NATS: decodes frames and takes the camera id from the subject when the message has none', async () => {
+    const rejected: RejectedMessage[] = [];
+    const states: SourceState[] = [];
+    const source = natsFrames({ servers: nats.url, onReject: (r) => rejected.push(r) });
+    source.state.subscribe((s) => states.push(s));
+    const received = firstValueFrom(source.frames.pipe(take(1), toArray()));
+    await waitFor(() => states.includes('running'), 'source running');
+    const nc = await connect({ servers: nats.url });
+    const anonymous = encodeSafetensors(
+      {
+        cube: { dtype: 'U16', shape: [1, 1, 2], data: Uint16Array.of(7, 9) },
+        wavelengths: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) },
+      },
+      { frame_id: '4' },
+    );
+    nc.publish('cubestream.frames.cam-n', Uint8Array.of(1, 2, 3));
+    nc.publish('cubestream.frames.cam-n', anonymous);
+    await nc.flush();
+    const [only] = await received;
+    await nc.close();
+    expect(only).toMatchObject({ cameraId: 'cam-n', frameId: 4, bands: 2 });
+    expect([...(only?.data ?? [])]).toEqual([7, 9]);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.error.message).toContain('3 bytes is too short');
+  });
+
+  it('reports a connection failure as an error state', async () => {
+    const states: SourceState[] = [];
+    const source = natsFrames({
+      servers: 'nats://127.0.0.1:1',
+      connection: { maxReconnectAttempts: 0, reconnect: false },
+    });
+    source.state.subscribe((s) => states.push(s));
+    await expect(firstValueFrom(source.frames)).rejects.toThrow();
+    expect(states).toContain('error');
+  });
+});
