@@ -1,0 +1,157 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AdamW } from './adamw.js';
+import type { DeepSvddParamName, DeepSvddVariables } from './deep-svdd-variables.js';
+import { clipGradNorm, DEFAULT_MAX_GRAD_NORM } from './grad-clip.js';
+import { radiusSquared, type SoftBoundaryLossOptions, softBoundaryLoss } from './soft-boundary-loss.js';
+import { TrainOptionError } from './train-errors.js';
+
+/** Default EMA rate of the centre during training (DESIGN §3.5). */
+export const DEFAULT_TRAIN_CENTER_ALPHA = 0.1;
+
+/** Options of {@link trainStep} and {@link softBoundaryGradients}. */
+export interface TrainStepOptions extends SoftBoundaryLossOptions {
+  /** EMA rate α of the centre update c <- (1-α)c + α·mean(z) before the loss (default 0.1; 0 keeps c). */
+  centerAlpha?: number;
+  /** Global gradient-norm clip (default 1.0). */
+  maxGradNorm?: number;
+}
+
+/** Loss, gradients and intermediates of one batch, before any update (tensors owned by the caller). */
+export interface SoftBoundaryGradients {
+  /** The soft-boundary loss. */
+  readonly loss: tf.Scalar;
+  /** R² = softplus_β(r)². */
+  readonly radiusSquared: tf.Scalar;
+  /** The centre after the EMA step, c1 = (1-α)c0 + α·mean(z), `[D]`. */
+  readonly center: tf.Tensor1D;
+  /** Embeddings of the batch, `[N, D]`. */
+  readonly z: tf.Tensor2D;
+  /** Squared distances ||z - c1||², `[N]`. */
+  readonly d: tf.Tensor1D;
+  /** Gradient of the loss for every trainable parameter, before clipping. */
+  readonly grads: Partial<Record<DeepSvddParamName, tf.Tensor>>;
+}
+
+/** What one {@link trainStep} reports (read back in one sync). */
+export interface TrainStepResult {
+  /** Loss of the batch before the update. */
+  readonly loss: number;
+  /** R² before the update. */
+  readonly radiusSquared: number;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+}
+
+function alphaOf(options: TrainStepOptions): number {
+  const alpha = options.centerAlpha ?? DEFAULT_TRAIN_CENTER_ALPHA;
+  if (!(alpha >= 0 && alpha <= 1)) throw new TrainOptionError('centerAlpha', alpha, 'must be in [0, 1]');
+  return alpha;
+}
+
+/** Identity forward, zero gradient: the centre update must not backpropagate into z. */
+const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...inputs) => {
+  const x = inputs[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+});
+
+function asBatch(batch: tf.Tensor2D | Float32Array, channels: number): tf.Tensor2D {
+  if (batch instanceof Float32Array) {
+    if (batch.length === 0 || batch.length % channels !== 0) {
+      throw new TrainOptionError(
+        'batch',
+        `Float32Array(${batch.length})`,
+        `is not a whole number of ${channels}-band pixels`,
+      );
+    }
+    return tf.tensor2d(batch, [batch.length / channels, channels], 'float32');
+  }
+  if (batch.shape[1] !== channels || batch.shape[0] === 0) {
+    throw new TrainOptionError('batch', `[${batch.shape}]`, `must be [N > 0, ${channels}]`);
+  }
+  return batch;
+}
+
+/**
+ * Forward and backward pass of one batch (DESIGN §3.7) without changing anything: z from the
+ * unit-normed pixels, c1 = (1-α)c0 + α·mean(z) (no gradient through c1), d = ||z - c1||²,
+ * the soft-boundary loss, and its gradients for the trainable parameters. The returned tensors
+ * belong to the caller (dispose them, or call inside `tf.tidy`).
+ *
+ * @param batch - unit-normed pixels `[N, C]` (a tensor, or a pixel-major Float32Array)
+ * @throws {@link TrainOptionError} for a batch of the wrong width, α outside [0, 1], bad ν/β,
+ *   or when no parameter is trainable
+ */
+export function softBoundaryGradients(
+  model: DeepSvddVariables,
+  batch: tf.Tensor2D | Float32Array,
+  options: TrainStepOptions = {},
+): SoftBoundaryGradients {
+  const alpha = alphaOf(options);
+  const varList = model.trainableVariables();
+  if (varList.length === 0) throw new TrainOptionError('trainable', '[]', 'no stage is trainable');
+  return tf.tidy(() => {
+    const x = asBatch(batch, model.inChannels);
+    let kept: { z: tf.Tensor2D; d: tf.Tensor1D; center: tf.Tensor1D } | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const z = model.embed(x);
+      const center = tf.add(
+        tf.mul(model.center, 1 - alpha),
+        tf.mul(stopGradient(tf.mean(z, 0)), alpha),
+      ) as tf.Tensor1D;
+      const d = tf.sum(tf.square(tf.sub(z, center)), 1) as tf.Tensor1D;
+      kept = { z: tf.keep(z), d: tf.keep(d), center: tf.keep(center) };
+      return softBoundaryLoss(d, model.r, options);
+    }, varList);
+    if (kept === undefined) throw new Error('unreachable: the loss function did not run');
+    // Re-home the kept intermediates in this scope so that the caller's tidy owns them.
+    const z = tf.clone(kept.z);
+    const d = tf.clone(kept.d);
+    const center = tf.clone(kept.center);
+    kept.z.dispose();
+    kept.d.dispose();
+    kept.center.dispose();
+    const named: Partial<Record<DeepSvddParamName, tf.Tensor>> = {};
+    for (const [variableName, grad] of Object.entries(grads)) {
+      const name = model.paramName(variableName);
+      if (name !== undefined && grad !== null) named[name] = grad;
+    }
+    return { loss: value, radiusSquared: radiusSquared(model.r, options.beta), center, z, d, grads: named };
+  });
+}
+
+/**
+ * One training step (DESIGN §3.7): {@link softBoundaryGradients}, global gradient-norm clipping,
+ * one AdamW update of the trainable parameters, and the centre moved to c1. Every intermediate
+ * is freed; `tf.memory().numTensors` is the same before and after.
+ *
+ * @param optimizer - an {@link AdamW} over `model.allVariables()` (frozen ones get no gradient)
+ * @example
+ * ```ts
+ * const optimizer = new AdamW(model.allVariables(), { lr: 1e-3, weightDecay: 0.01 });
+ * for (const batch of batches.epoch(0)) {
+ *   const { loss, gradNorm } = trainStep(model, optimizer, batch, { nu: 0.05, centerAlpha: 0.1 });
+ * }
+ * ```
+ */
+export function trainStep(
+  model: DeepSvddVariables,
+  optimizer: AdamW,
+  batch: tf.Tensor2D | Float32Array,
+  options: TrainStepOptions = {},
+): TrainStepResult {
+  const maxGradNorm = options.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM;
+  const values = tf.tidy(() => {
+    const step = softBoundaryGradients(model, batch, options);
+    const byVariable: Record<string, tf.Tensor> = {};
+    for (const [name, grad] of Object.entries(step.grads) as [DeepSvddParamName, tf.Tensor][]) {
+      byVariable[model.params[name].name] = grad;
+    }
+    const { grads, totalNorm } = clipGradNorm(byVariable, maxGradNorm);
+    optimizer.applyGradients(grads);
+    model.center.assign(step.center);
+    return tf.stack([step.loss, step.radiusSquared, totalNorm]);
+  });
+  const [loss, r2, gradNorm] = values.dataSync();
+  values.dispose();
+  return { loss: loss ?? Number.NaN, radiusSquared: r2 ?? Number.NaN, gradNorm: gradNorm ?? Number.NaN };
+}

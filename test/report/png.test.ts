@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePng } from '../../src/report/png.js';
+import { createImage, ReportInputError, type RgbaImage } from '../../src/report/rgba-image.js';
+import { pngPixel, pngWorkspace } from './png-helpers.js';
+
+let workspace: Awaited<ReturnType<typeof pngWorkspace>>;
+beforeAll(async () => {
+  workspace = await pngWorkspace();
+});
+afterAll(async () => {
+  await workspace.remove();
+});
+const roundTrip = (image: RgbaImage, name: string) => workspace.roundTrip(image, name);
+
+describe('writePng', () => {
+  it('writes a PNG that decodes to the same size and bytes', async () => {
+    const image = createImage(3, 2, [10, 20, 30]);
+    image.data.set([255, 0, 0, 128], 4 * 4); // pixel (1, 1), half transparent
+    const png = await roundTrip(image, 'tiny.png');
+    expect([png.width, png.height]).toEqual([3, 2]);
+    expect(Array.from(png.data)).toEqual(Array.from(image.data));
+    expect(pngPixel(png, 1, 1)).toEqual([255, 0, 0, 128]);
+  });
+
+  it('rejects a byte count that does not match the size', () => {
+    expect(() => encodePng(new Uint8Array(10), 2, 2)).toThrow(ReportInputError);
+    expect(() => encodePng(new Uint8Array(0), 0, 2)).toThrow(/width/);
+  });
+});
