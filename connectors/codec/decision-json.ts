@@ -1,0 +1,76 @@
+/**
+ * Reads the decision JSON of DESIGN §4 back (consumers, tests, replay tools): parse, check every
+ * field against the schema, and name the offending field when it does not fit. The encoder is
+ * `encodeDecision` in src/decision.ts.
+ */
+import { z } from 'zod';
+import { DECISION_SCHEMA, type Decision } from '../../src/decision.js';
+import { CubestreamError } from '../../src/errors.js';
+
+/** A decision message that is not valid JSON or does not fit the schema. */
+export class InvalidDecisionError extends CubestreamError {
+  /**
+   * @param field - dotted path of the offending field (`$` for the whole message)
+   * @param detail - what is wrong
+   */
+  constructor(
+    readonly field: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super('decision', `decision message: ${field}: ${detail}`, options);
+  }
+}
+
+const count = z.number().int().nonnegative();
+
+/** zod schema of a `cubestream.decision/1` message (unknown fields are rejected). */
+export const decisionSchema = z.strictObject({
+  schema: z.literal(DECISION_SCHEMA),
+  cameraId: z.string().min(1),
+  frameId: count,
+  rowOffset: count,
+  capturedAt: z.number(),
+  decidedAt: z.number(),
+  anomalous: z.boolean(),
+  anomalousPixels: count,
+  pixels: count,
+  maxScore: z.number(),
+  threshold: z.number(),
+  blobs: z.array(
+    z.strictObject({
+      x: count,
+      y: count,
+      w: count,
+      h: count,
+      area: count,
+      maxScore: z.number(),
+    }),
+  ),
+  modelVersion: z.string(),
+});
+
+/**
+ * Parses and validates one decision message (string or UTF-8 bytes).
+ *
+ * @example
+ * ```ts
+ * const decision = parseDecision(mqttPayload); // throws InvalidDecisionError naming the field
+ * ```
+ */
+export function parseDecision(message: string | Uint8Array): Decision {
+  const text = typeof message === 'string' ? message : new TextDecoder().decode(message);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidDecisionError('$', `not JSON (${String(error)})`, { cause: error });
+  }
+  const result = decisionSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue === undefined || issue.path.length === 0 ? '$' : issue.path.map(String).join('.');
+    throw new InvalidDecisionError(field, issue?.message ?? 'invalid', { cause: result.error });
+  }
+  return result.data;
+}

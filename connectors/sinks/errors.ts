@@ -1,0 +1,96 @@
+/**
+ * Named errors of the publish-side sinks. Each says which option, camera, stream or broker is at
+ * fault; `code` is stable (used in logs and dead letters).
+ */
+import { CubestreamError, describeValue } from '../../src/errors.js';
+
+/** A camera id that cannot be used as an MQTT topic level and a NATS subject token. */
+export class InvalidCameraIdError extends CubestreamError {
+  /** @param cameraId - the rejected id */
+  constructor(cameraId: unknown) {
+    super(
+      'camera_id',
+      `cameraId ${describeValue(cameraId)} is not usable in topics/subjects: expected 1-128 of [A-Za-z0-9_-], starting with a letter or digit`,
+    );
+  }
+}
+
+/** A sink option with an invalid value. */
+export class InvalidSinkOptionError extends CubestreamError {
+  /**
+   * @param sink - sink name (`mqtt`, `nats`, `file`)
+   * @param option - option path, e.g. `offlineQueueSize`
+   * @param value - the rejected value
+   * @param expected - what is accepted
+   */
+  constructor(sink: string, option: string, value: unknown, expected: string) {
+    super('sink_option', `${sink} sink: option ${option} = ${describeValue(value)} is invalid: ${expected}`);
+  }
+}
+
+/** `connect()` gave up waiting for the first connection. */
+export class SinkConnectTimeoutError extends CubestreamError {
+  /**
+   * @param sink - sink name
+   * @param target - broker URL(s) or file path
+   * @param timeoutMs - how long it waited
+   */
+  constructor(sink: string, target: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super('connect_timeout', `${sink} sink: no connection to ${target} within ${timeoutMs} ms`, options);
+  }
+}
+
+/** The broker refused the credentials (MQTT CONNACK 4/5/134/135, NATS authorization violation). */
+export class SinkAuthError extends CubestreamError {
+  /**
+   * @param sink - sink name
+   * @param target - broker URL(s)
+   * @param detail - the broker's reason
+   */
+  constructor(sink: string, target: string, detail: string, options?: { cause?: unknown }) {
+    super('auth', `${sink} sink: ${target} refused the credentials: ${detail}`, options);
+  }
+}
+
+/** `flush(timeoutMs)` expired with messages still queued or unacknowledged. */
+export class SinkFlushTimeoutError extends CubestreamError {
+  /**
+   * @param sink - sink name
+   * @param pending - messages not yet acknowledged
+   * @param timeoutMs - the flush timeout
+   */
+  constructor(sink: string, pending: number, timeoutMs: number) {
+    super('flush_timeout', `${sink} sink: ${pending} message(s) still unacknowledged after ${timeoutMs} ms`);
+  }
+}
+
+/** A publish on a sink that was closed. */
+export class SinkClosedError extends CubestreamError {
+  /** @param sink - sink name */
+  constructor(sink: string) {
+    super('closed', `${sink} sink is closed`);
+  }
+}
+
+/** The broker answered a publish with a permanent error (it will not be retried). */
+export class PublishRejectedError extends CubestreamError {
+  /**
+   * @param sink - sink name
+   * @param destination - topic or subject
+   * @param detail - the broker's reason
+   */
+  constructor(sink: string, destination: string, detail: string, options?: { cause?: unknown }) {
+    super('rejected', `${sink} sink: publish to ${destination} rejected: ${detail}`, options);
+  }
+}
+
+/** The JetStream stream exists with a configuration that cannot hold the decisions, or cannot be created. */
+export class StreamConfigError extends CubestreamError {
+  /**
+   * @param stream - stream name
+   * @param detail - what is wrong (expected vs found)
+   */
+  constructor(stream: string, detail: string, options?: { cause?: unknown }) {
+    super('stream_config', `JetStream stream ${JSON.stringify(stream)}: ${detail}`, options);
+  }
+}

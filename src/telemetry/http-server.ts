@@ -1,0 +1,152 @@
+/**
+ * The service's HTTP endpoint: `/metrics` (Prometheus text exposition), `/healthz` (liveness),
+ * `/readyz` (readiness with named checks), and room for extra routes (the live viewer).
+ */
+import { once } from 'node:events';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/** One readiness check: e.g. `{ name: 'model', ok: true }`, `{ name: 'sink:mqtt', ok: false }`. */
+export interface HealthCheck {
+  /** Short stable name, shown as a key of `checks` in the `/readyz` body. */
+  readonly name: string;
+  readonly ok: boolean;
+  /** Optional human-readable detail (e.g. the broker URL or the last error). */
+  readonly detail?: string;
+}
+
+/** What the service reports on `/readyz`: ready iff every check is ok. */
+export interface HealthReport {
+  readonly checks: readonly HealthCheck[];
+}
+
+/** Body of `/readyz`. */
+export interface ReadinessBody {
+  status: 'ready' | 'not ready';
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+/** Options of {@link startTelemetryServer}. */
+export interface TelemetryServerOptions {
+  /** TCP port; 0 picks a free ephemeral port (read it back from the returned handle). */
+  port: number;
+  /** Interface to bind; default `0.0.0.0`. */
+  host?: string;
+  /** Anything holding the prom-client registry to expose (a `CubestreamMetrics` does). */
+  metrics: { readonly registry: Registry };
+  /** Called on each `/readyz` request. */
+  health: () => HealthReport | Promise<HealthReport>;
+  /**
+   * Extra routes, tried before the built-in ones: return true when the request was handled
+   * (the handler then owns the response), false to fall through.
+   */
+  extraHandler?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/** A running telemetry server. */
+export interface TelemetryServer {
+  /** The bound port (the ephemeral one when started with port 0). */
+  readonly port: number;
+  /** `http://<host>:<port>` (`127.0.0.1` when bound to all interfaces). */
+  readonly url: string;
+  /** Stops accepting connections, closes idle keep-alive sockets and resolves when closed. */
+  close(): Promise<void>;
+}
+
+/** Builds the `/readyz` body and status code from a health report. */
+export function readiness(report: HealthReport): { statusCode: 200 | 503; body: ReadinessBody } {
+  const checks: ReadinessBody['checks'] = {};
+  for (const check of report.checks) {
+    checks[check.name] =
+      check.detail === undefined ? { ok: check.ok } : { ok: check.ok, detail: check.detail };
+  }
+  const ready = report.checks.every((check) => check.ok);
+  return { statusCode: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', checks } };
+}
+
+function sendJson(res: ServerResponse, statusCode: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(statusCode, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: TelemetryServerOptions,
+): Promise<void> {
+  if (options.extraHandler?.(req, res) === true) return;
+  const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const known = pathname === '/metrics' || pathname === '/healthz' || pathname === '/readyz';
+  if (!known) {
+    sendJson(res, 404, { error: 'not found', path: pathname });
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    sendJson(res, 405, { error: 'method not allowed', method: req.method });
+    return;
+  }
+  if (pathname === '/metrics') {
+    const registry = options.metrics.registry;
+    const text = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+    res.end(text);
+  } else if (pathname === '/healthz') {
+    sendJson(res, 200, { status: 'ok' });
+  } else {
+    const { statusCode, body } = readiness(await options.health());
+    sendJson(res, statusCode, body);
+  }
+}
+
+/**
+ * Starts the telemetry HTTP server.
+ *
+ * @example
+ * ```ts
+ * const server = await startTelemetryServer({
+ *   port: 9464,
+ *   metrics,
+ *   health: () => ({ checks: [{ name: 'model', ok: loaded }, ...sinks.map(sinkHealthCheck)] }),
+ * });
+ * // GET /metrics, /healthz, /readyz
+ * await server.close();
+ * ```
+ */
+export async function startTelemetryServer(options: TelemetryServerOptions): Promise<TelemetryServer> {
+  const host = options.host ?? '0.0.0.0';
+  const server = http.createServer((req, res) => {
+    route(req, res, options).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy(error instanceof Error ? error : undefined);
+        return;
+      }
+      sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    port,
+    url: `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`,
+    async close() {
+      const closed = once(server, 'close');
+      server.close();
+      server.closeIdleConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * The Prometheus metrics of DESIGN §5, one fresh prom-client `Registry` per call (no global state:
+ * tests and embedded pipelines can hold several side by side).
+ */
+import { Counter, collectDefaultMetrics, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prefix of every cubestream metric name. */
+export const METRIC_PREFIX = 'cubestream_';
+
+/**
+ * The metric names of DESIGN §5 (without the prefix), exactly as the Grafana dashboard uses them,
+ * plus the documented addition `engine_info{backend}`.
+ */
+export const METRIC_NAMES = [
+  'frames_received_total',
+  'frames_dropped_total',
+  'frames_rejected_total',
+  'stage_duration_seconds',
+  'frame_latency_seconds',
+  'pixels_scored_total',
+  'anomalous_pixels_ratio',
+  'decisions_total',
+  'threshold',
+  'center_drift',
+  'queue_depth',
+  'publish_errors_total',
+  'broker_connected',
+  'model_info',
+  'engine_info',
+] as const;
+
+/** Buckets of `stage_duration_seconds`: 0.5 ms doubling up to 8.192 s (15 buckets). */
+export const STAGE_DURATION_BUCKETS: readonly number[] = exponentialBuckets(0.0005, 2, 15);
+
+/** Buckets of `frame_latency_seconds` (capture -> published): 1 ms doubling up to 16.4 s. */
+export const FRAME_LATENCY_BUCKETS: readonly number[] = exponentialBuckets(0.001, 2, 15);
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Register prom-client's default process metrics (CPU, memory, GC, event-loop lag). Default true. */
+  defaultMetrics?: boolean;
+  /** Labels added to every series of this registry (e.g. `{ instance: 'line-3' }`). */
+  defaultLabels?: Record<string, string>;
+  /** Buckets of `stage_duration_seconds`; default {@link STAGE_DURATION_BUCKETS}. */
+  stageBuckets?: readonly number[];
+  /** Buckets of `frame_latency_seconds`; default {@link FRAME_LATENCY_BUCKETS}. */
+  latencyBuckets?: readonly number[];
+}
+
+/**
+ * Typed handles on every cubestream metric, all registered in {@link CubestreamMetrics.registry}.
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics();
+ * metrics.framesReceived.inc({ camera: 'cam1' });
+ * const end = metrics.stageDuration.startTimer({ stage: 'project' });
+ * end();
+ * metrics.setModelInfo('2024-06-01', 'ab12…');
+ * const text = await metrics.registry.metrics();
+ * ```
+ */
+export interface CubestreamMetrics {
+  /** The registry holding all of them (serve with `registry.metrics()` / `registry.contentType`). */
+  readonly registry: Registry;
+  /** `cubestream_frames_received_total{camera}`: frames that entered the pipeline. */
+  readonly framesReceived: Counter<'camera'>;
+  /** `cubestream_frames_dropped_total{camera,reason}`: frames dropped on purpose (backpressure, stale). */
+  readonly framesDropped: Counter<'camera' | 'reason'>;
+  /** `cubestream_frames_rejected_total{camera,reason}`: bad input; `reason` is the error `code`. */
+  readonly framesRejected: Counter<'camera' | 'reason'>;
+  /** `cubestream_stage_duration_seconds{stage}`: time spent in each pipeline stage per frame. */
+  readonly stageDuration: Histogram<'stage'>;
+  /** `cubestream_frame_latency_seconds{camera}`: capture -> decision published. */
+  readonly frameLatency: Histogram<'camera'>;
+  /** `cubestream_pixels_scored_total`: pixels that went through the score stage. */
+  readonly pixelsScored: Counter<string>;
+  /** `cubestream_anomalous_pixels_ratio{camera}`: share of anomalous pixels in the last frame. */
+  readonly anomalousPixelsRatio: Gauge<'camera'>;
+  /** `cubestream_decisions_total{camera,anomalous}`: decisions made, `anomalous` is `true`/`false`. */
+  readonly decisions: Counter<'camera' | 'anomalous'>;
+  /** `cubestream_threshold{camera}`: current score threshold τ. */
+  readonly threshold: Gauge<'camera'>;
+  /** `cubestream_center_drift{camera}`: distance of the online centre from the trained one. */
+  readonly centerDrift: Gauge<'camera'>;
+  /** `cubestream_queue_depth{camera}`: frames waiting in the pipeline. */
+  readonly queueDepth: Gauge<'camera'>;
+  /** `cubestream_publish_errors_total{sink}`: failed publish attempts and decisions dropped by a sink. */
+  readonly publishErrors: Counter<'sink'>;
+  /** `cubestream_broker_connected{sink}`: 1 while the sink is connected to its broker, else 0. */
+  readonly brokerConnected: Gauge<'sink'>;
+  /** `cubestream_model_info{version,sha256}`: 1 for the loaded model (see {@link setModelInfo}). */
+  readonly modelInfo: Gauge<'version' | 'sha256'>;
+  /** `cubestream_engine_info{backend}` (addition to DESIGN §5): 1 for the inference backend in use. */
+  readonly engineInfo: Gauge<'backend'>;
+  /** Replaces the `model_info` series with the one of this model (value 1). */
+  setModelInfo(version: string, sha256: string): void;
+  /** Replaces the `engine_info` series with the one of this backend (value 1). */
+  setEngineInfo(backend: string): void;
+}
+
+/**
+ * Creates a fresh registry with every metric of DESIGN §5 (prefix `cubestream_`), plus
+ * prom-client's default process metrics (unprefixed, e.g. `nodejs_eventloop_lag_seconds`).
+ */
+export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {
+  const registry = new Registry();
+  if (options.defaultLabels !== undefined) registry.setDefaultLabels(options.defaultLabels);
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const name = (suffix: (typeof METRIC_NAMES)[number]): string => `${METRIC_PREFIX}${suffix}`;
+
+  const modelInfo = new Gauge({
+    name: name('model_info'),
+    help: 'Loaded model bundle (value 1), labelled by version and sha256 of its weights',
+    labelNames: ['version', 'sha256'] as const,
+    registers,
+  });
+  const engineInfo = new Gauge({
+    name: name('engine_info'),
+    help: 'Inference backend in use (value 1)',
+    labelNames: ['backend'] as const,
+    registers,
+  });
+
+  return {
+    registry,
+    framesReceived: new Counter({
+      name: name('frames_received_total'),
+      help: 'Frames received from the camera connector',
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    framesDropped: new Counter({
+      name: name('frames_dropped_total'),
+      help: 'Frames dropped on purpose (backpressure, stale), by reason',
+      labelNames: ['camera', 'reason'] as const,
+      registers,
+    }),
+    framesRejected: new Counter({
+      name: name('frames_rejected_total'),
+      help: 'Frames rejected as bad input, by error code',
+      labelNames: ['camera', 'reason'] as const,
+      registers,
+    }),
+    stageDuration: new Histogram({
+      name: name('stage_duration_seconds'),
+      help: 'Time spent per frame in each pipeline stage',
+      labelNames: ['stage'] as const,
+      buckets: [...(options.stageBuckets ?? STAGE_DURATION_BUCKETS)],
+      registers,
+    }),
+    frameLatency: new Histogram({
+      name: name('frame_latency_seconds'),
+      help: 'Latency from capture to published decision',
+      labelNames: ['camera'] as const,
+      buckets: [...(options.latencyBuckets ?? FRAME_LATENCY_BUCKETS)],
+      registers,
+    }),
+    pixelsScored: new Counter({
+      name: name('pixels_scored_total'),
+      help: 'Pixels scored',
+      registers,
+    }),
+    anomalousPixelsRatio: new Gauge({
+      name: name('anomalous_pixels_ratio'),
+      help: 'Share of anomalous pixels in the last decided frame',
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    decisions: new Counter({
+      name: name('decisions_total'),
+      help: 'Decisions made, by verdict',
+      labelNames: ['camera', 'anomalous'] as const,
+      registers,
+    }),
+    threshold: new Gauge({
+      name: name('threshold'),
+      help: 'Current anomaly score threshold',
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    centerDrift: new Gauge({
+      name: name('center_drift'),
+      help: 'Distance of the online hypersphere centre from the trained centre',
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: name('queue_depth'),
+      help: 'Frames waiting in the pipeline',
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    publishErrors: new Counter({
+      name: name('publish_errors_total'),
+      help: 'Failed publish attempts and messages dropped by a sink',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    brokerConnected: new Gauge({
+      name: name('broker_connected'),
+      help: '1 while the sink is connected to its broker, else 0',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    modelInfo,
+    engineInfo,
+    setModelInfo(version: string, sha256: string): void {
+      modelInfo.reset();
+      modelInfo.set({ version, sha256 }, 1);
+    },
+    setEngineInfo(backend: string): void {
+      engineInfo.reset();
+      engineInfo.set({ backend }, 1);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMetrics,
+  METRIC_NAMES,
+  METRIC_PREFIX,
+  STAGE_DURATION_BUCKETS,
+} from '../../src/telemetry/metrics.js';
+
+describe('createMetrics', () => {
+  it('registers every DESIGN §5 metric under the cubestream_ prefix, plus default process metrics', async () => {
+    const metrics = createMetrics();
+    const text = await metrics.registry.metrics();
+    for (const name of METRIC_NAMES) {
+      expect(text, name).toContain(`# TYPE ${METRIC_PREFIX}${name} `);
+    }
+    expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    expect(text).toContain('# TYPE process_cpu_seconds_total counter');
+  });
+
+  it('uses the exact DESIGN §5 names and label sets', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    m.framesReceived.inc({ camera: 'c' });
+    m.framesDropped.inc({ camera: 'c', reason: 'backpressure' });
+    m.framesRejected.inc({ camera: 'c', reason: 'shape' });
+    m.stageDuration.observe({ stage: 'project' }, 0.002);
+    m.frameLatency.observe({ camera: 'c' }, 0.05);
+    m.pixelsScored.inc(80_000);
+    m.anomalousPixelsRatio.set({ camera: 'c' }, 0.01);
+    m.decisions.inc({ camera: 'c', anomalous: 'true' });
+    m.threshold.set({ camera: 'c' }, 0.7);
+    m.centerDrift.set({ camera: 'c' }, 0.001);
+    m.queueDepth.set({ camera: 'c' }, 2);
+    m.publishErrors.inc({ sink: 'mqtt' });
+    m.brokerConnected.set({ sink: 'mqtt' }, 1);
+    m.setModelInfo('v1', 'abc');
+    m.setEngineInfo('wasm');
+    const text = await m.registry.metrics();
+    const expected = [
+      'cubestream_frames_received_total{camera="c"} 1',
+      'cubestream_frames_dropped_total{camera="c",reason="backpressure"} 1',
+      'cubestream_frames_rejected_total{camera="c",reason="shape"} 1',
+      'cubestream_stage_duration_seconds_count{stage="project"} 1',
+      'cubestream_frame_latency_seconds_count{camera="c"} 1',
+      'cubestream_pixels_scored_total 80000',
+      'cubestream_anomalous_pixels_ratio{camera="c"} 0.01',
+      'cubestream_decisions_total{camera="c",anomalous="true"} 1',
+      'cubestream_threshold{camera="c"} 0.7',
+      'cubestream_center_drift{camera="c"} 0.001',
+      'cubestream_queue_depth{camera="c"} 2',
+      'cubestream_publish_errors_total{sink="mqtt"} 1',
+      'cubestream_broker_connected{sink="mqtt"} 1',
+      'cubestream_model_info{version="v1",sha256="abc"} 1',
+      'cubestream_engine_info{backend="wasm"} 1',
+    ];
+    for (const line of expected) expect(text).toContain(line);
+  });
+
+  it('gives each call its own registry', async () => {
+    const a = createMetrics({ defaultMetrics: false });
+    const b = createMetrics({ defaultMetrics: false });
+    a.framesReceived.inc({ camera: 'only-a' });
+    expect(await a.registry.metrics()).toContain('camera="only-a"');
+    expect(await b.registry.metrics()).not.toContain('camera="only-a"');
+  });
+
+  it('keeps a single model_info series when the model changes', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    m.setModelInfo('v1', 'aaa');
+    m.setModelInfo('v2', 'bbb');
+    const text = await m.registry.metrics();
+    expect(text).toContain('cubestream_model_info{version="v2",sha256="bbb"} 1');
+    expect(text).not.toContain('version="v1"');
+  });
+
+  it('uses exponential stage buckets from 0.5 ms up to about 8 s', async () => {
+    expect(STAGE_DURATION_BUCKETS[0]).toBe(0.0005);
+    expect(STAGE_DURATION_BUCKETS.at(-1)).toBeCloseTo(8.192, 6);
+    const m = createMetrics({ defaultMetrics: false });
+    m.stageDuration.observe({ stage: 's' }, 0.0004);
+    const text = await m.registry.metrics();
+    expect(text).toContain('cubestream_stage_duration_seconds_bucket{le="0.0005",stage="s"} 1');
+  });
+
+  it('adds default labels to every series', async () => {
+    const m = createMetrics({ defaultMetrics: false, defaultLabels: { instance: 'line-3' } });
+    m.pixelsScored.inc();
+    expect(await m.registry.metrics()).toContain('cubestream_pixels_scored_total{instance="line-3"} 1');
+  });
+});
