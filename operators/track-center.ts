@@ -23,7 +23,7 @@ export interface TrackCenterOptions {
    * Current threshold τ (`gated-ema`, required there): only pixels with ||z - c||² < τ are
    * averaged; no update when none passes; every pixel when it returns Infinity.
    */
-  readonly gate?: () => number;
+  readonly gate?: (cameraId: string) => number;
   /**
    * Called after each update with the camera's new centre, its drift (L2 distance from the
    * initial centre) and the camera id, e.g. to set `cubestream_center_drift{camera}`.
@@ -57,7 +57,7 @@ function drift(center: Float32Array, initial: Float32Array): number {
  * @example
  * ```ts
  * let tau = calibration.threshold;
- * frames$.pipe(…, projectEmbeddings(w), trackCenter({ center, alpha: 0.005, mode: 'gated-ema', gate: () => tau,
+ * frames$.pipe(…, projectEmbeddings(w), trackCenter({ center, alpha: 0.005, mode: 'gated-ema', gate: (camera) => threshold.state.current(camera),
  *   onUpdate: (_c, drift, camera) => centerDrift.set({ camera }, drift) }), scoreDistance())
  * ```
  */
@@ -80,8 +80,12 @@ export function trackCenter(options: TrackCenterOptions): OperatorFunction<Tenso
   const dims = initial.length;
 
   /** Sum of the (gated) embeddings and how many pixels it holds, as one small download. */
-  const reduce = (z: tf.Tensor2D, center: Float32Array): { sum: Float32Array; count: number } => {
-    const tau = mode === 'ema' ? Number.POSITIVE_INFINITY : (gate?.() ?? Number.POSITIVE_INFINITY);
+  const reduce = (
+    z: tf.Tensor2D,
+    center: Float32Array,
+    cameraId: string,
+  ): { sum: Float32Array; count: number } => {
+    const tau = mode === 'ema' ? Number.POSITIVE_INFINITY : (gate?.(cameraId) ?? Number.POSITIVE_INFINITY);
     const both = tf.tidy(() => {
       if (tau === Number.POSITIVE_INFINITY) return tf.concat([tf.sum(z, 0), tf.tensor1d([z.shape[0]])]);
       const distance = tf.sum(tf.square(tf.sub(z, tf.tensor1d(center))), 1);
@@ -101,7 +105,7 @@ export function trackCenter(options: TrackCenterOptions): OperatorFunction<Tenso
         const center = centers.get(frame.cameraId) ?? initial;
         const out: CenteredTensorFrame = { ...frame, center };
         if (mode === 'frozen' || alpha === 0) return out;
-        const { sum, count } = reduce(frame.pixels, center);
+        const { sum, count } = reduce(frame.pixels, center, frame.cameraId);
         if (count === 0) return out;
         const next = new Float32Array(dims);
         for (let i = 0; i < dims; i++) next[i] = (1 - alpha) * center[i]! + (alpha * sum[i]!) / count;

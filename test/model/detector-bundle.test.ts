@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BundleError, loadBundle, saveBundle } from '../../src/model/bundle.js';
+import { initProjection } from '../../src/model/deep-svdd-params.js';
+import {
+  deepSvddFromBundle,
+  deepSvddToBundle,
+  rxFromBundle,
+  rxToBundle,
+} from '../../src/model/detector-bundle.js';
+
+const calibration = { threshold: 2, quantile: 0.999, margin: 1, scoreQuantiles: { '0.999': 2 }, pixels: 100 };
+let root = '';
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cubestream-detector-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('detector bundles', () => {
+  it('round-trips Deep SVDD parameters through the folder', async () => {
+    const wavelengthsNm = Float32Array.from({ length: 10 }, (_, i) => 600 + 20 * i);
+    const project = initProjection(6, { hidden: 8, rep: 4, seed: 3 });
+    const params = {
+      wavelengthsNm,
+      bandpass: { minNm: 700 },
+      unitNorm: false,
+      zscore: { mean: new Float32Array(6).fill(0.5), std: new Float32Array(6).fill(2) },
+      project,
+      center: Float32Array.of(1, 2, 3, 4),
+    };
+    const dir = join(root, 'svdd');
+    await saveBundle(
+      dir,
+      deepSvddToBundle(params, { version: 'svdd-1', calibration, card: { data: 'test' } }),
+    );
+    const loaded = await loadBundle(dir);
+    const back = deepSvddFromBundle(loaded);
+    expect(back.bandpass).toEqual({ minNm: 700 });
+    expect(back.unitNorm).toBe(false);
+    expect([...back.project.W1]).toEqual([...project.W1]);
+    expect([...back.center]).toEqual([1, 2, 3, 4]);
+    expect(loaded.manifest.stages.map((s) => s.kind)).toEqual([
+      'bandpass',
+      'unitNorm',
+      'zscore',
+      'project',
+      'center',
+      'score',
+    ]);
+    expect(() => rxFromBundle(loaded)).toThrow(BundleError);
+  });
+
+  it('round-trips an RX model in float64', async () => {
+    const rx = { bands: 2, mean: Float64Array.of(0.1, 0.2), covInverse: Float64Array.of(1, 1e-12, 1e-12, 3) };
+    const dir = join(root, 'rx');
+    await saveBundle(
+      dir,
+      rxToBundle(
+        { rx, wavelengths: Float32Array.of(0, 1), wavelengthUnits: 'index' },
+        { version: 'rx-1', calibration },
+      ),
+    );
+    const back = rxFromBundle(await loadBundle(dir));
+    expect([...back.rx.covInverse]).toEqual([1, 1e-12, 1e-12, 3]);
+    expect(back.wavelengthUnits).toBe('index');
+  });
+
+  it('names a mis-sized weight', async () => {
+    const params = {
+      wavelengthsNm: Float32Array.of(700, 710),
+      bandpass: { minNm: 700 },
+      unitNorm: true,
+      zscore: { mean: new Float32Array(2), std: new Float32Array(2).fill(1) },
+      project: initProjection(2, { hidden: 3, rep: 2 }),
+      center: new Float32Array(2),
+    };
+    const bundle = deepSvddToBundle(params, { version: 'v', calibration });
+    const weights = new Map(bundle.weights);
+    weights.set('center.c', { dtype: 'F32', shape: [3], data: new Float32Array(3) });
+    expect(() => deepSvddFromBundle({ ...bundle, weights })).toThrow(
+      'weight "center.c" has 3 values, expected 2',
+    );
+  });
+});
