@@ -22,7 +22,7 @@ afterAll(async () => {
 
 describe('detector bundles', () => {
   it('round-trips Deep SVDD parameters through the folder', async () => {
-    const wavelengthsNm = Float32Array.from({ length: 10 }, (_, i) => 600 + 20 * i);
+    const wavelengthsNm = Float32Array.from({ length: 11 }, (_, i) => 600 + 20 * i);
     const project = initProjection(6, { hidden: 8, rep: 4, seed: 3 });
     const params = {
       wavelengthsNm,
