@@ -1,3 +1,4 @@
+import type { WavelengthUnits } from '../frame.js';
 import type { BandpassRange } from './band-selection.js';
 import { selectBands } from './band-selection.js';
 import { ModelParamsError } from './model-errors.js';
@@ -28,10 +29,15 @@ export interface ProjectionWeights {
 
 /** Every parameter of the Deep SVDD detector, stage by stage (DESIGN §3). */
 export interface DeepSvddParams {
-  /** Wavelengths (nm) of the input frames the model was trained on, before the band-pass. */
+  /**
+   * Wavelengths of the input frames the model was trained on, before the band-pass: nm, or band
+   * indices when `wavelengthUnits` is `index` (sensors that report none, e.g. the ABU scenes).
+   */
   readonly wavelengthsNm: Float32Array;
-  /** Band-pass range applied first. */
-  readonly bandpass: BandpassRange;
+  /** Units of `wavelengthsNm` (default `nm`). */
+  readonly wavelengthUnits?: WavelengthUnits;
+  /** Band-pass range applied first; absent: every band is kept (required for `index` units). */
+  readonly bandpass?: BandpassRange;
   /** Whether the per-pixel unit norm stage runs. */
   readonly unitNorm: boolean;
   /** Per-channel z-score over the kept bands. */
@@ -115,7 +121,13 @@ export function projectionShape(weights: Pick<ProjectionWeights, 'W1' | 'b1' | '
  * @throws {@link ModelParamsError} naming the parameter at fault
  */
 export function validateDeepSvddParams(params: DeepSvddParams): DeepSvddParams {
-  const kept = selectBands(params.wavelengthsNm, params.bandpass).length;
+  if (params.bandpass !== undefined && params.wavelengthUnits === 'index') {
+    throw new ModelParamsError('bandpass', 'needs wavelengths in nm; the model has band indices only');
+  }
+  const kept =
+    params.bandpass === undefined
+      ? params.wavelengthsNm.length
+      : selectBands(params.wavelengthsNm, params.bandpass).length;
   if (kept === 0) {
     throw new ModelParamsError('bandpass', `keeps none of the ${params.wavelengthsNm.length} wavelengths`);
   }

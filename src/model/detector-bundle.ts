@@ -46,14 +46,16 @@ export function deepSvddToBundle(params: DeepSvddParams, meta: BundleMeta): Mode
       input: {
         bands: params.wavelengthsNm.length,
         wavelengths: [...params.wavelengthsNm],
-        wavelengthUnits: 'nm',
+        wavelengthUnits: params.wavelengthUnits ?? 'nm',
       },
       stages: [
-        {
-          kind: 'bandpass',
-          minNm: params.bandpass.minNm,
-          ...(params.bandpass.maxNm === undefined ? {} : { maxNm: params.bandpass.maxNm }),
-        },
+        params.bandpass === undefined
+          ? { kind: 'bandpass', all: true }
+          : {
+              kind: 'bandpass',
+              minNm: params.bandpass.minNm,
+              ...(params.bandpass.maxNm === undefined ? {} : { maxNm: params.bandpass.maxNm }),
+            },
         { kind: 'unitNorm', enabled: params.unitNorm },
         { kind: 'zscore', channels },
         { kind: 'project', hidden: project.hidden, rep: project.rep },
@@ -105,13 +107,10 @@ export function deepSvddFromBundle(bundle: ModelBundle): DeepSvddParams {
       `model bundle ${bundle.manifest.version}: detector is "${bundle.manifest.detector}", not deep-svdd`,
     );
   }
-  if (bundle.manifest.input.wavelengthUnits !== 'nm') {
-    throw new BundleError(`model bundle ${bundle.manifest.version}: deep-svdd needs wavelengths in nm`);
-  }
   const bandpass = stageOf(bundle, 'bandpass');
   const project = stageOf(bundle, 'project');
   const unitNorm = stageOf(bundle, 'unitNorm');
-  const minNm = numberField(bandpass, 'minNm') as number;
+  const minNm = bandpass.all === true ? undefined : (numberField(bandpass, 'minNm') as number);
   const maxNm = numberField(bandpass, 'maxNm', true);
   const hidden = numberField(project, 'hidden') as number;
   const rep = numberField(project, 'rep') as number;
@@ -119,7 +118,8 @@ export function deepSvddFromBundle(bundle: ModelBundle): DeepSvddParams {
   const channels = mean.length;
   const params: DeepSvddParams = {
     wavelengthsNm: Float32Array.from(bundle.manifest.input.wavelengths),
-    bandpass: maxNm === undefined ? { minNm } : { minNm, maxNm },
+    wavelengthUnits: bundle.manifest.input.wavelengthUnits,
+    ...(minNm === undefined ? {} : { bandpass: maxNm === undefined ? { minNm } : { minNm, maxNm } }),
     unitNorm: unitNorm.enabled !== false,
     zscore: { mean, std: toFloat32(requireWeight(bundle, 'zscore.std', channels)) },
     project: {
