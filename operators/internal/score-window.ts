@@ -1,0 +1,159 @@
+import type { DDSketch } from '@datadog/sketches-js';
+import { lerp, quantileRank, selectInPlace } from './quantile.js';
+import {
+  addScoresBelow,
+  emptySketch,
+  mergeSketchInto,
+  sketchSize,
+  sketchValueAtRank,
+} from './score-sketch.js';
+
+/** How a window keeps its scores: every value (`exact`) or one DDSketch per frame (`ddsketch`). */
+export type WindowSummary = 'exact' | 'ddsketch';
+
+/** How far back a window reaches; an entry leaves when either limit is passed. */
+export interface WindowLimits {
+  /** Keep the last `frames` frames. */
+  readonly frames?: number;
+  /** Keep frames opened less than `seconds` ago (by the window's clock). */
+  readonly seconds?: number;
+}
+
+interface Entry {
+  readonly frameId: number;
+  readonly openedAt: number;
+  /** Kept scores (`exact`): one chunk per block. */
+  readonly chunks: Float32Array[];
+  /** Kept scores (`ddsketch`). */
+  readonly sketch: DDSketch | undefined;
+  kept: number;
+  censored: number;
+}
+
+function below(scores: Float32Array, bar: number): Float32Array {
+  const out = new Float32Array(scores.length);
+  let n = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i] as number;
+    if (s < bar) out[n++] = s;
+  }
+  return out.slice(0, n);
+}
+
+/**
+ * The rolling score window of one camera: one entry per frame, the open entry collecting the
+ * current frame's blocks. Scores judged anomalous are *censored*: counted as lying above every
+ * kept score (they take up ranks at the top) without their values. So on clean data the
+ * window's quantile is the plain quantile of all scores (no downward ratchet from cutting off
+ * the tail every frame), while anomalies, however high, only push the rank up, never past the
+ * largest kept score.
+ */
+export class ScoreWindow {
+  private readonly closed: Entry[] = [];
+  private open: Entry | undefined;
+  private firstOpenedAt: number | undefined;
+  private scratch = new Float32Array(0);
+
+  constructor(
+    private readonly limits: WindowLimits,
+    private readonly summary: WindowSummary,
+    private readonly relativeAccuracy: number,
+  ) {}
+
+  /** Closes the open frame into the window, expires what is too old at `now` and opens `frameId`. */
+  openFrame(frameId: number, now: number): void {
+    if (this.open !== undefined) this.closed.push(this.open);
+    this.firstOpenedAt ??= now;
+    const { frames, seconds } = this.limits;
+    if (frames !== undefined) this.closed.splice(0, Math.max(0, this.closed.length - frames));
+    if (seconds !== undefined) {
+      const fresh = this.closed.findIndex((e) => now - e.openedAt < seconds * 1000);
+      this.closed.splice(0, fresh < 0 ? this.closed.length : fresh);
+    }
+    const sketch = this.summary === 'ddsketch' ? emptySketch(this.relativeAccuracy) : undefined;
+    this.open = { frameId, openedAt: now, chunks: [], sketch, kept: 0, censored: 0 };
+  }
+
+  /** Adds a block of the open frame: scores < `bar` are kept, the others censored. */
+  add(scores: Float32Array, bar: number): void {
+    const entry = this.open;
+    if (entry === undefined) throw new Error('ScoreWindow.add before openFrame');
+    let kept: number;
+    if (entry.sketch !== undefined) kept = addScoresBelow(entry.sketch, scores, bar);
+    else {
+      const chunk = bar === Number.POSITIVE_INFINITY ? scores.slice() : below(scores, bar);
+      entry.chunks.push(chunk);
+      kept = chunk.length;
+    }
+    entry.kept += kept;
+    entry.censored += scores.length - kept;
+  }
+
+  /** Kept scores in the closed frames. */
+  get kept(): number {
+    return this.closed.reduce((sum, e) => sum + e.kept, 0);
+  }
+
+  /** Closed frames in the window. */
+  get frames(): number {
+    return this.closed.length;
+  }
+
+  /** Whether the window reaches as far back as it ever will: `frames` frames, or `seconds` of history. */
+  isFull(now: number): boolean {
+    const { frames, seconds } = this.limits;
+    const byFrames = frames !== undefined && this.closed.length >= frames;
+    const bySeconds =
+      seconds !== undefined && this.firstOpenedAt !== undefined && now - this.firstOpenedAt >= seconds * 1000;
+    return byFrames || bySeconds;
+  }
+
+  /**
+   * The q-quantile (linear interpolation) of the closed frames' scores, censored ones counted at
+   * the top; the largest kept score when the quantile falls among the censored. Undefined when
+   * nothing is kept.
+   */
+  quantile(q: number): number | undefined {
+    const kept = this.kept;
+    if (kept === 0) return undefined;
+    const total = kept + this.closed.reduce((sum, e) => sum + e.censored, 0);
+    const { lower, upper, t } = quantileRank(total, q);
+    const at = this.summary === 'ddsketch' ? this.sketchRanks() : this.exactRanks(kept);
+    if (lower >= kept - 1) return at(kept - 1, kept - 1).a;
+    const { a, b } = at(lower, upper);
+    return t === 0 ? a : lerp(a, b, t);
+  }
+
+  /** Drops everything (on finalize). */
+  clear(): void {
+    this.closed.length = 0;
+    this.open = undefined;
+    this.scratch = new Float32Array(0);
+  }
+
+  private exactRanks(kept: number): (lower: number, upper: number) => { a: number; b: number } {
+    if (this.scratch.length < kept) this.scratch = new Float32Array(Math.max(kept, this.scratch.length * 2));
+    const values = this.scratch.subarray(0, kept);
+    let at = 0;
+    for (const entry of this.closed) {
+      for (const chunk of entry.chunks) {
+        values.set(chunk, at);
+        at += chunk.length;
+      }
+    }
+    return (lower, upper) => {
+      const a = selectInPlace(values, lower);
+      if (upper === lower) return { a, b: a };
+      let b = Number.POSITIVE_INFINITY;
+      for (let i = lower + 1; i < values.length; i++) if ((values[i] as number) < b) b = values[i] as number;
+      return { a, b };
+    };
+  }
+
+  private sketchRanks(): (lower: number, upper: number) => { a: number; b: number } {
+    const merged = emptySketch(this.relativeAccuracy);
+    for (const entry of this.closed) if (entry.sketch !== undefined) mergeSketchInto(merged, entry.sketch);
+    if (sketchSize(merged) === 0) return () => ({ a: Number.NaN, b: Number.NaN });
+    return (lower, upper) => ({ a: sketchValueAtRank(merged, lower), b: sketchValueAtRank(merged, upper) });
+  }
+}
