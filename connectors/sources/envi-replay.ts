@@ -1,0 +1,178 @@
+import { Observable } from 'rxjs';
+import { CubestreamError } from '../../src/errors.js';
+import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from '../../src/frame.js';
+import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
+import { EnviDataError } from '../../src/io/envi/errors.js';
+import { type EnviReader, openEnvi, readEnviMask } from '../../src/io/envi/reader.js';
+import { type CameraSource, createSourceState } from './source-state.js';
+
+/** Options of {@link enviReplay}. */
+export interface EnviReplayOptions {
+  /** A cube header (`.hdr`), or a folder: every `*.hdr` below it except mask headers, in path order. */
+  path: string;
+  /** Lines per emitted block (default: the whole cube in one frame). */
+  blockRows?: number;
+  /** Pace emission like a line-scan camera (real timers); default: as fast as the consumer takes them. */
+  linesPerSecond?: number;
+  /** Start again from the first cube after the last (default false). */
+  loop?: boolean;
+  /** Camera id of the frames (default `cam0`). */
+  cameraId?: string;
+  /** Largest `height * width * bands` of one block (default 2^28); checked before reading. */
+  maxValues?: number;
+}
+
+/** A bad {@link EnviReplayOptions} field; the message names the field and value. */
+export class EnviReplayOptionError extends CubestreamError {
+  /** The option at fault. */
+  readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super('options', `enviReplay: ${field} ${problem}`);
+    this.field = field;
+  }
+}
+
+function checkOptions(options: EnviReplayOptions): void {
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw new EnviReplayOptionError('path', 'must be a non-empty string');
+  }
+  const { blockRows, linesPerSecond } = options;
+  if (blockRows !== undefined && (!Number.isSafeInteger(blockRows) || blockRows <= 0)) {
+    throw new EnviReplayOptionError('blockRows', `must be a positive integer, got ${blockRows}`);
+  }
+  if (linesPerSecond !== undefined && !(Number.isFinite(linesPerSecond) && linesPerSecond > 0)) {
+    throw new EnviReplayOptionError('linesPerSecond', `must be a positive number, got ${linesPerSecond}`);
+  }
+}
+
+async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array | undefined> {
+  const maskPath = await findEnviMask(hdrPath);
+  if (maskPath === undefined) return undefined;
+  const mask = await readEnviMask(maskPath);
+  const { lines, samples } = reader.header;
+  if (mask.length !== lines * samples) {
+    throw new EnviDataError(
+      'bad_mask',
+      maskPath,
+      `ENVI mask ${maskPath} holds ${mask.length} pixels, but cube ${hdrPath} has ${lines}x${samples} = ${lines * samples}`,
+    );
+  }
+  return mask;
+}
+
+/**
+ * Replays ENVI cubes from disk as a {@link CameraSource}, one frame id per cube pass.
+ *
+ * `frames` is cold: reading starts on subscribe, one block at a time, and the next block is
+ * read only after the previous one was delivered (a slow synchronous consumer slows the
+ * replay, nothing piles up). Blocks carry `rowOffset`/`totalRows`, the header's wavelengths
+ * (band indices when unknown), `capturedAt` = emission time, and `labels` from the cube's mask
+ * (`<base>_mask.hdr`, or `mask.hdr` in its folder) when there is one. Frame ids increase across
+ * cubes and loops. The open file closes on completion, error and unsubscribe, before `state`
+ * becomes `ended` or `error`; a missing or truncated file goes to the error channel. With
+ * several subscriptions `state` follows the latest change.
+ *
+ * @throws {@link EnviReplayOptionError} at call time for a bad option
+ * @example
+ * ```ts
+ * const camera = enviReplay({ path: '../shared/data/abu-beach-1/cube.hdr', blockRows: 16 });
+ * camera.frames.subscribe((block) => console.log(block.frameId, block.rowOffset, block.labels?.length));
+ * ```
+ */
+export function enviReplay(options: EnviReplayOptions): CameraSource {
+  checkOptions(options);
+  const { path, blockRows, linesPerSecond, loop = false, cameraId = DEFAULT_CAMERA_ID, maxValues } = options;
+  const status = createSourceState();
+
+  const frames = new Observable<CubeFrame>((subscriber) => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let wake: (() => void) | undefined;
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, ms);
+      });
+    status.set('starting');
+
+    const replay = async (): Promise<void> => {
+      const cubes = await listEnviCubes(path);
+      const masks = new Map<string, Uint8Array | undefined>();
+      const started = performance.now();
+      let frameId = 0;
+      let linesDone = 0;
+      do {
+        for (const hdrPath of cubes) {
+          if (stopped) return;
+          const reader = await openEnvi(hdrPath);
+          try {
+            const { lines, samples, bands } = reader.header;
+            const rows = Math.min(blockRows ?? lines, lines);
+            validateGeometry(rows, samples, bands, maxValues);
+            if (!masks.has(hdrPath)) masks.set(hdrPath, await maskFor(hdrPath, reader));
+            const mask = masks.get(hdrPath);
+            for (let start = 0; start < lines && !stopped; start += rows) {
+              const height = Math.min(rows, lines - start);
+              const data = await reader.readRows(start, height);
+              if (linesPerSecond !== undefined) {
+                const due = started + ((linesDone + height) * 1000) / linesPerSecond;
+                const wait = due - performance.now();
+                if (wait > 0) await sleep(wait);
+              }
+              if (stopped) return;
+              const frame = createFrame(
+                {
+                  cameraId,
+                  frameId,
+                  rowOffset: start,
+                  totalRows: lines,
+                  capturedAt: Date.now(),
+                  height,
+                  width: samples,
+                  bands,
+                  wavelengths: reader.wavelengths,
+                  wavelengthUnits: reader.wavelengthUnits,
+                  data,
+                  ...(mask === undefined
+                    ? {}
+                    : { labels: mask.slice(start * samples, (start + height) * samples) }),
+                },
+                { checkFinite: false, ...(maxValues === undefined ? {} : { maxValues }) },
+              );
+              status.set('running');
+              subscriber.next(frame);
+              linesDone += height;
+            }
+          } finally {
+            await reader.close();
+          }
+          frameId++;
+        }
+      } while (loop);
+    };
+
+    replay().then(
+      () => {
+        status.set('ended');
+        subscriber.complete();
+      },
+      (error: unknown) => {
+        if (stopped) {
+          status.set('ended');
+          return;
+        }
+        status.set('error');
+        subscriber.error(error);
+      },
+    );
+
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      wake?.();
+    };
+  });
+
+  return { frames, state: status.state };
+}
