@@ -1,0 +1,281 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { asArray, asRecord, deployPath, readYamlDocuments, repoRoot } from './deploy-files.js';
+
+const RUN_COMMAND = ['run', '--config', '/app/configs/run/production.yaml'];
+const PRODUCTION_CONFIG = path.join(repoRoot, 'configs', 'run', 'production.yaml');
+
+async function compose(): Promise<Record<string, unknown>> {
+  const [doc] = await readYamlDocuments(deployPath('compose.yaml'));
+  return asRecord(doc, 'compose.yaml');
+}
+
+function service(doc: Record<string, unknown>, name: string): Record<string, unknown> {
+  return asRecord(asRecord(doc.services, 'services')[name], `services.${name}`);
+}
+
+/** A compose short-syntax volume `source:target[:mode]` split into its parts. */
+function volume(spec: unknown): { source: string; target: string } {
+  const [source = '', target = ''] = String(spec).split(':');
+  return { source, target };
+}
+
+/** Every Kubernetes object of deploy/k8s, keyed `Kind/name`. */
+async function k8sObjects(): Promise<Map<string, Record<string, unknown>>> {
+  const dir = deployPath('k8s');
+  const objects = new Map<string, Record<string, unknown>>();
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const doc of await readYamlDocuments(path.join(dir, file))) {
+      if (doc === null) continue;
+      const object = asRecord(doc, file);
+      expect(typeof object.apiVersion, `${file} apiVersion`).toBe('string');
+      const name = String(asRecord(object.metadata, `${file} metadata`).name);
+      objects.set(`${String(object.kind)}/${name}`, object);
+    }
+  }
+  return objects;
+}
+
+function get(objects: Map<string, Record<string, unknown>>, key: string): Record<string, unknown> {
+  const object = objects.get(key);
+  if (object === undefined)
+    throw new Error(`deploy/k8s has no ${key}; found ${[...objects.keys()].join(', ')}`);
+  return object;
+}
+
+describe('deploy/compose.yaml', () => {
+  it('runs cubestream, mosquitto 2, nats with JetStream, prometheus and grafana with the expected ports', async () => {
+    const doc = await compose();
+    expect(Object.keys(asRecord(doc.services, 'services')).sort()).toEqual([
+      'cubestream',
+      'grafana',
+      'mosquitto',
+      'nats',
+      'prometheus',
+    ]);
+    const images: Record<string, RegExp> = {
+      mosquitto: /^eclipse-mosquitto:2\b/,
+      nats: /^nats:2\b/,
+      prometheus: /^prom\/prometheus:v\d/,
+      grafana: /^grafana\/grafana:\d/,
+    };
+    for (const [name, image] of Object.entries(images))
+      expect(String(service(doc, name).image)).toMatch(image);
+    const ports: Record<string, string[]> = {
+      cubestream: ['9464:9464', '8080:8080'],
+      mosquitto: ['1883:1883'],
+      nats: ['4222:4222'],
+      prometheus: ['9090:9090'],
+      grafana: ['3000:3000'],
+    };
+    for (const [name, expected] of Object.entries(ports)) {
+      expect(asArray(service(doc, name).ports, `${name}.ports`), name).toEqual(
+        expect.arrayContaining(expected),
+      );
+    }
+    const nats = asArray(service(doc, 'nats').command, 'nats.command').map(String);
+    expect(nats).toContain('-js');
+    const storeDir = nats[nats.indexOf('-sd') + 1];
+    expect(asArray(service(doc, 'nats').volumes, 'nats.volumes').map((v) => volume(v).target)).toContain(
+      storeDir,
+    );
+  });
+
+  it('builds cubestream from deploy/Dockerfile with the run command and the config mounted where it reads it', async () => {
+    const doc = await compose();
+    const cubestream = service(doc, 'cubestream');
+    const build = asRecord(cubestream.build, 'cubestream.build');
+    const context = path.resolve(deployPath(), String(build.context));
+    expect(existsSync(path.join(context, String(build.dockerfile)))).toBe(true);
+    expect(path.join(context, String(build.dockerfile))).toBe(deployPath('Dockerfile'));
+    expect(cubestream.command).toEqual(RUN_COMMAND);
+    const config = asArray(cubestream.volumes, 'cubestream.volumes')
+      .map(volume)
+      .find((m) => m.target === RUN_COMMAND[2]);
+    expect(path.resolve(deployPath(), config?.source ?? '')).toBe(PRODUCTION_CONFIG);
+  });
+
+  it('gives every service a healthcheck and makes dependants wait for service_healthy', async () => {
+    const doc = await compose();
+    const services = asRecord(doc.services, 'services');
+    for (const name of Object.keys(services)) {
+      const test = asArray(asRecord(service(doc, name).healthcheck, `${name}.healthcheck`).test, 'test');
+      expect(test[0], name).toBe('CMD');
+    }
+    const cubestreamCheck = JSON.stringify(asRecord(service(doc, 'cubestream').healthcheck, 'hc').test);
+    expect(cubestreamCheck).toContain('127.0.0.1:9464/healthz');
+    // Compose interpolates `$`: the literal $SYS topic must be written `$$SYS`.
+    expect(JSON.stringify(asRecord(service(doc, 'mosquitto').healthcheck, 'hc').test)).toContain('$$SYS/');
+    const dependsOn = (name: string): Record<string, unknown> =>
+      asRecord(service(doc, name).depends_on, `${name}.depends_on`);
+    expect(Object.keys(dependsOn('cubestream')).sort()).toEqual(['mosquitto', 'nats']);
+    expect(Object.keys(dependsOn('grafana'))).toEqual(['prometheus']);
+    for (const name of ['cubestream', 'grafana']) {
+      for (const [dep, value] of Object.entries(dependsOn(name))) {
+        expect(asRecord(value, `${name} -> ${dep}`).condition, `${name} -> ${dep}`).toBe('service_healthy');
+      }
+    }
+  });
+
+  it('mounts existing files: mosquitto.conf, the Prometheus folder and the Grafana provisioning', async () => {
+    const doc = await compose();
+    const mounts = Object.keys(asRecord(doc.services, 'services')).flatMap((name) =>
+      asArray(service(doc, name).volumes ?? [], `${name}.volumes`).map((v) => ({ name, ...volume(v) })),
+    );
+    const binds = mounts.filter((m) => m.source.startsWith('./'));
+    expect(binds.map((m) => m.target).sort()).toEqual([
+      '/etc/grafana/provisioning',
+      '/etc/prometheus',
+      '/mosquitto/config/mosquitto.conf',
+      '/var/lib/grafana/dashboards',
+    ]);
+    for (const bind of binds)
+      expect(existsSync(path.resolve(deployPath(), bind.source)), bind.source).toBe(true);
+    const named = mounts.filter((m) => !m.source.startsWith('.') && !m.source.startsWith('/'));
+    const declared = Object.keys(asRecord(doc.volumes, 'volumes'));
+    for (const m of named) expect(declared, `${m.name}: ${m.source}`).toContain(m.source);
+
+    const prometheus = asArray(service(doc, 'prometheus').command, 'prometheus.command').map(String);
+    expect(prometheus).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    expect(existsSync(deployPath('prometheus', 'prometheus.yml'))).toBe(true);
+  });
+
+  it('wires Prometheus -> cubestream:9464 and Grafana -> prometheus:9090 and the dashboards folder', async () => {
+    const doc = await compose();
+    const prom = asRecord(parse(await readFile(deployPath('prometheus', 'prometheus.yml'), 'utf8')), 'prom');
+    const jobs = asArray(prom.scrape_configs, 'scrape_configs').map((job) => asRecord(job, 'job'));
+    const job = jobs.find((j) => j.job_name === 'cubestream');
+    expect(job?.metrics_path).toBe('/metrics');
+    const targets = asArray(job?.static_configs, 'static_configs').flatMap((s) =>
+      asArray(asRecord(s, 'static_config').targets, 'targets'),
+    );
+    expect(targets).toEqual(['cubestream:9464']);
+
+    const datasources = asRecord(
+      parse(await readFile(deployPath('grafana', 'provisioning', 'datasources', 'prometheus.yaml'), 'utf8')),
+      'datasources',
+    );
+    const [ds] = asArray(datasources.datasources, 'datasources').map((d) => asRecord(d, 'datasource'));
+    expect(ds?.type).toBe('prometheus');
+    expect(ds?.url).toBe('http://prometheus:9090');
+    expect(ds?.uid).toBe('prometheus');
+
+    const providers = asRecord(
+      parse(await readFile(deployPath('grafana', 'provisioning', 'dashboards', 'cubestream.yaml'), 'utf8')),
+      'providers',
+    );
+    const [provider] = asArray(providers.providers, 'providers').map((p) => asRecord(p, 'provider'));
+    const dashboardsPath = String(asRecord(provider?.options, 'options').path);
+    const grafanaMount = asArray(service(doc, 'grafana').volumes, 'grafana.volumes')
+      .map(volume)
+      .find((m) => m.target === dashboardsPath);
+    expect(grafanaMount?.source).toBe('./grafana/dashboards');
+    const home = String(
+      asRecord(service(doc, 'grafana').environment, 'env').GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH,
+    );
+    expect(
+      existsSync(path.join(deployPath('grafana', 'dashboards'), path.relative(dashboardsPath, home))),
+    ).toBe(true);
+  });
+});
+
+describe('deploy/k8s', () => {
+  it('has a Deployment, a Service and a ConfigMap', async () => {
+    const objects = await k8sObjects();
+    expect([...objects.keys()].sort()).toEqual([
+      'ConfigMap/cubestream-config',
+      'Deployment/cubestream',
+      'Service/cubestream',
+    ]);
+  });
+
+  it('Deployment: probes on the metrics port, resources, non-root, config from the ConfigMap', async () => {
+    const objects = await k8sObjects();
+    const spec = asRecord(get(objects, 'Deployment/cubestream').spec, 'spec');
+    const pod = asRecord(asRecord(spec.template, 'template').spec, 'pod spec');
+    const [container] = asArray(pod.containers, 'containers').map((c) => asRecord(c, 'container'));
+    if (container === undefined) throw new Error('no container');
+    expect(container.args).toEqual(RUN_COMMAND);
+    const ports = asArray(container.ports, 'ports').map((p) => asRecord(p, 'port'));
+    const portNamed = (name: unknown): unknown => ports.find((p) => p.name === name)?.containerPort;
+    expect(portNamed('metrics')).toBe(9464);
+    expect(portNamed('viewer')).toBe(8080);
+    const probe = (key: string): { path: unknown; port: unknown } => {
+      const httpGet = asRecord(asRecord(container[key], key).httpGet, `${key}.httpGet`);
+      return { path: httpGet.path, port: portNamed(httpGet.port) ?? httpGet.port };
+    };
+    expect(probe('livenessProbe')).toEqual({ path: '/healthz', port: 9464 });
+    expect(probe('readinessProbe')).toEqual({ path: '/readyz', port: 9464 });
+    expect(probe('startupProbe')).toEqual({ path: '/healthz', port: 9464 });
+
+    const resources = asRecord(container.resources, 'resources');
+    for (const kind of ['requests', 'limits']) {
+      const r = asRecord(resources[kind], kind);
+      expect(r.cpu, kind).toBeDefined();
+      expect(r.memory, kind).toBeDefined();
+    }
+    const podSecurity = asRecord(pod.securityContext, 'pod securityContext');
+    expect(podSecurity.runAsNonRoot).toBe(true);
+    expect(Number(podSecurity.runAsUser)).toBeGreaterThan(0);
+    const dockerfile = await readFile(deployPath('Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`USER ${String(podSecurity.runAsUser)}:${String(podSecurity.runAsGroup)}`);
+    const security = asRecord(container.securityContext, 'container securityContext');
+    expect(security.allowPrivilegeEscalation).toBe(false);
+    expect(security.readOnlyRootFilesystem).toBe(true);
+    expect(asRecord(security.capabilities, 'capabilities').drop).toEqual(['ALL']);
+
+    const mounts = asArray(container.volumeMounts, 'volumeMounts').map((m) => asRecord(m, 'mount'));
+    const configMount = mounts.find((m) => m.mountPath === RUN_COMMAND[2]);
+    const volumes = asArray(pod.volumes, 'volumes').map((v) => asRecord(v, 'volume'));
+    const configVolume = volumes.find((v) => v.name === configMount?.name);
+    const configMapName = asRecord(configVolume?.configMap, 'config volume configMap').name;
+    const configMap = get(objects, `ConfigMap/${String(configMapName)}`);
+    const data = asRecord(configMap.data, 'ConfigMap data');
+    expect(Object.keys(data)).toContain(configMount?.subPath);
+    const body = parse(String(data[String(configMount?.subPath)]));
+    expect(typeof body).toBe('object');
+    for (const m of mounts)
+      expect(
+        volumes.map((v) => v.name),
+        String(m.name),
+      ).toContain(m.name);
+
+    const annotations = asRecord(
+      asRecord(asRecord(spec.template, 't').metadata, 'm').annotations,
+      'annotations',
+    );
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(annotations['prometheus.io/port']).toBe('9464');
+  });
+
+  it('Service selects the pods and exposes the metrics and viewer ports by name', async () => {
+    const objects = await k8sObjects();
+    const deployment = asRecord(get(objects, 'Deployment/cubestream').spec, 'spec');
+    const podLabels = asRecord(asRecord(asRecord(deployment.template, 't').metadata, 'm').labels, 'labels');
+    const matchLabels = asRecord(asRecord(deployment.selector, 'selector').matchLabels, 'matchLabels');
+    expect(Object.keys(matchLabels).length).toBeGreaterThan(0);
+    for (const [key, value] of Object.entries(matchLabels)) expect(podLabels[key], key).toBe(value);
+    const svc = asRecord(get(objects, 'Service/cubestream').spec, 'service spec');
+    for (const [key, value] of Object.entries(asRecord(svc.selector, 'selector'))) {
+      expect(podLabels[key], key).toBe(value);
+    }
+    const ports = asArray(svc.ports, 'ports').map((p) => asRecord(p, 'port'));
+    expect(ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([
+      ['metrics', 9464, 'metrics'],
+      ['viewer', 8080, 'viewer'],
+    ]);
+  });
+
+  it.skipIf(!existsSync(PRODUCTION_CONFIG))(
+    'ConfigMap carries the same run config as configs/run/production.yaml',
+    async () => {
+      const objects = await k8sObjects();
+      const data = asRecord(get(objects, 'ConfigMap/cubestream-config').data, 'ConfigMap data');
+      const inConfigMap: unknown = parse(String(data['production.yaml']));
+      expect(inConfigMap).toEqual(parse(await readFile(PRODUCTION_CONFIG, 'utf8')));
+    },
+  );
+});
