@@ -1,0 +1,40 @@
+/**
+ * The live viewer (DESIGN §1 `web/`): a hub the service feeds with decided blocks, and HTTP
+ * routes (page, camera list, SSE stream) served standalone or mounted on the telemetry server.
+ *
+ * @example
+ * ```ts
+ * import { ViewerHub, startViewerServer } from './web/index.js';
+ * const hub = new ViewerHub();
+ * const viewer = await startViewerServer({ port: 8080, hub });
+ * hub.push({ frame, decided });
+ * ```
+ */
+
+export { formatSseComment, formatSseMessage, type SseMessage } from './sse.js';
+export { StableStretch, type StableStretchOptions, type StretchBounds } from './stable-stretch.js';
+export { resolveAssetsDir, VIEWER_CSP } from './static-assets.js';
+export { MASK_ALPHA, MASK_COLOUR, type RenderedStrip, renderStrip } from './strip-renderer.js';
+export { ViewerAssetsNotFoundError, ViewerInputError, ViewerOptionError } from './viewer-errors.js';
+export { createViewerHandler, type ViewerHandler, type ViewerHandlerOptions } from './viewer-handler.js';
+export {
+  type PushOutcome,
+  ViewerHub,
+  type ViewerHubOptions,
+  type ViewerStatusPatch,
+} from './viewer-hub.js';
+export type {
+  CameraSnapshot,
+  CameraStatus,
+  CameraSummary,
+  RecentAnomaly,
+  SeriesPoint,
+  ViewerEvent,
+  ViewerStrip,
+} from './viewer-messages.js';
+export {
+  DEFAULT_VIEWER_PORT,
+  startViewerServer,
+  type ViewerServer,
+  type ViewerServerOptions,
+} from './viewer-server.js';
