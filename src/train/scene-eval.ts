@@ -1,0 +1,191 @@
+import { performance } from 'node:perf_hooks';
+import type { OperatorFunction } from 'rxjs';
+import type { TrainrunConfig } from '../config/trainrun-schema.js';
+import { initEngine } from '../engine.js';
+import type { CubeFrame } from '../frame.js';
+import { readEnviCube, readEnviMask } from '../io/envi/index.js';
+import { fitRx, RxStats } from '../model/rx-stats.js';
+import type { ScoredFrame } from '../scored-frame.js';
+import { calibrateScores } from './calibrate.js';
+import { BINARY_ANOMALY_CLASS_IDS, BINARY_NORMAL_CLASS_IDS, ClassMap } from './class-map.js';
+import { discoverDatasetItems } from './dataset.js';
+import { DatasetError } from './dataset-item.js';
+import { EvaluationAccumulator } from './metrics.js';
+import { runOperator } from './operator-runner.js';
+import { statisticalInit } from './statistical-init.js';
+import { TrainOptionError } from './train-errors.js';
+import { trainDeepSvdd } from './trainer.js';
+import type { TrainingStages } from './training-stages.js';
+import { paramsOfSnapshot } from './validation.js';
+
+/**
+ * Deep SVDD's result on a scene: ranking metrics, and metrics at the threshold its bundle would
+ * deploy with (τ = quantile(q) x margin of the scene's own scores), and the time.
+ */
+export interface SceneDeepSvddResult {
+  readonly auroc: number;
+  readonly ap: number;
+  readonly iou: number;
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  /** Fit (statistical + gradient phase), calibration and scoring, in seconds. */
+  readonly seconds: number;
+}
+
+/** RX's result on a scene. */
+export interface SceneRxResult {
+  readonly auroc: number;
+  readonly ap: number;
+  /** Fit and scoring, in seconds. */
+  readonly seconds: number;
+}
+
+/** What `cubestream eval --scene DIR --json` prints: exactly this object. */
+export interface SceneEvaluation {
+  /** The scene folder's name, e.g. `abu-urban-2`. */
+  readonly scene: string;
+  readonly pixels: number;
+  readonly anomalies: number;
+  readonly detectors: { readonly 'deep-svdd': SceneDeepSvddResult; readonly rx: SceneRxResult };
+}
+
+/** Options of {@link evaluateScene}. */
+export interface EvaluateSceneOptions {
+  readonly stages: TrainingStages;
+}
+
+async function* once(frame: CubeFrame): AsyncGenerator<CubeFrame> {
+  yield frame;
+}
+
+function scoreWith(scorer: OperatorFunction<CubeFrame, ScoredFrame>, frame: CubeFrame): Float32Array {
+  const run = runOperator(scorer);
+  try {
+    const [scored] = run.push(frame);
+    if (scored === undefined) throw new TrainOptionError('scorer', 0, 'emitted no frame');
+    return scored.scores;
+  } finally {
+    run.close();
+  }
+}
+
+/**
+ * The hyperspectral anomaly-detection literature's protocol on one scene (`cube.hdr` +
+ * `mask.hdr`, as in ../shared/data): both detectors are fitted on the scene's own pixels
+ * (unsupervised, the anomalies included), every pixel is scored, and the scores are compared
+ * with the mask (1 = anomaly). Deep SVDD runs the trainer with `config` (statistical phase,
+ * then a fixed number of epochs, no validation or callbacks) and is thresholded as its bundle
+ * would be: τ = quantile(q) x margin of the scene's scores. RX is global RX (DESIGN §3.10).
+ *
+ * @throws {@link DatasetError} when the folder does not hold exactly one cube with a mask;
+ *   {@link TrainOptionError} for a band-pass on a scene without wavelengths
+ * @example
+ * ```ts
+ * const result = await evaluateScene('../shared/data/abu-urban-2', SCENE_REFERENCE_CONFIG, { stages: trainingStages });
+ * result.detectors.rx.auroc; // 0.9946
+ * ```
+ */
+export async function evaluateScene(
+  dir: string,
+  config: TrainrunConfig,
+  options: EvaluateSceneOptions,
+): Promise<SceneEvaluation> {
+  const items = await discoverDatasetItems(dir);
+  const [item] = items;
+  if (items.length !== 1 || item?.mask === undefined) {
+    throw new DatasetError(
+      dir,
+      `a scene folder holds one cube with its mask (found ${items.length} cubes${item?.mask === undefined ? ', no mask' : ''})`,
+    );
+  }
+  const cube = await readEnviCube(item.cube);
+  const labels = await readEnviMask(item.mask);
+  const bandpass = config.model.bandpass ?? undefined;
+  if (bandpass !== undefined && cube.wavelengthUnits === 'index') {
+    throw new TrainOptionError(
+      'model.bandpass',
+      `{ minNm: ${bandpass.minNm} }`,
+      `scene ${item.name} has band indices only: set it to null`,
+    );
+  }
+  await initEngine({ backend: config.engine });
+  const frame: CubeFrame = {
+    cameraId: 'scene',
+    frameId: 0,
+    rowOffset: 0,
+    totalRows: cube.lines,
+    capturedAt: 0,
+    timings: {},
+    height: cube.lines,
+    width: cube.samples,
+    bands: cube.bands,
+    wavelengths: cube.wavelengths,
+    wavelengthUnits: cube.wavelengthUnits,
+    data: cube.data,
+  };
+  const classes = new ClassMap(BINARY_NORMAL_CLASS_IDS, BINARY_ANOMALY_CLASS_IDS);
+  const truth = classes.truth(labels);
+  const anomalies = truth.reduce((sum, v) => sum + v, 0);
+
+  // Deep SVDD, fitted on every pixel of the scene.
+  const deepStarted = performance.now();
+  const preprocess = { unitNorm: config.model.unitNorm, ...(bandpass === undefined ? {} : { bandpass }) };
+  const init = await statisticalInit(() => once(frame), options.stages, {
+    preprocess,
+    hidden: config.model.hidden,
+    rep: config.model.rep,
+    seed: config.seed,
+    maxTrainPixels: config.data.maxTrainPixels,
+  });
+  const trained = await trainDeepSvdd(init, init.reservoir.toFrame(), {
+    epochs: config.trainer.epochs,
+    batchSize: config.trainer.batchSize,
+    ...(config.trainer.stepsPerEpoch === undefined ? {} : { stepsPerEpoch: config.trainer.stepsPerEpoch }),
+    lr: config.trainer.lr,
+    weightDecay: config.trainer.weightDecay,
+    maxGradNorm: config.trainer.maxGradNorm,
+    nu: config.trainer.nu,
+    centerAlpha: config.trainer.centerAlpha,
+    seed: config.seed,
+    schedule: config.trainer.stages,
+  });
+  const params = paramsOfSnapshot(
+    {
+      wavelengthsNm: cube.wavelengths,
+      wavelengthUnits: cube.wavelengthUnits,
+      unitNorm: config.model.unitNorm,
+      ...(bandpass === undefined ? {} : { bandpass }),
+    },
+    trained.snapshot,
+  );
+  const deepScores = scoreWith(options.stages.deepSvdd(params), frame);
+  const threshold = calibrateScores(deepScores, config.calibration).threshold;
+  const deepSeconds = (performance.now() - deepStarted) / 1000;
+  const deep = new EvaluationAccumulator().add(deepScores, truth, threshold).compute();
+
+  // Global RX on every pixel.
+  const rxStarted = performance.now();
+  const rxModel = fitRx(new RxStats(cube.bands).add(cube.data));
+  const rxScores = scoreWith(options.stages.rx(rxModel), frame);
+  const rxSeconds = (performance.now() - rxStarted) / 1000;
+  const rx = new EvaluationAccumulator().add(rxScores, truth).compute();
+
+  return {
+    scene: item.name,
+    pixels: truth.length,
+    anomalies,
+    detectors: {
+      'deep-svdd': {
+        auroc: deep.auroc,
+        ap: deep.ap,
+        iou: deep.iou,
+        precision: deep.precision,
+        recall: deep.recall,
+        f1: deep.f1,
+        seconds: deepSeconds,
+      },
+      rx: { auroc: rx.auroc, ap: rx.ap, seconds: rxSeconds },
+    },
+  };
+}

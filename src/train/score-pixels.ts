@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Observable } from 'rxjs';
+import { bandIndexWavelengths } from '../frame.js';
+import type { ProjectionWeights } from '../model/deep-svdd-params.js';
+import type { ZscoreStats } from '../model/running-stats.js';
+import type { TensorFrame } from '../tensor-frame.js';
+import { runOperator } from './operator-runner.js';
+import { TrainOptionError } from './train-errors.js';
+import type { TrainingStages } from './training-stages.js';
+
+/** The learned part of a Deep SVDD model: what scores already preprocessed pixels. */
+export interface LearnedParams {
+  readonly zscore: ZscoreStats;
+  readonly project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2'>;
+  readonly center: Float32Array;
+}
+
+/**
+ * Scores pixels that are already band-passed and unit-normed (e.g. the training reservoir)
+ * with the inference operators `embed` and `score`: the pixels are wrapped as one tensor frame
+ * (`n` rows of one pixel) and pushed through. Returns one score per pixel.
+ *
+ * @throws {@link TrainOptionError} when `pixels` is not whole `bands`-channel pixels
+ * @example
+ * ```ts
+ * const scores = scorePreprocessedPixels(trainingStages, snapshot, reservoir.pixels(), reservoir.bands);
+ * ```
+ */
+export function scorePreprocessedPixels(
+  stages: TrainingStages,
+  params: LearnedParams,
+  pixels: Float32Array,
+  bands: number,
+): Float32Array {
+  if (pixels.length === 0 || pixels.length % bands !== 0) {
+    throw new TrainOptionError(
+      'pixels',
+      `Float32Array(${pixels.length})`,
+      `is not whole ${bands}-band pixels`,
+    );
+  }
+  const n = pixels.length / bands;
+  const frame: TensorFrame = {
+    cameraId: 'train',
+    frameId: 0,
+    rowOffset: 0,
+    totalRows: n,
+    capturedAt: 0,
+    timings: {},
+    height: n,
+    width: 1,
+    bands,
+    wavelengths: bandIndexWavelengths(bands),
+    wavelengthUnits: 'index',
+    pixels: tf.tensor2d(pixels, [n, bands], 'float32'),
+  };
+  const run = runOperator((source: Observable<TensorFrame>) =>
+    source.pipe(stages.embed(params.zscore, params.project), stages.score(params.center)),
+  );
+  try {
+    const [scored] = run.push(frame);
+    if (scored === undefined) throw new TrainOptionError('stages', 0, 'the scorer emitted no frame');
+    return scored.scores;
+  } finally {
+    run.close();
+    if (!frame.pixels.isDisposed) frame.pixels.dispose();
+  }
+}
+
+/**
+ * Every `step`-th pixel of a pixel-major array, at most `max` of them (an even spread over the
+ * reservoir, which is in stream order).
+ */
+export function spreadSample(pixels: Float32Array, bands: number, max: number): Float32Array {
+  const n = pixels.length / bands;
+  if (n <= max) return pixels;
+  const out = new Float32Array(max * bands);
+  const step = n / max;
+  for (let i = 0; i < max; i++) {
+    const p = Math.floor(i * step);
+    out.set(pixels.subarray(p * bands, (p + 1) * bands), i * bands);
+  }
+  return out;
+}

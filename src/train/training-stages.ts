@@ -1,0 +1,52 @@
+import type { OperatorFunction } from 'rxjs';
+import type { CubeFrame } from '../frame.js';
+import type { BandpassRange } from '../model/band-selection.js';
+import type { ModelBundle } from '../model/bundle.js';
+import type { DeepSvddParams, ProjectionWeights } from '../model/deep-svdd-params.js';
+import type { ZscoreStats } from '../model/running-stats.js';
+import type { RxModel } from '../model/rx-stats.js';
+import type { ScoredFrame } from '../scored-frame.js';
+import type { TensorFrame } from '../tensor-frame.js';
+
+/** The input stages of the Deep SVDD pipeline before the first learned parameter. */
+export interface PreprocessSpec {
+  /** Band-pass range; absent: every band is kept (sensors with band indices only). */
+  readonly bandpass?: BandpassRange;
+  /** Whether the per-pixel unit norm runs. */
+  readonly unitNorm: boolean;
+}
+
+/**
+ * The inference operators the trainer reuses (DESIGN: "Training reuses the same operators; the
+ * trainer only adds the loss and the optimiser"). `src/` may not import `operators/`, so the
+ * trainer receives them through this port; `operators/internal/training-stages.ts` provides the
+ * real ones: `toTensorFrame`, `bandpassByWavelength`, `perPixelUnitNorm`, `zscoreNormalize`,
+ * `projectEmbeddings`, `trackCenter` + `scoreDistance` for the statistical phase, and the
+ * deployed scorers of `operators/bundle-scorer.ts` for validation, calibration and evaluation.
+ *
+ * Every factory returns a fresh operator; its tensors live per subscription (see `TensorFrame`
+ * for the ownership rule).
+ *
+ * @example
+ * ```ts
+ * import { trainingStages } from '../../operators/internal/training-stages.js';
+ * await trainRun(config, { stages: trainingStages });
+ * ```
+ */
+export interface TrainingStages {
+  /** `CubeFrame` -> `TensorFrame`: upload, band-pass (when given), unit norm (when on). */
+  preprocess(spec: PreprocessSpec): OperatorFunction<CubeFrame, TensorFrame>;
+  /** Preprocessed pixels -> embeddings: z-score, then the projection network. */
+  embed(
+    zscore: ZscoreStats,
+    project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2'>,
+  ): OperatorFunction<TensorFrame, TensorFrame>;
+  /** Embeddings -> scores ||z - c||² with a frozen centre. */
+  score(center: Float32Array, modelVersion?: string): OperatorFunction<TensorFrame, ScoredFrame>;
+  /** The whole Deep SVDD scorer as deployed (frozen centre): `CubeFrame` -> `ScoredFrame`. */
+  deepSvdd(params: DeepSvddParams, modelVersion?: string): OperatorFunction<CubeFrame, ScoredFrame>;
+  /** Raw frames -> RX scores (DESIGN §3.10). */
+  rx(model: RxModel, modelVersion?: string): OperatorFunction<CubeFrame, ScoredFrame>;
+  /** The scorer a bundle describes (Deep SVDD or RX), frozen centre. */
+  fromBundle(bundle: ModelBundle): OperatorFunction<CubeFrame, ScoredFrame>;
+}
