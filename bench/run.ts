@@ -1,0 +1,160 @@
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { env as ortEnv } from 'onnxruntime-node';
+import { initEngine } from '../src/engine.js';
+import { FX10, runFx10 } from './fx10-scenario.js';
+import type { BenchEngine } from './pipelines.js';
+import { formatResult, round, type ScenarioResult } from './scenario-result.js';
+import { syntheticCube } from './synthetic-cube.js';
+import { syntheticModel } from './synthetic-model.js';
+import { runTrain, type TrainResult } from './train-scenario.js';
+import { runXmr } from './xmr-scenario.js';
+
+const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train]
+  [--cubes 2] [--seconds 10] [--train-seconds 5] [--threads 2] [--no-spin] [--chunk 8192]`;
+
+const SCENARIOS = ['xmr', 'fx10', 'train'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+function fail(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) fail(`--${name} = ${JSON.stringify(value)} must be a positive number`);
+  return n;
+}
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'both' },
+    scenario: { type: 'string', default: SCENARIOS.join(',') },
+    cubes: { type: 'string' },
+    seconds: { type: 'string' },
+    'train-seconds': { type: 'string' },
+    threads: { type: 'string' },
+    'no-spin': { type: 'boolean', default: false },
+    chunk: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const engines: BenchEngine[] =
+  values.engine === 'both'
+    ? ['tfjs', 'onnx']
+    : values.engine === 'tfjs' || values.engine === 'onnx'
+      ? [values.engine]
+      : fail(`--engine = ${JSON.stringify(values.engine)}`);
+const scenarios = (values.scenario ?? '').split(',').filter((s) => s !== '') as Scenario[];
+for (const s of scenarios) if (!SCENARIOS.includes(s)) fail(`unknown scenario ${JSON.stringify(s)}`);
+const cubeCount = Math.round(positive('cubes', values.cubes, 2));
+const seconds = positive('seconds', values.seconds, 10);
+const trainSeconds = positive('train-seconds', values['train-seconds'], 5);
+const threads = Math.round(positive('threads', values.threads, 2));
+const ort = {
+  threads,
+  ...(values['no-spin'] ? { spinning: false } : {}),
+  ...(values.chunk === undefined ? {} : { chunkPixels: Math.round(positive('chunk', values.chunk, 8192)) }),
+};
+
+const log = (line: string): void => {
+  // Human-readable lines go to stderr with --json, so stdout ends with the JSON line alone.
+  (values.json ? console.error : console.log)(line);
+};
+
+const engine = await initEngine();
+const backend = `tfjs-${engine.backend}${engine.wasmSimd ? ' (simd, 1 thread)' : ''} | onnxruntime-node ${ortEnv.versions.node ?? '?'} cpu (${threads} intra-op threads${values['no-spin'] ? ', no spinning' : ''}, ${ort.chunkPixels ?? 8192}-pixel runs)`;
+log(
+  `backend: ${backend}; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+
+const results: ScenarioResult[] = [];
+let train: TrainResult | undefined;
+
+if (scenarios.includes('xmr') || scenarios.includes('train')) {
+  let t = performance.now();
+  const cubes = Array.from({ length: cubeCount }, (_, i) =>
+    syntheticCube({ height: 1080, width: 1000, bands: 61, minNm: 430, maxNm: 910, seed: i + 1 }),
+  );
+  const first = cubes[0];
+  if (first === undefined) fail('--cubes must be >= 1');
+  const model = syntheticModel(first.data, first.wavelengths, { minNm: 700 });
+  log(
+    `xmr: ${cubeCount} cube(s) 1080x1000x61 uint16 made in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+  if (scenarios.includes('xmr')) {
+    for (const e of engines) {
+      t = performance.now();
+      const result = await runXmr(e, cubes, {
+        params: model.params,
+        seedThreshold: model.seedThreshold,
+        ...ort,
+      });
+      results.push(result);
+      log(`${formatResult(result)}\n      (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    }
+  }
+  if (scenarios.includes('train')) {
+    train = runTrain(model.params, model.unitNormed, trainSeconds);
+    log(
+      `train tfjs  ${train.stepsPerSecond?.toFixed(2) ?? 'null'} steps/s (${train.steps} steps of 8192 px)${train.note ? ` — ${train.note}` : ''}`,
+    );
+  }
+}
+
+if (scenarios.includes('fx10')) {
+  const t = performance.now();
+  const cube = syntheticCube({
+    height: 4 * FX10.blockLines,
+    width: FX10.width,
+    bands: FX10.bands,
+    minNm: FX10.minNm,
+    maxNm: FX10.maxNm,
+    seed: 42,
+  });
+  const model = syntheticModel(cube.data, cube.wavelengths, { minNm: 700 });
+  log(`fx10: 4 distinct blocks 64x1024x224 made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  for (const e of engines) {
+    const result = await runFx10(e, cube, seconds, {
+      params: model.params,
+      seedThreshold: model.seedThreshold,
+      ...ort,
+    });
+    results.push(result);
+    log(formatResult(result));
+  }
+}
+
+log(
+  `load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+const summary = {
+  backend,
+  scenarios: results.map((r) => ({
+    name: r.name,
+    engine: r.engine,
+    mpxPerSecond: r.mpxPerSecond,
+    p50BlockMs: r.p50BlockMs,
+    p99BlockMs: r.p99BlockMs,
+    peakRssMb: r.peakRssMb,
+    dropped: r.dropped,
+    blocksPerSecond: r.blocksPerSecond,
+    stageMs: r.stageMs,
+  })),
+  trainStepsPerSecond:
+    train?.stepsPerSecond === null || train === undefined ? null : round(train.stepsPerSecond, 2),
+  ...(train?.note === undefined ? {} : { trainNote: train.note }),
+  loadAverage: loadavg().map((l) => round(l, 2)),
+};
+console.log(JSON.stringify(summary));

@@ -1,0 +1,40 @@
+import type { BenchEngine } from './pipelines.js';
+
+/** What one scenario reports for one engine. */
+export interface ScenarioResult {
+  readonly name: string;
+  readonly engine: BenchEngine;
+  /** Pixels scored and decided per second, end to end. */
+  readonly mpxPerSecond: number;
+  readonly blocksPerSecond: number;
+  /** Latency per block, source timestamp to decision (ms). */
+  readonly p50BlockMs: number;
+  readonly p99BlockMs: number;
+  /** Largest resident set size seen during the scenario (MiB; the process's, so it includes earlier scenarios' heap). */
+  readonly peakRssMb: number;
+  /** Blocks dropped by the bounded queue (paced scenarios; 0 otherwise). */
+  readonly dropped: number;
+  /** Blocks decided. */
+  readonly blocks: number;
+  /** Mean ms per block in each stage. */
+  readonly stageMs: Record<string, number>;
+}
+
+/** Rounds a figure for the report (3 significant decimals at most). */
+export function round(value: number, digits = 3): number {
+  if (!Number.isFinite(value)) return value;
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** One human-readable line per scenario. */
+export function formatResult(r: ScenarioResult): string {
+  const stages = Object.entries(r.stageMs)
+    .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+    .join(', ');
+  return (
+    `${r.name.padEnd(5)} ${r.engine.padEnd(5)} ${r.mpxPerSecond.toFixed(3).padStart(7)} Mpx/s ` +
+    `${r.blocksPerSecond.toFixed(2).padStart(6)} blocks/s  p50 ${r.p50BlockMs.toFixed(1)} ms  p99 ${r.p99BlockMs.toFixed(1)} ms  ` +
+    `peak RSS ${r.peakRssMb.toFixed(0)} MiB  dropped ${r.dropped}/${r.blocks + r.dropped}\n      ms per block: ${stages}`
+  );
+}

@@ -1,0 +1,149 @@
+import { concatMap, defer, finalize, type OperatorFunction } from 'rxjs';
+import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
+import { bandPlanner } from '../src/onnx/band-plan.js';
+import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
+import { buildDeepSvddGraph, type DeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
+import { DEFAULT_CHUNK_PIXELS, runDeepSvddChunked } from '../src/onnx/deep-svdd-run.js';
+import { createOrtSession } from '../src/onnx/ort-session.js';
+import { SessionCache } from '../src/onnx/session-cache.js';
+import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
+import type { FrameIdentity, ScoredFrame } from '../src/scored-frame.js';
+
+/** Options of {@link fusedDeepSvddScore}. */
+export interface FusedDeepSvddScoreOptions {
+  /** How the centre moves (default `frozen`), as `trackCenter`'s `mode`. */
+  readonly centerMode?: FusedCenterMode;
+  /** EMA weight α in [0, 1] (default 0.01). */
+  readonly alpha?: number;
+  /** Current τ (`gated-ema`, required there); gets the camera id, so `() => tau` and `(camera) => state.current(camera)` both fit. */
+  readonly gate?: (cameraId: string) => number;
+  /** Called after each centre update with the new centre, its drift and the camera id. */
+  readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
+  /** Model version copied into every `ScoredFrame`. */
+  readonly modelVersion?: string;
+  /** onnxruntime intra-op threads (default 2). */
+  readonly threads?: number;
+  /** Let idle onnxruntime threads spin (default true); `false` on a machine shared with other work. */
+  readonly spinning?: boolean;
+  /** Pixels per onnxruntime run (default 8,192): blocks are scored in cache-sized chunks. */
+  readonly chunkPixels?: number;
+  /** How the band-pass and unit norm become nodes (default `ops`); see {@link SelectionStyle}. */
+  readonly selection?: SelectionStyle;
+  /** Stage name under which the score time is stamped into `timings` (default `fusedDeepSvddScore`). */
+  readonly stampAs?: string;
+}
+
+const STAGE = 'fusedDeepSvddScore';
+
+/** The frame's identity: everything but its spectra. */
+function identityOf(frame: FusedInputFrame): FrameIdentity {
+  const {
+    data: _data,
+    bands: _bands,
+    wavelengths: _wavelengths,
+    wavelengthUnits: _units,
+    ...identity
+  } = frame;
+  return identity;
+}
+
+/**
+ * The whole Deep SVDD scoring chain in one onnxruntime-node session per input wavelength
+ * vector: `CubeFrame` (float32) or `Uint16CubeFrame` (raw counts, cast inside the graph) ->
+ * {@link ScoredFrame}, with the semantics of `toTensorFrame -> bandpassByWavelength ->
+ * perPixelUnitNorm (when params.unitNorm) -> zscoreNormalize -> projectEmbeddings -> trackCenter
+ * -> scoreDistance`. The z-score is folded into the first layer and the centre into the second
+ * layer's bias at build time (float64); the centre stays a graph input, so `ema` / `gated-ema`
+ * tracking moves it per camera without a rebuild, from sums the same run returns.
+ *
+ * Sessions are created on first use of each (element type, wavelength vector) and released on
+ * finalize, after any run in flight. A block is run in chunks of `chunkPixels` (views, no copy;
+ * scores written in place). Runs are asynchronous; frames come out in order (concatMap).
+ *
+ * @throws {@link ModelParamsError} at build time for inconsistent params or centre options
+ * @throws {@link InvalidFrameError} (`shape`), {@link WavelengthSelectionError} (`wavelengths`) or
+ *   {@link ChannelCountError} (`bands`, stage `zscoreNormalize`) for a bad frame, as the tfjs chain
+ * @throws {@link OnnxRuntimeError} when onnxruntime fails to create a session or to run it
+ * @example
+ * ```ts
+ * const threshold = rollingQuantileThreshold({ q: 0.999, window: { frames: 100 }, seed: bundle.threshold });
+ * frames$.pipe(
+ *   fusedDeepSvddScore(params, { centerMode: 'gated-ema', alpha: 0.005, gate: (cam) => threshold.state.current(cam) }),
+ *   threshold,
+ *   decideAnomalies({ minArea: 4 }),
+ * )
+ * ```
+ */
+export function fusedDeepSvddScore(
+  params: DeepSvddParams,
+  options: FusedDeepSvddScoreOptions = {},
+): OperatorFunction<FusedInputFrame, ScoredFrame> {
+  validateDeepSvddParams(params);
+  const trackerOptions = {
+    center: params.center,
+    ...(options.centerMode === undefined ? {} : { mode: options.centerMode }),
+    ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+    ...(options.gate === undefined ? {} : { gate: options.gate }),
+    ...(options.onUpdate === undefined ? {} : { onUpdate: options.onUpdate }),
+  };
+  // Built here so that bad centre options fail at build time; each subscription gets a fresh copy.
+  const template = new CenterTracker(trackerOptions);
+  const version = options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion };
+  const stamp = options.stampAs ?? STAGE;
+  const selection = options.selection ?? 'ops';
+  const threads = options.threads;
+  const chunkPixels = options.chunkPixels ?? DEFAULT_CHUNK_PIXELS;
+
+  return (source) =>
+    defer(() => {
+      const centers = template.fresh();
+      const plan = bandPlanner({
+        bandpass: params.bandpass,
+        expected: params.zscore.mean.length,
+        countStage: 'zscoreNormalize',
+      });
+      const sessions = new SessionCache<DeepSvddGraph>();
+
+      const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
+        const inputType = frameElementType(frame);
+        const bands = plan(frame.wavelengths, frame.wavelengthUnits);
+        const { session, meta } = await sessions.get(`${inputType}|${bands.key}`, async () => {
+          const graph = buildDeepSvddGraph(params, {
+            inChannels: bands.inChannels,
+            kept: bands.kept,
+            inputType,
+            selection,
+          });
+          const created = await createOrtSession(graph.bytes, {
+            describe: graph.describe,
+            ...(threads === undefined ? {} : { threads }),
+            ...(options.spinning === undefined ? {} : { spinning: options.spinning }),
+          });
+          return { session: created, meta: graph };
+        });
+        const { scores, zsumNormal, nNormal } = await runDeepSvddChunked(
+          session,
+          {
+            data: frame.data,
+            inputType,
+            pixels: frame.height * frame.width,
+            bands: frame.bands,
+            center: centers.current(frame.cameraId),
+            tau: centers.tau(frame.cameraId),
+          },
+          { describe: meta.describe, chunkPixels, track: (run) => sessions.track(run) },
+        );
+        centers.update(frame.cameraId, zsumNormal, nNormal);
+        const identity = identityOf(frame);
+        return { ...identity, timings: { ...identity.timings, [stamp]: Date.now() }, scores, ...version };
+      };
+
+      return source.pipe(
+        concatMap(score),
+        finalize(() => {
+          centers.clear();
+          void sessions.releaseAll();
+        }),
+      );
+    });
+}

@@ -1,0 +1,119 @@
+import { ModelParamsError } from '../model/model-errors.js';
+
+/** How the centre moves (as `trackCenter`): never, towards every frame's mean, or towards the normal pixels' mean. */
+export type FusedCenterMode = 'frozen' | 'ema' | 'gated-ema';
+
+/** Options of {@link CenterTracker}. */
+export interface CenterTrackerOptions {
+  /** Initial centre (length D), the same start for every camera. */
+  readonly center: Float32Array;
+  /** Default `frozen`. */
+  readonly mode?: FusedCenterMode;
+  /** EMA weight α in [0, 1] (default 0.01). */
+  readonly alpha?: number;
+  /** Current τ of a camera (`gated-ema`, required there); a `() => number` works too. */
+  readonly gate?: (cameraId: string) => number;
+  /** Called after each update with the camera's new centre, its drift from the start and the camera id. */
+  readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
+}
+
+/** Default EMA weight at inference, as `trackCenter`'s. */
+export const DEFAULT_FUSED_CENTER_ALPHA = 0.01;
+
+/**
+ * Per-camera Deep SVDD centres for the fused scorers, with `trackCenter`'s rules and errors:
+ * a frame is scored against the camera's current centre, then c <- (1-α)c + α·sum/count in
+ * float64 from the sum of the (gated) embeddings and their count; no update when none passed.
+ *
+ * @throws {@link ModelParamsError} at construction for a bad mode, α outside [0, 1], a
+ *   non-finite or empty centre, or `gated-ema` without `gate`
+ * @example
+ * ```ts
+ * const centers = new CenterTracker({ center, mode: 'gated-ema', alpha: 0.005, gate: () => tau });
+ * const c = centers.current('cam0'); const t = centers.tau('cam0');
+ * centers.update('cam0', zsumNormal, nNormal);
+ * ```
+ */
+export class CenterTracker {
+  /** Embedding dimension D. */
+  readonly dims: number;
+  /** The mode in use. */
+  readonly mode: FusedCenterMode;
+  /** α in use. */
+  readonly alpha: number;
+  readonly #initial: Float32Array;
+  readonly #centers = new Map<string, Float32Array>();
+  readonly #gate: ((cameraId: string) => number) | undefined;
+  readonly #onUpdate: CenterTrackerOptions['onUpdate'];
+  readonly #options: CenterTrackerOptions;
+
+  constructor(options: CenterTrackerOptions) {
+    this.#options = options;
+    const mode = options.mode ?? 'frozen';
+    const alpha = options.alpha ?? DEFAULT_FUSED_CENTER_ALPHA;
+    if (!['frozen', 'ema', 'gated-ema'].includes(mode)) {
+      throw new ModelParamsError('center.mode', `${JSON.stringify(mode)} must be frozen, ema or gated-ema`);
+    }
+    if (!(alpha >= 0 && alpha <= 1))
+      throw new ModelParamsError('center.alpha', `${alpha} must be within [0, 1]`);
+    const initial = Float32Array.from(options.center);
+    if (initial.length === 0) throw new ModelParamsError('center', 'is empty');
+    const bad = initial.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new ModelParamsError(`center[${bad}]`, `${initial[bad]} is not finite`);
+    if (mode === 'gated-ema' && options.gate === undefined) {
+      throw new ModelParamsError('center.gate', 'gated-ema needs a gate() returning the current threshold');
+    }
+    this.mode = mode;
+    this.alpha = alpha;
+    this.dims = initial.length;
+    this.#initial = initial;
+    this.#gate = options.gate;
+    this.#onUpdate = options.onUpdate;
+  }
+
+  /** Whether frames move the centre at all (mode not `frozen` and α > 0). */
+  get tracking(): boolean {
+    return this.mode !== 'frozen' && this.alpha > 0;
+  }
+
+  /** The centre a camera's next frame is scored against (never mutated afterwards). */
+  current(cameraId: string): Float32Array {
+    return this.#centers.get(cameraId) ?? this.#initial;
+  }
+
+  /** The gate τ for a camera's next frame: +Infinity (every pixel) unless `gated-ema`, -Infinity when not tracking. */
+  tau(cameraId: string): number {
+    if (!this.tracking) return Number.NEGATIVE_INFINITY;
+    if (this.mode === 'ema') return Number.POSITIVE_INFINITY;
+    return this.#gate?.(cameraId) ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Moves a camera's centre towards `sum / count` (no-op when not tracking or `count` is 0)
+   * and reports it to `onUpdate`. Returns the new centre, or undefined when nothing moved.
+   */
+  update(cameraId: string, sum: ArrayLike<number>, count: number): Float32Array | undefined {
+    if (!this.tracking || !(count > 0)) return undefined;
+    const center = this.current(cameraId);
+    const { alpha, dims } = this;
+    const next = new Float32Array(dims);
+    for (let i = 0; i < dims; i++) next[i] = (1 - alpha) * center[i]! + (alpha * sum[i]!) / count;
+    this.#centers.set(cameraId, next);
+    if (this.#onUpdate !== undefined) {
+      let drift = 0;
+      for (let i = 0; i < dims; i++) drift += (next[i]! - this.#initial[i]!) ** 2;
+      this.#onUpdate(next, Math.sqrt(drift), cameraId);
+    }
+    return next;
+  }
+
+  /** A new tracker with the same options and no camera state (one per subscription). */
+  fresh(): CenterTracker {
+    return new CenterTracker(this.#options);
+  }
+
+  /** Forgets every camera's centre. */
+  clear(): void {
+    this.#centers.clear();
+  }
+}
