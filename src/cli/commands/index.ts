@@ -1,6 +1,17 @@
 import type { CliCommand } from '../command.js';
+import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
+import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
+import { trainCommand } from './train.js';
 
 /** Every `cubestream` command, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [inspectCommand, simulateCommand];
+export const commands: readonly CliCommand[] = [
+  inspectCommand,
+  simulateCommand,
+  trainCommand,
+  evalCommand,
+  runCommand,
+  demoCommand,
+];

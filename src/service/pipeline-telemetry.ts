@@ -1,0 +1,176 @@
+/**
+ * Where the pipeline's events go: every DESIGN §5 metric the pipeline feeds (frames received,
+ * dropped, rejected, stage durations, τ, centre drift, queue depth, decisions, scored pixels,
+ * anomalous ratio), the service's running totals, the logs (child loggers bound to `camera` and
+ * `frameId`), and rejected frames to the dead-letter route.
+ */
+import type { DeadLetterSink } from '../../connectors/sinks/dead-letter.js';
+import { deadLetterFromError } from '../../connectors/sinks/dead-letter.js';
+import type { RejectedMessage } from '../../connectors/sources/broker-frame-source.js';
+import type { DecisionFrame } from '../../operators/decide-anomalies.js';
+import type { PipelineHooks } from '../../operators/deep-svdd-pipeline.js';
+import type { CubeFrame, InvalidFrameError } from '../frame.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { CubestreamMetrics } from '../telemetry/metrics.js';
+import type { FrameRegister } from './frame-register.js';
+import type { ServiceStats } from './service-stats.js';
+
+/** Camera label of rejected broker messages whose topic names no camera. */
+export const UNKNOWN_CAMERA_LABEL = '_unknown';
+
+/** Options of {@link PipelineTelemetry}. */
+export interface PipelineTelemetryOptions {
+  readonly metrics: CubestreamMetrics;
+  readonly stats: ServiceStats;
+  /** Parent logger; events log through a child bound to `{ component: 'pipeline' }`. */
+  readonly logger: Logger;
+  readonly deadLetters: DeadLetterSink;
+  /** `camera` label of `queue_depth` (the queue is shared by every camera of the source). */
+  readonly queueLabel: string;
+  /** Blocks held for the viewer, released when rejected or dropped. */
+  readonly register?: FrameRegister;
+  /** τ changed for a camera (the status refresher). */
+  readonly onThreshold?: (cameraId: string, threshold: number) => void;
+}
+
+/**
+ * The service's side of the pipeline.
+ *
+ * @example
+ * ```ts
+ * const telemetry = new PipelineTelemetry({ metrics, stats, logger, deadLetters, queueLabel: 'cam0' });
+ * frames$.pipe(tap((f) => telemetry.received(f)), deepSvddPipeline(bundle, { hooks: telemetry.hooks }))
+ *   .subscribe((d) => telemetry.decided(d));
+ * ```
+ */
+export class PipelineTelemetry {
+  /** Hooks to hand to `deepSvddPipeline`. */
+  readonly hooks: PipelineHooks;
+  private readonly log: Logger;
+  private readonly pendingLetters = new Set<Promise<unknown>>();
+  private readonly warnedDrops = new Set<string>();
+
+  /** @param options - see {@link PipelineTelemetryOptions} */
+  constructor(private readonly options: PipelineTelemetryOptions) {
+    this.log = options.logger.child({ component: 'pipeline' });
+    const { metrics, stats, queueLabel } = options;
+    this.hooks = {
+      onReject: (frame, error) => this.rejectedFrame(frame, error),
+      onDrop: (frame, reason) => {
+        metrics.framesDropped.inc({ camera: frame.cameraId, reason });
+        stats.drop(frame.cameraId);
+        options.register?.release(frame);
+        const log = this.log.child({ camera: frame.cameraId, frameId: frame.frameId });
+        if (!this.warnedDrops.has(frame.cameraId)) {
+          this.warnedDrops.add(frame.cameraId);
+          log.warn(
+            { reason },
+            'dropping frames: the pipeline is slower than the camera (counted in frames_dropped_total)',
+          );
+        } else log.debug({ reason, rowOffset: frame.rowOffset }, 'frame dropped');
+      },
+      onQueueDepth: (depth) => metrics.queueDepth.set({ camera: queueLabel }, depth),
+      onThreshold: (cameraId, threshold) => {
+        metrics.threshold.set({ camera: cameraId }, threshold);
+        stats.thresholds.set(cameraId, threshold);
+        options.onThreshold?.(cameraId, threshold);
+      },
+      onCenterUpdate: (_center, drift, cameraId) => metrics.centerDrift.set({ camera: cameraId }, drift),
+      onStage: (stage, seconds) => metrics.stageDuration.observe({ stage }, seconds),
+    };
+  }
+
+  /** Dead letters not yet handed to every target. */
+  get pendingDeadLetters(): number {
+    return this.pendingLetters.size;
+  }
+
+  /** A block entered the pipeline. */
+  received(frame: CubeFrame): void {
+    this.options.metrics.framesReceived.inc({ camera: frame.cameraId });
+    this.options.stats.frames += 1;
+  }
+
+  /** A block was decided: counters, gauges, and a debug line bound to its camera and frame. */
+  decided(frame: DecisionFrame): void {
+    const { metrics, stats } = this.options;
+    const { decision } = frame;
+    const camera = decision.cameraId;
+    metrics.decisions.inc({ camera, anomalous: String(decision.anomalous) });
+    metrics.pixelsScored.inc(decision.pixels);
+    metrics.anomalousPixelsRatio.set(
+      { camera },
+      decision.pixels > 0 ? decision.anomalousPixels / decision.pixels : 0,
+    );
+    stats.decisions += 1;
+    if (decision.anomalous) stats.anomalous += 1;
+    if (!this.log.isLevelEnabled('debug')) return;
+    this.log.child({ camera, frameId: decision.frameId }).debug(
+      {
+        rowOffset: decision.rowOffset,
+        anomalous: decision.anomalous,
+        anomalousPixels: decision.anomalousPixels,
+        blobs: decision.blobs.length,
+        threshold: decision.threshold,
+      },
+      'decision',
+    );
+  }
+
+  /** A broker message that is not a frame (from the source's `onReject`). */
+  rejectedMessage(rejected: RejectedMessage): void {
+    const camera = rejected.cameraId ?? UNKNOWN_CAMERA_LABEL;
+    this.countReject(camera, rejected.error.code);
+    this.log.child({ camera }).warn(
+      {
+        reason: rejected.error.code,
+        channel: rejected.channel,
+        bytes: rejected.bytes,
+        err: rejected.error,
+      },
+      'message rejected',
+    );
+    this.deadLetter(
+      deadLetterFromError(rejected.error, {
+        ...(rejected.cameraId === undefined ? {} : { cameraId: rejected.cameraId }),
+        metadata: { channel: rejected.channel, bytes: rejected.bytes },
+      }),
+    );
+  }
+
+  /** Resolves once every dead letter sent so far reached (or failed at) its targets. */
+  async deadLettersSettled(): Promise<void> {
+    while (this.pendingLetters.size > 0) await Promise.allSettled([...this.pendingLetters]);
+  }
+
+  private rejectedFrame(frame: CubeFrame, error: InvalidFrameError): void {
+    this.countReject(frame.cameraId, error.code);
+    this.options.register?.release(frame);
+    this.log
+      .child({ camera: frame.cameraId, frameId: frame.frameId })
+      .warn({ reason: error.code, err: error }, 'frame rejected');
+    this.deadLetter(
+      deadLetterFromError(error, {
+        cameraId: frame.cameraId,
+        frameId: frame.frameId,
+        metadata: {
+          rowOffset: frame.rowOffset,
+          height: frame.height,
+          width: frame.width,
+          bands: frame.bands,
+        },
+      }),
+    );
+  }
+
+  private countReject(camera: string, reason: string): void {
+    this.options.metrics.framesRejected.inc({ camera, reason });
+    this.options.stats.rejected += 1;
+  }
+
+  private deadLetter(letter: ReturnType<typeof deadLetterFromError>): void {
+    const sent = this.options.deadLetters.publish(letter);
+    this.pendingLetters.add(sent);
+    void sent.finally(() => this.pendingLetters.delete(sent));
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The schema of `configs/run/*.yaml`, the configuration of `cubestream run`: which camera source,
+ * which model bundle, the pipeline options, where decisions go, and the telemetry endpoints.
+ * `configs/run/production.yaml` documents every field; every error names its YAML path.
+ */
+import { z } from 'zod';
+import { loadConfigFile } from '../config/load-config.js';
+import { ENGINE_BACKENDS } from '../engine.js';
+import { LOG_LEVELS } from '../telemetry/logger.js';
+
+/** Camera ids as they appear in topics, subjects and metric labels. */
+const CameraId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
+    'must be 1-128 of [A-Za-z0-9_-], starting with a letter or digit',
+  );
+const Port = z.number().int().min(0).max(65_535);
+const PositiveInt = z.number().int().positive();
+const Servers = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** TLS files of a broker connection. */
+const TlsSchema = z.strictObject({
+  caFile: z.string().min(1).optional(),
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  rejectUnauthorized: z.boolean().default(true),
+});
+
+/** `source.kind: simulated`: the simulated line-scan camera (options of `simulatedLineScan`). */
+const SimulatedSourceSchema = z.strictObject({
+  kind: z.literal('simulated'),
+  cameraId: CameraId.default('cam0'),
+  width: PositiveInt.default(256),
+  preset: z.enum(['default', 'fx10', 'fx17']).default('default'),
+  bands: PositiveInt.optional(),
+  blockRows: PositiveInt.default(64),
+  totalRows: PositiveInt.optional(),
+  /** Pace at this line rate (real timers); absent: as fast as the pipeline takes the blocks. */
+  linesPerSecond: z.number().positive().optional(),
+  /** Stop after this many blocks (then the service drains, flushes and exits 0). */
+  maxBlocks: PositiveInt.optional(),
+  frames: PositiveInt.optional(),
+  seed: z.number().int().nonnegative().default(1),
+  anomalyRate: z.number().min(0).max(1).default(0.02),
+  coverage: z.number().min(0).max(0.95).default(0.5),
+  output: z.enum(['dn', 'reflectance']).default('dn'),
+});
+
+/** `source.kind: envi`: replay of ENVI cubes from disk. */
+const EnviSourceSchema = z.strictObject({
+  kind: z.literal('envi'),
+  /** A `.hdr` file or a folder of them. */
+  path: z.string().min(1),
+  cameraId: CameraId.default('cam0'),
+  blockRows: PositiveInt.optional(),
+  linesPerSecond: z.number().positive().optional(),
+  loop: z.boolean().default(false),
+});
+
+/** `source.kind: mqtt`: safetensors frame messages from an MQTT broker. */
+const MqttSourceSchema = z.strictObject({
+  kind: z.literal('mqtt'),
+  url: z.string().min(1),
+  topic: z.string().min(1).default('cubestream/+/frames'),
+  qos: z.union([z.literal(0), z.literal(1)]).default(1),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  tls: TlsSchema.optional(),
+  /** Cameras expected on the topic: their status connections open at start. */
+  cameraIds: z.array(CameraId).min(1).default(['cam0']),
+});
+
+/** `source.kind: nats`: safetensors frame messages from NATS. */
+const NatsSourceSchema = z.strictObject({
+  kind: z.literal('nats'),
+  servers: Servers,
+  subject: z.string().min(1).default('cubestream.frames.*'),
+  /** Queue group: instances in the same group share the frames. */
+  queue: z.string().min(1).optional(),
+  user: z.string().optional(),
+  pass: z.string().optional(),
+  token: z.string().optional(),
+  cameraIds: z.array(CameraId).min(1).default(['cam0']),
+});
+
+/** `source`: one camera connector, chosen by `kind`. */
+export const SourceConfigSchema = z.discriminatedUnion('kind', [
+  SimulatedSourceSchema,
+  EnviSourceSchema,
+  MqttSourceSchema,
+  NatsSourceSchema,
+]);
+
+/** `pipeline`: options of `deepSvddPipeline` (DESIGN §3.5, §3.8, §3.9). */
+const PipelineSchema = z.strictObject({
+  threshold: z
+    .strictObject({
+      mode: z.enum(['rolling', 'per-frame']).default('rolling'),
+      /** Quantile level (default: the bundle's calibration quantile). */
+      q: z.number().gt(0).lt(1).optional(),
+      windowFrames: PositiveInt.default(50),
+      windowSeconds: z.number().positive().optional(),
+      /** τ = quantile × margin (default: the bundle's calibration margin). */
+      margin: z.number().positive().optional(),
+      sketch: z.enum(['exact', 'ddsketch']).default('exact'),
+      minSamples: PositiveInt.optional(),
+    })
+    .prefault({}),
+  center: z
+    .strictObject({
+      mode: z.enum(['frozen', 'ema', 'gated-ema']).default('gated-ema'),
+      alpha: z.number().gt(0).lte(1).default(0.005),
+    })
+    .prefault({}),
+  decide: z
+    .strictObject({
+      /** Frame anomalous iff at least this many pixels are (used when `minArea` is absent). */
+      minPixels: PositiveInt.optional(),
+      /** Frame anomalous iff a blob has at least this many pixels (default 4 unless `minPixels` is set). */
+      minArea: PositiveInt.optional(),
+      connectivity: z.union([z.literal(4), z.literal(8)]).default(8),
+      assemble: z.enum(['block', 'frame']).default('block'),
+    })
+    .prefault({}),
+  backpressure: z
+    .strictObject({
+      policy: z.enum(['dropOldest', 'dropNewest', 'block']).default('dropOldest'),
+      capacity: PositiveInt.default(4),
+    })
+    .prefault({}),
+  /** Largest frame accepted, in values (H × W × C). */
+  maxValues: PositiveInt.optional(),
+});
+
+/** A capped exponential backoff, ms. */
+function Backoff(initialMs: number, maxMs: number) {
+  return z
+    .strictObject({ initialMs: PositiveInt.default(initialMs), maxMs: PositiveInt.default(maxMs) })
+    .prefault({});
+}
+
+/** Offline queue of a broker sink. */
+const OfflineQueueSchema = z
+  .strictObject({
+    size: PositiveInt.optional(),
+    overflow: z.enum(['drop-oldest', 'drop-newest']).default('drop-oldest'),
+  })
+  .prefault({});
+
+/** `sinks.mqtt`: decisions, status and dead letters on MQTT. */
+const MqttSinkSchema = z.strictObject({
+  url: z.string().min(1),
+  topicPrefix: z.string().min(1).default('cubestream'),
+  /** `auto`: MQTT 5, falling back to 3.1.1 when the broker refuses it; or force 5 / 4 (= 3.1.1). */
+  protocol: z.union([z.literal('auto'), z.literal(5), z.literal(4)]).default('auto'),
+  messageExpirySeconds: z.number().int().nonnegative().default(60),
+  offlineQueue: OfflineQueueSchema,
+  username: z.string().optional(),
+  password: z.string().optional(),
+  tls: TlsSchema.optional(),
+  clientIdPrefix: z.string().min(1).optional(),
+  keepaliveSeconds: PositiveInt.default(30),
+  connectTimeoutMs: z.number().int().nonnegative().default(10_000),
+  /** Reconnect backoff: first delay, doubling up to the cap. */
+  reconnect: Backoff(500, 30_000),
+  /** Cameras whose connection and retained status open at start (default: the source's). */
+  cameraIds: z.array(CameraId).min(1).optional(),
+  /** Republish the retained status when τ moved by this share, at most every `minIntervalMs`. */
+  statusRefresh: z
+    .strictObject({
+      minRelativeChange: z.number().nonnegative().default(0.05),
+      minIntervalMs: z.number().int().nonnegative().default(5_000),
+    })
+    .prefault({}),
+});
+
+/** `sinks.nats`: decisions on NATS (JetStream with de-duplication, or core). */
+const NatsSinkSchema = z.strictObject({
+  servers: Servers,
+  mode: z.enum(['jetstream', 'core']).default('jetstream'),
+  subjectPrefix: z.string().min(1).default('cubestream'),
+  stream: z
+    .strictObject({
+      name: z.string().min(1).default('CUBESTREAM_DECISIONS'),
+      create: z.boolean().default(true),
+      duplicateWindowMs: PositiveInt.default(120_000),
+      maxAgeMs: z.number().int().nonnegative().default(86_400_000),
+      storage: z.enum(['file', 'memory']).default('file'),
+      replicas: PositiveInt.default(1),
+    })
+    .prefault({}),
+  offlineQueue: OfflineQueueSchema,
+  publishTimeoutMs: PositiveInt.default(5_000),
+  connectTimeoutMs: z.number().int().nonnegative().default(10_000),
+  /** Wait between reconnect attempts of the NATS client. */
+  reconnectTimeWaitMs: PositiveInt.default(1_000),
+  /** Backoff between retries of the offline queue. */
+  retry: Backoff(200, 10_000),
+  user: z.string().optional(),
+  pass: z.string().optional(),
+  token: z.string().optional(),
+  credsFile: z.string().min(1).optional(),
+  tls: TlsSchema.optional(),
+});
+
+/** `sinks`: any mix of MQTT, NATS and a JSONL file, plus where rejected frames go. */
+const SinksSchema = z
+  .strictObject({
+    mqtt: MqttSinkSchema.optional(),
+    nats: NatsSinkSchema.optional(),
+    file: z.strictObject({ path: z.string().min(1) }).optional(),
+    deadLetter: z
+      .strictObject({
+        /** Which configured sinks also carry dead letters (`<prefix>/<camera>/deadletter`, `cubestream.deadletter.<camera>`). */
+        targets: z.array(z.enum(['mqtt', 'nats'])).default(['mqtt', 'nats']),
+        /** A JSONL file of dead letters. */
+        file: z.string().min(1).optional(),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** The whole `cubestream run` configuration. */
+export const RunConfigSchema = z.strictObject({
+  source: SourceConfigSchema,
+  model: z.strictObject({
+    /** Model bundle folder (relative paths resolve against the working directory). */
+    path: z.string().min(1),
+  }),
+  pipeline: PipelineSchema.prefault({}),
+  sinks: SinksSchema,
+  metrics: z
+    .strictObject({
+      /** Port of /metrics, /healthz, /readyz; 0 picks a free one. */
+      port: Port.default(9464),
+      host: z.string().min(1).default('0.0.0.0'),
+    })
+    .prefault({}),
+  viewer: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Port of the live viewer; 0 picks a free one. */
+      port: Port.default(8080),
+      host: z.string().min(1).default('0.0.0.0'),
+    })
+    .prefault({}),
+  engine: z
+    .strictObject({
+      backend: z.enum(ENGINE_BACKENDS as readonly ['tensorflow', 'wasm', 'cpu', 'auto']).default('auto'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      /** Default: env `CUBESTREAM_LOG_LEVEL`, else `info`. */
+      level: z.enum(LOG_LEVELS).optional(),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /** From SIGINT/SIGTERM to exit: drain the pipeline, flush the sinks, close. Past it: exit 1. */
+      deadlineMs: PositiveInt.default(10_000),
+    })
+    .prefault({}),
+});
+
+/** A validated `cubestream run` configuration, defaults filled in. */
+export type RunConfig = z.output<typeof RunConfigSchema>;
+/** The `source` section. */
+export type SourceConfig = RunConfig['source'];
+/** The `sinks` section. */
+export type SinksConfig = RunConfig['sinks'];
+/** The `pipeline` section. */
+export type PipelineConfig = RunConfig['pipeline'];
+/** A configuration as written (before defaults), e.g. built in code by `cubestream demo`. */
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+/**
+ * Reads and validates a run configuration, applying `--set key.path=value` overrides first.
+ *
+ * @throws {@link ConfigError} naming the file and every bad YAML path
+ * @example
+ * ```ts
+ * const config = await loadRunConfig('configs/run/demo.yaml', ['metrics.port=0']);
+ * ```
+ */
+export function loadRunConfig(path: string, overrides: readonly string[] = []): Promise<RunConfig> {
+  return loadConfigFile(RunConfigSchema, path, overrides);
+}
+
+/** Camera ids whose status connections open at start: the sink's list, else the source's. */
+export function expectedCameraIds(config: Pick<RunConfig, 'source' | 'sinks'>): string[] {
+  if (config.sinks.mqtt?.cameraIds !== undefined) return [...config.sinks.mqtt.cameraIds];
+  const { source } = config;
+  return source.kind === 'mqtt' || source.kind === 'nats' ? [...source.cameraIds] : [source.cameraId];
+}

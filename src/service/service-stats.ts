@@ -1,0 +1,88 @@
+/**
+ * Running totals the service keeps besides the Prometheus registry, cheap to read on every
+ * summary line and viewer status: frames, decisions, drops, rejects, τ per camera, and a window
+ * of recent capture -> published latencies for the p99.
+ */
+
+/** A point-in-time copy of {@link ServiceStats}. */
+export interface StatsSnapshot {
+  /** Frames that entered the pipeline. */
+  readonly frames: number;
+  readonly decisions: number;
+  readonly anomalous: number;
+  /** Frames dropped by the backpressure queue. */
+  readonly dropped: number;
+  /** Frames and messages rejected as bad input. */
+  readonly rejected: number;
+  /** p99 of the recent capture -> published latencies in seconds, undefined before the first. */
+  readonly latencyP99: number | undefined;
+  /** Latest τ per camera. */
+  readonly thresholds: ReadonlyMap<string, number>;
+}
+
+/**
+ * Counters of one service run.
+ *
+ * @example
+ * ```ts
+ * const stats = new ServiceStats();
+ * stats.frames += 1;
+ * stats.recordLatency(0.042);
+ * stats.snapshot().latencyP99; // 0.042
+ * ```
+ */
+export class ServiceStats {
+  frames = 0;
+  decisions = 0;
+  anomalous = 0;
+  dropped = 0;
+  rejected = 0;
+  /** Latest τ per camera. */
+  readonly thresholds = new Map<string, number>();
+  private readonly droppedByCamera = new Map<string, number>();
+  private readonly latencies: Float64Array;
+  private latencyCount = 0;
+
+  /** @param latencyWindow - latencies kept for the p99 (default 1024) */
+  constructor(latencyWindow = 1024) {
+    this.latencies = new Float64Array(latencyWindow);
+  }
+
+  /** Counts a dropped frame of `cameraId`. */
+  drop(cameraId: string): void {
+    this.dropped += 1;
+    this.droppedByCamera.set(cameraId, (this.droppedByCamera.get(cameraId) ?? 0) + 1);
+  }
+
+  /** Frames of `cameraId` dropped so far. */
+  droppedOf(cameraId: string): number {
+    return this.droppedByCamera.get(cameraId) ?? 0;
+  }
+
+  /** Adds a capture -> published latency in seconds. */
+  recordLatency(seconds: number): void {
+    this.latencies[this.latencyCount % this.latencies.length] = seconds;
+    this.latencyCount += 1;
+  }
+
+  /** p99 of the latencies in the window (nearest rank), undefined when there are none. */
+  latencyP99(): number | undefined {
+    const n = Math.min(this.latencyCount, this.latencies.length);
+    if (n === 0) return undefined;
+    const sorted = this.latencies.slice(0, n).sort();
+    return sorted[Math.min(n - 1, Math.ceil(0.99 * n) - 1)];
+  }
+
+  /** A copy of the counters. */
+  snapshot(): StatsSnapshot {
+    return {
+      frames: this.frames,
+      decisions: this.decisions,
+      anomalous: this.anomalous,
+      dropped: this.dropped,
+      rejected: this.rejected,
+      latencyP99: this.latencyP99(),
+      thresholds: new Map(this.thresholds),
+    };
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The demo's live one-line summary: frames and rate, anomalous decisions, τ, p99 latency, drops.
+ */
+import type { StatsSnapshot } from './service-stats.js';
+
+function formatThreshold(thresholds: ReadonlyMap<string, number>): string {
+  const values = [...thresholds.values()];
+  if (values.length === 0) return '-';
+  if (values.length === 1) return (values[0] as number).toPrecision(3);
+  return `${Math.min(...values).toPrecision(3)}..${Math.max(...values).toPrecision(3)}`;
+}
+
+/**
+ * One summary line (no newline) from two snapshots `seconds` apart.
+ *
+ * @example
+ * ```ts
+ * summaryLine(before, now, 2);
+ * // 'frames 640 (15.9/s) · anomalous 37 · τ 4.12 · p99 38 ms · drops 0 · rejected 0'
+ * ```
+ */
+export function summaryLine(
+  previous: StatsSnapshot | undefined,
+  current: StatsSnapshot,
+  seconds: number,
+): string {
+  const rate = seconds > 0 ? (current.frames - (previous?.frames ?? 0)) / seconds : 0;
+  const p99 = current.latencyP99 === undefined ? '-' : `${Math.round(current.latencyP99 * 1000)} ms`;
+  return [
+    `frames ${current.frames} (${rate.toFixed(1)}/s)`,
+    `anomalous ${current.anomalous}`,
+    `τ ${formatThreshold(current.thresholds)}`,
+    `p99 ${p99}`,
+    `drops ${current.dropped}`,
+    `rejected ${current.rejected}`,
+  ].join(' · ');
+}
