@@ -69,7 +69,9 @@ export type RollingQuantileThreshold = OperatorFunction<ScoredFrame, RollingThre
  * 2% of m·x_q over 2,000 frames at m = 1.1). Kept scores are all below the τ applied to them,
  * so at m = 1 τ can never rise and sampling noise walks it down slowly (to 0.79·x_q after
  * 2,000 frames of 2,000 px, W = 20; cutting the judged pixels out instead: 0.09·x_q): use a
- * margin > 1 with `exclude: 'anomalous'`, or `exclude: 'none'`.
+ * margin > 1 with `exclude: 'anomalous'`, or `exclude: 'none'`. During a burst of foreign
+ * bodies (over 2(1 - q) of the window judged anomalous, the quantile among the censored scores)
+ * τ holds where it is instead of climbing to the largest kept score × margin each frame.
  *
  * `sketch: 'ddsketch'`: the returned quantile q̂ satisfies |q̂ - x_q| <= α·x_q, x_q the exact
  * window quantile, for non-negative scores (up to floating-point rounding): both order
@@ -134,8 +136,16 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
             cameras.set(frame.cameraId, camera);
             camera.window.openFrame(frame.frameId, t);
             const quantile = camera.window.kept >= minSamples ? camera.window.quantile(q) : undefined;
-            camera.threshold = quantile === undefined ? seed : quantile * margin;
-            camera.source = quantile === undefined ? 'seed' : 'window';
+            if (quantile === undefined) {
+              camera.threshold = seed;
+              camera.source = 'seed';
+            } else if (!camera.window.censoredBurst(q)) {
+              camera.threshold = quantile * margin;
+              camera.source = 'window';
+            }
+            // Otherwise a burst: over 2(1 - q) of the window was judged anomalous and the quantile lies
+            // among those censored scores, so τ holds (raising it to max kept × margin would ratchet
+            // it up frame after frame while foreign bodies keep coming).
             camera.frameId = frame.frameId;
             state.set(frame.cameraId, camera.threshold);
             options.onThreshold?.(frame.cameraId, camera.threshold);

@@ -124,6 +124,17 @@ export class ScoreWindow {
     return t === 0 ? a : lerp(a, b, t);
   }
 
+  /**
+   * True during a burst of anomalies: the q-quantile's rank falls among the censored scores and
+   * they are more than twice the share 1 - q that a calibrated τ censors on clean data.
+   */
+  censoredBurst(q: number): boolean {
+    const kept = this.kept;
+    const censored = this.closed.reduce((sum, e) => sum + e.censored, 0);
+    const total = kept + censored;
+    return censored > 2 * (1 - q) * total && quantileRank(total, q).upper > kept - 1;
+  }
+
   /** Drops everything (on finalize). */
   clear(): void {
     this.closed.length = 0;

@@ -71,7 +71,8 @@ describe('rollingQuantileThreshold', () => {
     // Clean frames are never censored at this margin: both modes agree up to the dirty frame.
     expect(censored.slice(0, 4).map((f) => f.threshold)).toEqual(counted.slice(0, 4).map((f) => f.threshold));
     expect(censored[3]!.threshold).toBeCloseTo(1.5 * 0.891, 5);
-    expect(censored[4]!.threshold).toBeCloseTo(1.5 * Math.fround(0.99), 5); // capped at the largest kept score
+    // 60 of the window's 400 scores censored = 15%, below the burst level 2(1 - q) = 20%: capped at the largest kept score × margin
+    expect(censored[4]!.threshold).toBeCloseTo(1.5 * Math.fround(0.99), 5);
     expect(counted[4]!.threshold).toBe(1500);
   });
 
@@ -198,5 +199,44 @@ describe('rollingQuantileThreshold', () => {
     expect(() => rollingQuantileThreshold({ ...ok, sketch: 'tdigest' as 'exact' })).toThrow(
       OperatorOptionsError,
     );
+  });
+});
+
+describe('rollingQuantileThreshold under a burst of anomalies', () => {
+  it('holds τ when more than 1 - q of the window is censored instead of ratcheting it up', async () => {
+    const { from, lastValueFrom, toArray } = await import('rxjs');
+    const { rollingQuantileThreshold } = await import('../../operators/rolling-quantile-threshold.js');
+    // 100 px per frame: 95 clean scores in [0, 1), 5 foreign-body scores of 100 (5% > 1 - q = 1%).
+    const frames = Array.from({ length: 30 }, (_, f) => {
+      const scores = new Float32Array(100);
+      for (let i = 0; i < 95; i++) scores[i] = ((i * 37 + f * 11) % 95) / 95;
+      for (let i = 95; i < 100; i++) scores[i] = 100;
+      return {
+        cameraId: 'c',
+        frameId: f,
+        rowOffset: 0,
+        totalRows: 10,
+        capturedAt: f,
+        timings: {},
+        height: 10,
+        width: 10,
+        scores,
+      };
+    });
+    const out = await lastValueFrom(
+      from(frames).pipe(
+        rollingQuantileThreshold({
+          q: 0.99,
+          window: { frames: 5 },
+          seed: 2,
+          marginFactor: 1.5,
+          minSamples: 50,
+        }),
+        toArray(),
+      ),
+    );
+    const taus = out.map((f) => f.threshold);
+    expect(Math.max(...taus)).toBeLessThan(3);
+    expect(out.every((f) => f.threshold < 100)).toBe(true);
   });
 });
