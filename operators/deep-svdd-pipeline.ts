@@ -1,11 +1,15 @@
 import { finalize, type OperatorFunction, pipe, tap } from 'rxjs';
+import { currentEngine } from '../src/engine.js';
 import type { CubeFrame, InvalidFrameError } from '../src/frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
+import { deepSvddFromBundle } from '../src/model/detector-bundle.js';
+import { ModelParamsError } from '../src/model/model-errors.js';
 import type { ScoredFrame, ThresholdedFrame } from '../src/scored-frame.js';
 import { createThresholdState, type ThresholdState } from '../src/threshold-state.js';
 import { type BackpressurePolicy, backpressure, type DropReason } from './backpressure.js';
 import { type CenterTracking, type ScorerOptions, scorerFromBundle } from './bundle-scorer.js';
 import { type DecideAnomaliesOptions, type DecisionFrame, decideAnomalies } from './decide-anomalies.js';
+import { fusedScorerFromBundle, fusedUnsupportedReason } from './fused-scorer-from-bundle.js';
 import { persistentStage } from './internal/persistent-stage.js';
 import { type StageTimer, timedStage } from './internal/timed-stage.js';
 import { quantileThreshold } from './quantile-threshold.js';
@@ -56,7 +60,40 @@ export interface PipelineOptions {
   readonly backpressure?: { readonly policy: BackpressurePolicy; readonly capacity: number };
   /** Largest frame accepted, in values (default 2^28). */
   readonly maxValues?: number;
+  /**
+   * Scoring engine: `onnx` (the fused onnxruntime graph), `tfjs` (the operator chain on the tfjs
+   * backend), or `auto` (default): onnx when the bundle's stages fit the fused graph, unless tfjs
+   * runs on native TensorFlow (a GPU host), else tfjs.
+   */
+  readonly scorer?: ScorerEngine;
+  /** onnxruntime intra-op threads for the `onnx` scorer (default 1). */
+  readonly scorerThreads?: number;
   readonly hooks?: PipelineHooks;
+}
+
+/** Which engine scores pixels. */
+export type ScorerEngine = 'auto' | 'onnx' | 'tfjs';
+
+/** The engine a pipeline with these options uses for this bundle, and why. */
+export function chooseScorer(
+  bundle: ModelBundle,
+  requested: ScorerEngine = 'auto',
+): { engine: 'onnx' | 'tfjs'; reason: string } {
+  if (requested === 'tfjs') return { engine: 'tfjs', reason: 'requested' };
+  const unsupported =
+    bundle.manifest.detector === 'deep-svdd'
+      ? fusedUnsupportedReason(deepSvddFromBundle(bundle))
+      : bundle.manifest.detector === 'rx'
+        ? undefined
+        : `detector ${bundle.manifest.detector}`;
+  if (unsupported !== undefined) {
+    if (requested === 'onnx')
+      throw new ModelParamsError('scorer', `onnx cannot run this bundle: ${unsupported}`);
+    return { engine: 'tfjs', reason: unsupported };
+  }
+  if (requested === 'auto' && currentEngine()?.backend === 'tensorflow')
+    return { engine: 'tfjs', reason: 'native TensorFlow backend' };
+  return { engine: 'onnx', reason: requested === 'onnx' ? 'requested' : 'fused graph supports the bundle' };
 }
 
 /** Defaults of {@link PipelineOptions}, chosen from measurements on clean simulated belts (see README). */
@@ -135,7 +172,11 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
     modelVersion: bundle.manifest.version,
   });
   const pipeline: OperatorFunction<CubeFrame, DecisionFrame> = (frames) => {
-    const scorer = persistentStage(scorerFromBundle(bundle, scorerOptions));
+    const fused =
+      chooseScorer(bundle, options.scorer).engine === 'onnx'
+        ? fusedScorerFromBundle(bundle, { ...scorerOptions, threads: options.scorerThreads ?? 1 })
+        : undefined;
+    const scorer = persistentStage(fused ?? scorerFromBundle(bundle, scorerOptions));
     return frames.pipe(
       rejectInvalidFrames({
         input: bundle.manifest.input,

@@ -38,6 +38,8 @@ export function pipelineOptions(config: PipelineConfig, hooks: PipelineHooks): P
     },
     backpressure: { policy: backpressure.policy, capacity: backpressure.capacity },
     ...(config.maxValues === undefined ? {} : { maxValues: config.maxValues }),
+    scorer: config.scorer,
+    scorerThreads: config.scorerThreads,
     hooks,
   };
 }

@@ -131,6 +131,10 @@ const PipelineSchema = z.strictObject({
     .prefault({}),
   /** Largest frame accepted, in values (H × W × C). */
   maxValues: PositiveInt.optional(),
+  /** Scoring engine: auto (onnxruntime's fused graph when it fits the bundle), onnx, or tfjs. */
+  scorer: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+  /** onnxruntime intra-op threads for the fused scorer. */
+  scorerThreads: PositiveInt.default(1),
 });
 
 /** A capped exponential backoff, ms. */

@@ -8,7 +8,7 @@ import { Subject, type Subscription, takeUntil, tap } from 'rxjs';
 import { SinkConnectTimeoutError } from '../../connectors/sinks/errors.js';
 import type { SourceState } from '../../connectors/sources/source-state.js';
 import type { DecisionFrame } from '../../operators/decide-anomalies.js';
-import { deepSvddPipeline } from '../../operators/deep-svdd-pipeline.js';
+import { chooseScorer, deepSvddPipeline } from '../../operators/deep-svdd-pipeline.js';
 import { type EngineInfo, initEngine } from '../engine.js';
 import { loadBundle } from '../model/bundle.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/http-server.js';
@@ -233,6 +233,8 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
     });
     cleanups.push(async () => stateSubscription.unsubscribe());
 
+    const scorer = chooseScorer(bundle, config.pipeline.scorer);
+    log.info({ scorer: scorer.engine, reason: scorer.reason }, 'scorer chosen');
     const pipeline = deepSvddPipeline(bundle, pipelineOptions(config.pipeline, telemetryHooks.hooks));
     const stop$ = new Subject<void>();
     let stopReason: string | undefined;

@@ -12,6 +12,9 @@ beforeAll(async () => {
   await initEngine();
 });
 
+/** A queue longer than any test stream: an array source delivers every frame at once. */
+const roomy = { policy: 'dropOldest', capacity: 10_000 } as const;
+
 /** 40 frames; frames 10, 20 and 30 carry a 3x3 foreign body at (5, 7 + frame/10). */
 function belt(count = 40, cameraId = 'cam0'): CubeFrame[] {
   return Array.from({ length: count }, (_, i) =>
@@ -23,10 +26,12 @@ function belt(count = 40, cameraId = 'cam0'): CubeFrame[] {
   );
 }
 
-describe('deepSvddPipeline', () => {
+describe.each(['tfjs', 'onnx'] as const)('deepSvddPipeline on %s', (scorer) => {
   it('decides every valid frame in order and finds the foreign bodies with their boxes', async () => {
     const bundle = tinyDeepSvddBundle();
-    const decided = await lastValueFrom(from(belt()).pipe(deepSvddPipeline(bundle), toArray()));
+    const decided = await lastValueFrom(
+      from(belt()).pipe(deepSvddPipeline(bundle, { scorer, backpressure: roomy }), toArray()),
+    );
     expect(decided.map((d) => d.frameId)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     const flagged = decided.filter((d) => d.decision.anomalous).map((d) => d.frameId);
     expect(flagged).toEqual([10, 20, 30]);
@@ -66,6 +71,8 @@ describe('deepSvddPipeline', () => {
     const decided = await lastValueFrom(
       from(frames).pipe(
         deepSvddPipeline(bundle, {
+          scorer,
+          backpressure: roomy,
           hooks: { onReject: (f, e: InvalidFrameError) => rejected.push([f.frameId, e.code, e.message]) },
         }),
         toArray(),
@@ -85,9 +92,13 @@ describe('deepSvddPipeline', () => {
     const bundle = tinyDeepSvddBundle();
     const baseline = tf.memory().numTensors;
     const frames = Array.from({ length: 300 }, (_, i) => tinyFrame({ frameId: i, height: 4, width: 8 }));
-    await lastValueFrom(from(frames).pipe(deepSvddPipeline(bundle), toArray()));
+    await lastValueFrom(
+      from(frames).pipe(deepSvddPipeline(bundle, { scorer, backpressure: roomy }), toArray()),
+    );
     expect(tf.memory().numTensors).toBe(baseline);
-    await lastValueFrom(from(frames).pipe(deepSvddPipeline(bundle), take(5), toArray()));
+    await lastValueFrom(
+      from(frames).pipe(deepSvddPipeline(bundle, { scorer, backpressure: roomy }), take(5), toArray()),
+    );
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
@@ -96,6 +107,8 @@ describe('deepSvddPipeline', () => {
     const thresholds = new Map<string, number>();
     const drifts: number[] = [];
     const pipeline = deepSvddPipeline(bundle, {
+      scorer,
+      backpressure: roomy,
       hooks: {
         onThreshold: (camera, tau) => thresholds.set(camera, tau),
         onCenterUpdate: (_c, drift) => drifts.push(drift),
@@ -109,10 +122,32 @@ describe('deepSvddPipeline', () => {
     expect(drifts.every((d) => d >= 0 && Number.isFinite(d))).toBe(true);
   });
 
+  it('counts every frame the queue drops when the scorer falls behind', async () => {
+    const dropped: number[] = [];
+    const frames = belt(30);
+    const decided = await lastValueFrom(
+      from(frames).pipe(
+        deepSvddPipeline(tinyDeepSvddBundle(), {
+          scorer,
+          backpressure: { policy: 'dropNewest', capacity: 2 },
+          hooks: { onDrop: (f, reason) => dropped.push(f.frameId) && reason === 'queue_full_newest' },
+        }),
+        toArray(),
+      ),
+    );
+    // Every frame is either decided or counted as dropped, never both, never silently lost.
+    expect([...decided.map((d) => d.frameId), ...dropped].sort((a, b) => a - b)).toEqual(
+      frames.map((f) => f.frameId),
+    );
+    if (scorer === 'onnx') expect(dropped.length).toBeGreaterThan(0); // asynchronous: an array source outruns it
+  });
+
   it('per-frame mode flags the top share of every frame (cuvis parity)', async () => {
     const decided = await lastValueFrom(
       from(belt(3)).pipe(
         deepSvddPipeline(tinyDeepSvddBundle(), {
+          scorer,
+          backpressure: roomy,
           threshold: { mode: 'per-frame', q: 0.99 },
           decide: { minPixels: 1 },
         }),
@@ -133,8 +168,19 @@ describe('deepSvddPipeline', () => {
         calibration: { threshold: 200, quantile: 0.999, margin: 1, scoreQuantiles: {}, pixels: 2048 },
       },
     );
-    const decided = await lastValueFrom(from(belt(21)).pipe(deepSvddPipeline(bundle), toArray()));
+    const decided = await lastValueFrom(
+      from(belt(21)).pipe(deepSvddPipeline(bundle, { scorer, backpressure: roomy }), toArray()),
+    );
     expect(decided.filter((d) => d.decision.anomalous).map((d) => d.frameId)).toEqual([10, 20]);
     expect(decided[0]?.decision.modelVersion).toBe('rx-tiny');
+  });
+});
+
+describe('chooseScorer', () => {
+  it('prefers the fused graph, honours a request, and names why', async () => {
+    const { chooseScorer } = await import('../../operators/deep-svdd-pipeline.js');
+    const bundle = tinyDeepSvddBundle();
+    expect(chooseScorer(bundle)).toEqual({ engine: 'onnx', reason: 'fused graph supports the bundle' });
+    expect(chooseScorer(bundle, 'tfjs')).toEqual({ engine: 'tfjs', reason: 'requested' });
   });
 });

@@ -90,7 +90,7 @@ describe('startService', () => {
     expect(promValue(samples, 'cubestream_decisions_total', camera)).toBeGreaterThanOrEqual(5);
     expect(promValue(samples, 'cubestream_pixels_scored_total')).toBeGreaterThanOrEqual(5 * 256);
     expect(
-      promValue(samples, 'cubestream_stage_duration_seconds_count', { stage: 'project' }),
+      promValue(samples, 'cubestream_stage_duration_seconds_count', { stage: 'score' }),
     ).toBeGreaterThan(0);
     expect(
       promValue(samples, 'cubestream_stage_duration_seconds_count', { stage: 'decide' }),
