@@ -14,6 +14,7 @@ import { rxScore } from './rx-score.js';
 import { scoreDistance } from './score-distance.js';
 import { toTensorFrame } from './to-tensor-frame.js';
 import { type CenterMode, trackCenter } from './track-center.js';
+import { whiten } from './whiten.js';
 import { zscoreNormalize } from './zscore-normalize.js';
 
 /** How the scorer tracks the hypersphere centre online (DESIGN §3.5). */
@@ -40,7 +41,7 @@ export interface ScorerOptions {
 
 /**
  * The Deep SVDD scoring chain of DESIGN §3 on tfjs: upload, band-pass (when the model has one),
- * unit norm (when enabled), z-score, projection, centre tracking, squared distance. Frames must
+ * unit norm (when enabled), z-score, whitening (when the model has one), projection, centre tracking, squared distance. Frames must
  * already match the model's input (see `rejectInvalidFrames`).
  *
  * @example
@@ -59,11 +60,14 @@ export function deepSvddScorer(
   const unitNorm: OperatorFunction<TensorFrame, TensorFrame> = params.unitNorm
     ? t('unitNorm', perPixelUnitNorm())
     : pipe();
+  const whitening: OperatorFunction<TensorFrame, TensorFrame> =
+    params.whiten === undefined ? pipe() : t('whiten', whiten(params.whiten));
   return pipe(
     t('upload', toTensorFrame()),
     bandpass,
     unitNorm,
     t('zscore', zscoreNormalize(params.zscore)),
+    whitening,
     t('project', projectEmbeddings(params.project)),
     t(
       'trackCenter',

@@ -17,19 +17,19 @@ export interface FusedScorerOptions extends ScorerOptions {
 
 /**
  * Why the fused onnxruntime graph cannot run these parameters, or undefined when it can. The
- * graph covers band-pass, unit norm, z-score, the ReLU projection with bias and the squared
- * distance; stages beyond those keep the model on tfjs.
+ * graph covers band-pass, unit norm, z-score, robust whitening, the (residual) ReLU projection
+ * and the squared distance; stages beyond those keep the model on tfjs.
  */
 export function fusedUnsupportedReason(params: DeepSvddParams): string | undefined {
   const extra = Object.keys(params).filter(
     (key) =>
-      !['wavelengthsNm', 'wavelengthUnits', 'bandpass', 'unitNorm', 'zscore', 'project', 'center'].includes(
+      !['wavelengthsNm', 'wavelengthUnits', 'bandpass', 'unitNorm', 'zscore', 'whiten', 'project', 'center'].includes(
         key,
       ),
   );
   if (extra.length > 0) return `stages ${extra.join(', ')} are not in the fused graph`;
   const projectExtra = Object.keys(params.project).filter(
-    (key) => !['W1', 'b1', 'W2', 'hidden', 'rep'].includes(key),
+    (key) => !['W1', 'b1', 'W2', 'hidden', 'rep', 'residual'].includes(key),
   );
   const flagged = projectExtra.filter(
     (key) =>

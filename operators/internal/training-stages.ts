@@ -9,6 +9,7 @@ import { projectEmbeddings } from '../project-embeddings.js';
 import { scoreDistance } from '../score-distance.js';
 import { toTensorFrame } from '../to-tensor-frame.js';
 import { trackCenter } from '../track-center.js';
+import { whiten } from '../whiten.js';
 import { zscoreNormalize } from '../zscore-normalize.js';
 
 function version(modelVersion: string | undefined): { modelVersion?: string } {
@@ -34,7 +35,12 @@ export const trainingStages: TrainingStages = {
     const unitNorm: OperatorFunction<TensorFrame, TensorFrame> = spec.unitNorm ? perPixelUnitNorm() : pipe();
     return pipe(toTensorFrame(), bandpass, unitNorm);
   },
-  embed: (zscore, project) => pipe(zscoreNormalize(zscore), projectEmbeddings(project)),
+  embed: (zscore, project, whitening) =>
+    pipe(
+      zscoreNormalize(zscore),
+      whitening === undefined ? pipe() : whiten(whitening),
+      projectEmbeddings(project),
+    ),
   score: (center, modelVersion) =>
     pipe(trackCenter({ center, mode: 'frozen' }), scoreDistance(version(modelVersion))),
   deepSvdd: (params, modelVersion) => deepSvddScorer(params, version(modelVersion)),

@@ -46,6 +46,18 @@ const ModelSchema = z.strictObject({
   unitNorm: z.boolean().default(true),
   hidden: z.number().int().positive().default(128),
   rep: z.number().int().positive().default(32),
+  /**
+   * Robust truncated whitening after the z-score, then a residual projection starting at the
+   * identity and a centre fixed at 0 (issue 5; `rep` is then the component count). `null`: the
+   * reference stages.
+   */
+  whiten: z
+    .strictObject({
+      components: z.number().int().positive().default(30),
+      trim: z.number().min(0).lt(1).default(0.02),
+    })
+    .nullable()
+    .default(null),
 });
 
 /** `trainer`: the gradient phase. */
@@ -59,6 +71,10 @@ const TrainerSchema = z.strictObject({
   maxGradNorm: z.number().positive().default(1),
   nu: z.number().gt(0).lte(1).default(0.05),
   centerAlpha: z.number().min(0).max(1).default(0.1),
+  /** `soft-boundary` (cuvis) or `trimmed-one-class` (mean distance without each batch's top `trim`). */
+  loss: z.enum(['soft-boundary', 'trimmed-one-class']).default('soft-boundary'),
+  /** Share of each batch dropped by the `trimmed-one-class` loss. */
+  trim: z.number().min(0).lt(1).default(0.02),
   /** Which stages train from which epoch on (the others are frozen). */
   stages: z
     .array(
@@ -147,5 +163,29 @@ export const SCENE_REFERENCE_CONFIG: TrainrunConfig = TrainrunSchema.parse({
   name: 'scene',
   model: { bandpass: null, unitNorm: true, hidden: 128, rep: 32 },
   trainer: { epochs: 10, stepsPerEpoch: 10, batchSize: 2048, lr: 1e-3, nu: 0.05 },
+  calibration: { quantile: 0.999, margin: 2 },
+});
+
+/**
+ * The default Deep SVDD of the literature protocol (issue 5; `cubestream eval --scene` without
+ * `--config`; the same as `configs/trainrun/scene_default.yaml`): every band, no unit norm,
+ * z-score, robust whitening onto 30 components (2 % trimmed), a residual 64-hidden MLP starting
+ * at the identity, centre fixed at 0, the trimmed one-class loss, a short gradient phase
+ * (docs/evaluation.md says what was measured).
+ */
+export const SCENE_DEFAULT_CONFIG: TrainrunConfig = TrainrunSchema.parse({
+  name: 'scene',
+  model: { bandpass: null, unitNorm: false, hidden: 64, rep: 30, whiten: { components: 30, trim: 0.02 } },
+  trainer: {
+    epochs: 1,
+    stepsPerEpoch: 20,
+    batchSize: 2048,
+    lr: 1e-4,
+    weightDecay: 0.01,
+    centerAlpha: 0,
+    loss: 'trimmed-one-class',
+    trim: 0.02,
+    stages: [{ fromEpoch: 0, trainable: ['project'] }],
+  },
   calibration: { quantile: 0.999, margin: 2 },
 });

@@ -2,6 +2,7 @@ import type { WavelengthUnits } from '../frame.js';
 import type { BandpassRange } from './band-selection.js';
 import { selectBands } from './band-selection.js';
 import { ModelParamsError } from './model-errors.js';
+import type { WhiteningParams } from './robust-whitening.js';
 import { RunningStats, type ZscoreStats } from './running-stats.js';
 import { seededRandom, uniformArray } from './seeded-random.js';
 
@@ -25,6 +26,11 @@ export interface ProjectionWeights {
   readonly hidden: number;
   /** Embedding dimension D. */
   readonly rep: number;
+  /**
+   * Residual projection z = x + W2 · relu(W1 x + b1) (issue 5; needs D = C). With W2 = 0 it is
+   * the identity, so training starts at the statistical solution. Absent: false.
+   */
+  readonly residual?: boolean;
 }
 
 /** Every parameter of the Deep SVDD detector, stage by stage (DESIGN §3). */
@@ -42,6 +48,11 @@ export interface DeepSvddParams {
   readonly unitNorm: boolean;
   /** Per-channel z-score over the kept bands. */
   readonly zscore: ZscoreStats;
+  /**
+   * Whitening stage after the z-score (issue 5): y = (x - μ)·Mᵀ onto k components; absent in
+   * the reference settings. The projection then takes k channels.
+   */
+  readonly whiten?: WhiteningParams;
   /** Projection network. */
   readonly project: ProjectionWeights;
   /** Hypersphere centre c (length `project.rep`). */
@@ -86,6 +97,42 @@ export function initProjection(inChannels: number, options: InitProjectionOption
   return { W1, b1, W2, hidden, rep };
 }
 
+/** Options of {@link initResidualProjection}. */
+export interface InitResidualOptions {
+  /** Hidden width (default 128). */
+  hidden?: number;
+  /** PRNG seed (default 0). */
+  seed?: number;
+}
+
+/**
+ * Initial weights of the residual projection z = x + W2 · relu(W1 x + b1) (issue 5): W1 ~
+ * U(±1/sqrt(C)), b1 = 0, W2 = 0, so the network starts as the identity (D = C) and the score
+ * starts at the statistical (whitened) solution.
+ *
+ * @example
+ * ```ts
+ * const project = initResidualProjection(30, { hidden: 64 }); // W1 [64, 30], W2 [30, 64] zeros
+ * ```
+ */
+export function initResidualProjection(
+  channels: number,
+  options: InitResidualOptions = {},
+): ProjectionWeights {
+  const c = requirePositiveInt('inChannels', channels);
+  const hidden = requirePositiveInt('hidden', options.hidden ?? DEFAULT_HIDDEN);
+  const random = seededRandom(options.seed ?? 0);
+  const W1 = uniformArray(hidden * c, 1 / Math.sqrt(c), random);
+  return {
+    W1,
+    b1: new Float32Array(hidden),
+    W2: new Float32Array(c * hidden),
+    hidden,
+    rep: c,
+    residual: true,
+  };
+}
+
 /**
  * Shapes of projection weights, checked: `hidden = b1.length`, `C = W1.length / hidden`,
  * `D = W2.length / hidden`.
@@ -116,7 +163,8 @@ export function projectionShape(weights: Pick<ProjectionWeights, 'W1' | 'b1' | '
 
 /**
  * Checks that a parameter record is consistent: the band-pass keeps `zscore` channels of
- * `wavelengthsNm`, σ > 0, the projection fits those channels, the centre fits D, all finite.
+ * `wavelengthsNm`, σ > 0, the whitening (when present) fits those channels, the projection fits
+ * its input (k components or the kept bands; D = input for a residual one), the centre fits D, all finite.
  *
  * @throws {@link ModelParamsError} naming the parameter at fault
  */
@@ -131,10 +179,27 @@ export function validateDeepSvddParams(params: DeepSvddParams): DeepSvddParams {
   if (kept === 0) {
     throw new ModelParamsError('bandpass', `keeps none of the ${params.wavelengthsNm.length} wavelengths`);
   }
+  const { whiten } = params;
+  const projected = whiten === undefined ? kept : whiten.components;
+  if (whiten !== undefined && !(Number.isSafeInteger(whiten.components) && whiten.components > 0)) {
+    throw new ModelParamsError('whiten.components', `${whiten.components} must be a positive integer`);
+  }
+  if (params.project.residual === true && params.project.rep !== projected) {
+    throw new ModelParamsError(
+      'project.rep',
+      `a residual projection needs D = its input channels (${projected}), got ${params.project.rep}`,
+    );
+  }
   const arrays: [string, Float32Array, number | undefined][] = [
     ['zscore.mean', params.zscore.mean, kept],
     ['zscore.std', params.zscore.std, kept],
-    ['project.W1', params.project.W1, params.project.hidden * kept],
+    ...(whiten === undefined
+      ? []
+      : ([
+          ['whiten.mean', whiten.mean, kept],
+          ['whiten.matrix', whiten.matrix, whiten.components * kept],
+        ] as [string, Float32Array, number][])),
+    ['project.W1', params.project.W1, params.project.hidden * projected],
     ['project.b1', params.project.b1, params.project.hidden],
     ['project.W2', params.project.W2, params.project.rep * params.project.hidden],
     ['center', params.center, params.project.rep],

@@ -24,9 +24,9 @@ function f32(shape: number[], data: Float32Array): SafeTensor {
 }
 
 /**
- * Packs Deep SVDD parameters as a bundle: stages `bandpass`, `unitNorm`, `zscore`, `project`,
- * `center`, `score`, weights `zscore.mean`, `zscore.std`, `project.W1`, `project.b1`,
- * `project.W2`, `center.c`.
+ * Packs Deep SVDD parameters as a bundle: stages `bandpass`, `unitNorm`, `zscore`, [`whiten`
+ * (components)], `project` (hidden, rep, [residual]), `center`, `score`, weights `zscore.mean`,
+ * `zscore.std`, [`whiten.mean`, `whiten.matrix`], `project.W1`, `project.b1`, `project.W2`, `center.c`.
  *
  * @example
  * ```ts
@@ -37,6 +37,7 @@ export function deepSvddToBundle(params: DeepSvddParams, meta: BundleMeta): Mode
   validateDeepSvddParams(params);
   const { project } = params;
   const channels = params.zscore.mean.length;
+  const inputs = params.whiten?.components ?? channels;
   return {
     manifest: {
       schema: BUNDLE_SCHEMA,
@@ -58,7 +59,13 @@ export function deepSvddToBundle(params: DeepSvddParams, meta: BundleMeta): Mode
             },
         { kind: 'unitNorm', enabled: params.unitNorm },
         { kind: 'zscore', channels },
-        { kind: 'project', hidden: project.hidden, rep: project.rep },
+        ...(params.whiten === undefined ? [] : [{ kind: 'whiten', components: params.whiten.components }]),
+        {
+          kind: 'project',
+          hidden: project.hidden,
+          rep: project.rep,
+          ...(project.residual === true ? { residual: true } : {}),
+        },
         { kind: 'center' },
         { kind: 'score', metric: 'squared-distance' },
       ],
@@ -66,7 +73,13 @@ export function deepSvddToBundle(params: DeepSvddParams, meta: BundleMeta): Mode
     weights: new Map([
       ['zscore.mean', f32([channels], params.zscore.mean)],
       ['zscore.std', f32([channels], params.zscore.std)],
-      ['project.W1', f32([project.hidden, channels], project.W1)],
+      ...(params.whiten === undefined
+        ? []
+        : ([
+            ['whiten.mean', f32([channels], params.whiten.mean)],
+            ['whiten.matrix', f32([params.whiten.components, channels], params.whiten.matrix)],
+          ] as [string, SafeTensor][])),
+      ['project.W1', f32([project.hidden, inputs], project.W1)],
       ['project.b1', f32([project.hidden], project.b1)],
       ['project.W2', f32([project.rep, project.hidden], project.W2)],
       ['center.c', f32([project.rep], params.center)],
@@ -116,18 +129,32 @@ export function deepSvddFromBundle(bundle: ModelBundle): DeepSvddParams {
   const rep = numberField(project, 'rep') as number;
   const mean = toFloat32(requireWeight(bundle, 'zscore.mean'));
   const channels = mean.length;
+  const whitenStage = bundle.manifest.stages.find((s) => s.kind === 'whiten');
+  const components =
+    whitenStage === undefined ? undefined : (numberField(whitenStage, 'components') as number);
+  const inputs = components ?? channels;
   const params: DeepSvddParams = {
     wavelengthsNm: Float32Array.from(bundle.manifest.input.wavelengths),
     wavelengthUnits: bundle.manifest.input.wavelengthUnits,
     ...(minNm === undefined ? {} : { bandpass: maxNm === undefined ? { minNm } : { minNm, maxNm } }),
     unitNorm: unitNorm.enabled !== false,
     zscore: { mean, std: toFloat32(requireWeight(bundle, 'zscore.std', channels)) },
+    ...(components === undefined
+      ? {}
+      : {
+          whiten: {
+            mean: toFloat32(requireWeight(bundle, 'whiten.mean', channels)),
+            matrix: toFloat32(requireWeight(bundle, 'whiten.matrix', components * channels)),
+            components,
+          },
+        }),
     project: {
-      W1: toFloat32(requireWeight(bundle, 'project.W1', hidden * channels)),
+      W1: toFloat32(requireWeight(bundle, 'project.W1', hidden * inputs)),
       b1: toFloat32(requireWeight(bundle, 'project.b1', hidden)),
       W2: toFloat32(requireWeight(bundle, 'project.W2', rep * hidden)),
       hidden,
       rep,
+      ...(project.residual === true ? { residual: true } : {}),
     },
     center: toFloat32(requireWeight(bundle, 'center.c', rep)),
   };

@@ -133,9 +133,10 @@ function selectBandsNode(g: OnnxGraphBuilder, x: string, inChannels: number, kep
  * over the pixels with score < `tau [1]` and `n_normal [1]` their count (`tau` = +Infinity
  * counts every pixel).
  *
- * @throws {@link ModelParamsError} when the kept band count differs from the z-score's, or a weight does not fit;
- *   for the stages of issue 5 (a `whiten` stage or a residual projection), which this graph does
- *   not build yet: score such models with the tfjs scorer (`deepSvddScorer`)
+ * With the stages of issue 5, the z-score folds into the whitening instead: `Gemm(M/σ, -M·(μ + σ·m)/σ)`
+ * = y `[N, k]` -> Gemm(W1, b1) -> Relu -> Gemm(W2, -c) (+ y for a residual projection) = z - c.
+ *
+ * @throws {@link ModelParamsError} when the kept band count differs from the z-score's, or a weight does not fit
  * @example
  * ```ts
  * const kept = selectBands(frame.wavelengths, params.bandpass);
@@ -148,28 +149,45 @@ export function buildDeepSvddGraph(params: DeepSvddParams, options: DeepSvddGrap
   const inputType = options.inputType ?? 'float32';
   const eps = options.unitNormEps ?? 1e-8;
   const selection = options.selection ?? 'ops';
-  if (params.whiten !== undefined)
-    throw new ModelParamsError(
-      'whiten',
-      'the fused ONNX graph has no whitening stage yet: score this model with the tfjs scorer',
-    );
-  if (params.project.residual === true)
-    throw new ModelParamsError(
-      'project.residual',
-      'the fused ONNX graph has no residual projection yet: score this model with the tfjs scorer',
-    );
-  const { hidden, rep, inChannels: channels } = projectionShape(params.project);
+  const { hidden, rep, inChannels: projectIn } = projectionShape(params.project);
+  const { whiten } = params;
+  const channels = whiten === undefined ? projectIn : params.zscore.mean.length;
   if (kept.length !== channels || params.zscore.mean.length !== channels) {
     throw new ModelParamsError(
       'zscore.mean',
       `the band-pass keeps ${kept.length} bands, the z-score has ${params.zscore.mean.length}, W1 ${channels}`,
     );
   }
+  if (whiten !== undefined && (whiten.components !== projectIn || whiten.mean.length !== channels)) {
+    throw new ModelParamsError(
+      'whiten',
+      `${whiten.components} components of ${whiten.mean.length} channels do not fit W1 (${projectIn}) and the z-score (${channels})`,
+    );
+  }
+  const residual = params.project.residual === true;
+  if (residual && rep !== projectIn) {
+    throw new ModelParamsError('project.rep', `a residual projection needs D = ${projectIn}, got ${rep}`);
+  }
   if (params.center.length !== rep) {
     throw new ModelParamsError('center', `has ${params.center.length} values, expected ${rep}`);
   }
-  const { W1, b1 } = foldZscore(params.project.W1, params.project.b1, params.zscore);
-  const describe = `deep-svdd ${inChannels}->${channels}->${hidden}->${rep} ${inputType}`;
+  // Without whitening the z-score folds into W1; with it, into the whitening matrix:
+  // M·((x - μ)/σ - m) = (M/σ)·x - (M/σ)·(μ + σ·m).
+  const first =
+    whiten === undefined
+      ? undefined
+      : foldZscore(whiten.matrix, new Float32Array(whiten.components), {
+          mean: Float32Array.from(
+            params.zscore.mean,
+            (mu, c) => mu + params.zscore.std[c]! * whiten.mean[c]!,
+          ),
+          std: params.zscore.std,
+        });
+  const { W1, b1 } =
+    whiten === undefined
+      ? foldZscore(params.project.W1, params.project.b1, params.zscore)
+      : { W1: params.project.W1, b1: params.project.b1 };
+  const describe = `deep-svdd ${inChannels}->${channels}->${whiten === undefined ? '' : `${projectIn}->`}${hidden}->${rep}${residual ? ' residual' : ''} ${inputType}`;
 
   const g = new OnnxGraphBuilder('deep_svdd');
   g.input(DEEP_SVDD_IO.x, inputType, ['N', inChannels]);
@@ -201,13 +219,21 @@ export function buildDeepSvddGraph(params: DeepSvddParams, options: DeepSvddGrap
     y = cast(selectBandsNode(g, 'x', inChannels, kept));
   }
 
-  const w1 = g.initializer('W1_folded', W1, [hidden, channels]);
+  if (first !== undefined) {
+    const m = g.initializer('whiten_folded', first.W1, [projectIn, channels]);
+    const bias = g.initializer('whiten_bias', first.b1, [projectIn]);
+    y = g.node('Gemm', [y, m, bias], ['whitened'], { transB: 1 });
+  }
+  const w1 = g.initializer('W1_folded', W1, [hidden, projectIn]);
   const bias1 = g.initializer('b1_folded', b1, [hidden]);
   const h = g.node('Gemm', [y, w1, bias1], ['h_pre'], { transB: 1 });
   const r = g.node('Relu', [h], ['h']);
   const negCenter = g.node('Neg', [DEEP_SVDD_IO.center], ['neg_center']);
   const w2 = g.initializer('W2', Float32Array.from(params.project.W2), [rep, hidden]);
-  const diff = g.node('Gemm', [r, w2, negCenter], ['z_minus_c'], { transB: 1 });
+  const projected = g.node('Gemm', [r, w2, negCenter], [residual ? 'f_minus_c' : 'z_minus_c'], {
+    transB: 1,
+  });
+  const diff = residual ? g.node('Add', [projected, y], ['z_minus_c']) : projected;
   const scores = g.node('ReduceSumSquare', [diff], [DEEP_SVDD_IO.scores], { axes: [1], keepdims: 0 });
 
   const below = g.node('Less', [scores, DEEP_SVDD_IO.tau], ['below_tau']);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ProjectionWeights, projectionShape } from '../model/deep-svdd-params.js';
 import { ModelParamsError } from '../model/model-errors.js';
+import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
 
 /** Stages whose parameters can be frozen or trained, by name (as in training-stage configs). */
@@ -29,8 +30,10 @@ export const STAGE_PARAMS: Readonly<Record<TrainStage, readonly DeepSvddParamNam
 export interface DeepSvddInit {
   /** Per-channel z-score (statistical init). */
   readonly zscore: ZscoreStats;
+  /** Whitening after the z-score (issue 5), kept constant in training; absent: none. */
+  readonly whiten?: WhiteningParams;
   /** Projection weights, (out, in) row-major. */
-  readonly project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2'>;
+  readonly project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2' | 'residual'>;
   /** Hypersphere centre (length D): the mean embedding under the initial network. */
   readonly center: Float32Array;
   /** The radius scalar r (default 0, so R = log(2)/10). */
@@ -46,6 +49,8 @@ export interface DeepSvddVariablesOptions {
 /** The parameter values read back from the variables, as plain arrays (for checkpoints and bundles). */
 export interface DeepSvddSnapshot {
   readonly zscore: ZscoreStats;
+  /** The (constant) whitening stage, when the model has one. */
+  readonly whiten?: WhiteningParams;
   readonly project: ProjectionWeights;
   readonly center: Float32Array;
   readonly r: number;
@@ -81,8 +86,12 @@ function variableOf(values: Float32Array, shape: number[], trainable: boolean): 
  * ```
  */
 export class DeepSvddVariables {
-  /** Input channels C. */
+  /** Input channels C (of the z-score). */
   readonly inChannels: number;
+  /** The whitening stage (constant), when present. */
+  readonly whitening: WhiteningParams | undefined;
+  readonly #whiten: { readonly mean: tf.Tensor1D; readonly matrixT: tf.Tensor2D } | undefined;
+  readonly #residual: boolean;
   /** Hidden width. */
   readonly hidden: number;
   /** Embedding dimension D. */
@@ -94,7 +103,32 @@ export class DeepSvddVariables {
   private readonly names = new Map<string, DeepSvddParamName>();
 
   private constructor(init: DeepSvddInit, trainable: readonly TrainStage[]) {
-    const { inChannels, hidden, rep } = projectionShape(init.project);
+    const { inChannels: projectIn, hidden, rep } = projectionShape(init.project);
+    const inChannels = init.zscore.mean.length;
+    const { whiten } = init;
+    if (whiten !== undefined) {
+      check('whiten.mean', whiten.mean, inChannels);
+      check('whiten.matrix', whiten.matrix, whiten.components * inChannels);
+    }
+    const expectedProjectIn = whiten?.components ?? inChannels;
+    if (projectIn !== expectedProjectIn)
+      throw new ModelParamsError(
+        'project.W1',
+        `takes ${projectIn} channels, the ${whiten === undefined ? 'z-score gives' : 'whitening gives'} ${expectedProjectIn}`,
+      );
+    this.#residual = init.project.residual === true;
+    if (this.#residual && rep !== projectIn)
+      throw new ModelParamsError('project.rep', `a residual projection needs D = ${projectIn}, got ${rep}`);
+    this.whitening = whiten;
+    this.#whiten =
+      whiten === undefined
+        ? undefined
+        : {
+            mean: tf.tensor1d(whiten.mean, 'float32'),
+            matrixT: tf.tidy(() =>
+              tf.transpose(tf.tensor2d(whiten.matrix, [whiten.components, inChannels], 'float32')),
+            ),
+          };
     this.inChannels = inChannels;
     this.hidden = hidden;
     this.rep = rep;
@@ -105,7 +139,7 @@ export class DeepSvddVariables {
       throw new ModelParamsError(`zscore.std[${stdBad}]`, `${init.zscore.std[stdBad]} must be > 0`);
     check('zscore.mean', init.zscore.mean, inChannels);
     check('zscore.std', init.zscore.std, inChannels);
-    check('project.W1', init.project.W1, hidden * inChannels);
+    check('project.W1', init.project.W1, hidden * projectIn);
     check('project.b1', init.project.b1, hidden);
     check('project.W2', init.project.W2, rep * hidden);
     check('center', init.center, rep);
@@ -113,7 +147,7 @@ export class DeepSvddVariables {
     this.params = {
       'zscore.mean': variableOf(init.zscore.mean, [inChannels], on('zscore')),
       'zscore.std': variableOf(init.zscore.std, [inChannels], on('zscore')),
-      'project.W1': variableOf(init.project.W1, [hidden, inChannels], on('project')),
+      'project.W1': variableOf(init.project.W1, [hidden, projectIn], on('project')),
       'project.b1': variableOf(init.project.b1, [hidden], on('project')),
       'project.W2': variableOf(init.project.W2, [rep, hidden], on('project')),
       'boundary.r': variableOf(Float32Array.of(r), [], on('boundary')),
@@ -164,16 +198,19 @@ export class DeepSvddVariables {
   }
 
   /**
-   * Embeddings z = W2·relu(W1·((x - μ)/σ) + b1) of `[N, C]` unit-normed pixels -> `[N, D]`.
+   * Embeddings z = W2·relu(W1·y + b1) of `[N, C]` unit-normed pixels -> `[N, D]`, y = (x - μ)/σ,
+   * or its whitening (y - m)·Mᵀ when the model has one; plus y for a residual projection.
    * Differentiable in every parameter.
    */
   embed(pixels: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const x = tf.div(tf.sub(pixels, this.params['zscore.mean']), this.params['zscore.std']);
+      let x = tf.div(tf.sub(pixels, this.params['zscore.mean']), this.params['zscore.std']) as tf.Tensor2D;
+      if (this.#whiten !== undefined) x = tf.matMul(tf.sub(x, this.#whiten.mean), this.#whiten.matrixT);
       const h = tf.relu(
         tf.add(tf.matMul(x, this.params['project.W1'], false, true), this.params['project.b1']),
       );
-      return tf.matMul(h, this.params['project.W2'], false, true) as tf.Tensor2D;
+      const f = tf.matMul(h, this.params['project.W2'], false, true) as tf.Tensor2D;
+      return this.#residual ? (tf.add(x, f) as tf.Tensor2D) : f;
     });
   }
 
@@ -182,12 +219,14 @@ export class DeepSvddVariables {
     const read = (name: DeepSvddParamName): Float32Array => Float32Array.from(this.params[name].dataSync());
     return {
       zscore: { mean: read('zscore.mean'), std: read('zscore.std') },
+      ...(this.whitening === undefined ? {} : { whiten: this.whitening }),
       project: {
         W1: read('project.W1'),
         b1: read('project.b1'),
         W2: read('project.W2'),
         hidden: this.hidden,
         rep: this.rep,
+        ...(this.#residual ? { residual: true } : {}),
       },
       center: Float32Array.from(this.center.dataSync()),
       r: this.r.dataSync()[0] ?? 0,
@@ -198,5 +237,7 @@ export class DeepSvddVariables {
   dispose(): void {
     for (const variable of Object.values(this.params)) variable.dispose();
     this.center.dispose();
+    this.#whiten?.mean.dispose();
+    this.#whiten?.matrixT.dispose();
   }
 }

@@ -135,6 +135,7 @@ export async function evaluateScene(
     preprocess,
     hidden: config.model.hidden,
     rep: config.model.rep,
+    ...(config.model.whiten === null ? {} : { whiten: config.model.whiten }),
     seed: config.seed,
     maxTrainPixels: config.data.maxTrainPixels,
   });
@@ -147,6 +148,8 @@ export async function evaluateScene(
     maxGradNorm: config.trainer.maxGradNorm,
     nu: config.trainer.nu,
     centerAlpha: config.trainer.centerAlpha,
+    loss: config.trainer.loss,
+    trim: config.trainer.trim,
     seed: config.seed,
     schedule: config.trainer.stages,
   });

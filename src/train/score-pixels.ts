@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Observable } from 'rxjs';
 import { bandIndexWavelengths } from '../frame.js';
 import type { ProjectionWeights } from '../model/deep-svdd-params.js';
+import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
 import type { TensorFrame } from '../tensor-frame.js';
 import { runOperator } from './operator-runner.js';
@@ -11,7 +12,8 @@ import type { TrainingStages } from './training-stages.js';
 /** The learned part of a Deep SVDD model: what scores already preprocessed pixels. */
 export interface LearnedParams {
   readonly zscore: ZscoreStats;
-  readonly project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2'>;
+  readonly whiten?: WhiteningParams;
+  readonly project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2' | 'residual'>;
   readonly center: Float32Array;
 }
 
@@ -55,7 +57,7 @@ export function scorePreprocessedPixels(
     pixels: tf.tensor2d(pixels, [n, bands], 'float32'),
   };
   const run = runOperator((source: Observable<TensorFrame>) =>
-    source.pipe(stages.embed(params.zscore, params.project), stages.score(params.center)),
+    source.pipe(stages.embed(params.zscore, params.project, params.whiten), stages.score(params.center)),
   );
   try {
     const [scored] = run.push(frame);

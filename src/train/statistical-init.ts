@@ -4,8 +4,10 @@ import {
   DEFAULT_HIDDEN,
   DEFAULT_REP,
   initProjection,
+  initResidualProjection,
   type ProjectionWeights,
 } from '../model/deep-svdd-params.js';
+import { fitRobustWhitening, type WhiteningParams, whiteningAfterZscore } from '../model/robust-whitening.js';
 import { RunningStats, type ZscoreStats } from '../model/running-stats.js';
 import { fitRx, type RxModel, RxStats } from '../model/rx-stats.js';
 import { disposeTensorFrame, type TensorFrame } from '../tensor-frame.js';
@@ -36,12 +38,21 @@ export interface StatisticalInitOptions {
   readonly reservoirSeed?: number;
   /** Also fit the RX baseline on the raw training pixels (default false). */
   readonly rx?: boolean;
+  /**
+   * The issue-5 default: a robust truncated whitening after the z-score (fitted on the
+   * reservoir: trim the top `trim` share of RX scores, refit, keep `components`), then a
+   * residual projection starting at the identity and a centre fixed at 0 (the robust mean).
+   * Absent: the reference stages (random projection, centre = mean embedding).
+   */
+  readonly whiten?: { readonly components: number; readonly trim: number };
 }
 
 /** The statistical phase's result: every parameter initialised, and the training pixels. */
 export interface StatisticalInit {
   /** Per-channel μ and σ of the preprocessed training pixels (float64 accumulation). */
   readonly zscore: ZscoreStats;
+  /** The whitening stage on z-scored pixels, when asked for. */
+  readonly whiten?: WhiteningParams;
   /** Initial projection weights (seeded). */
   readonly project: ProjectionWeights;
   /** Centre c: the mean embedding of every training pixel under the initial network. */
@@ -137,6 +148,21 @@ export async function statisticalInit(
     );
   }
   const zscore = zstats.toZscore();
+  if (options.whiten !== undefined) {
+    const pool = reservoir.pixels();
+    const fitted = fitRobustWhitening(() => [pool], channels, options.whiten);
+    const whiten = whiteningAfterZscore(fitted, zscore);
+    return {
+      zscore,
+      whiten,
+      project: initResidualProjection(whiten.components, { hidden: options.hidden ?? DEFAULT_HIDDEN, seed }),
+      center: new Float32Array(whiten.components),
+      ...(rxStats === undefined ? {} : { rx: fitRx(rxStats) }),
+      reservoir,
+      pixels: zstats.count,
+      channels,
+    };
+  }
   const project = initProjection(channels, {
     hidden: options.hidden ?? DEFAULT_HIDDEN,
     rep: options.rep ?? DEFAULT_REP,

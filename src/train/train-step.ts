@@ -4,6 +4,10 @@ import type { DeepSvddParamName, DeepSvddVariables } from './deep-svdd-variables
 import { clipGradNorm, DEFAULT_MAX_GRAD_NORM } from './grad-clip.js';
 import { radiusSquared, type SoftBoundaryLossOptions, softBoundaryLoss } from './soft-boundary-loss.js';
 import { TrainOptionError } from './train-errors.js';
+import { trimmedOneClassLoss } from './trimmed-one-class-loss.js';
+
+/** The training objective: cuvis's soft-boundary loss, or the contamination-robust one-class loss (issue 5). */
+export type TrainLoss = 'soft-boundary' | 'trimmed-one-class';
 
 /** Default EMA rate of the centre during training (DESIGN §3.5). */
 export const DEFAULT_TRAIN_CENTER_ALPHA = 0.1;
@@ -14,6 +18,10 @@ export interface TrainStepOptions extends SoftBoundaryLossOptions {
   centerAlpha?: number;
   /** Global gradient-norm clip (default 1.0). */
   maxGradNorm?: number;
+  /** Objective (default `soft-boundary`); `trimmed-one-class` ignores ν and the radius. */
+  loss?: TrainLoss;
+  /** Share of each batch's highest scores dropped by the `trimmed-one-class` loss (default 0.02). */
+  trim?: number;
 }
 
 /** Loss, gradients and intermediates of one batch, before any update (tensors owned by the caller). */
@@ -100,7 +108,9 @@ export function softBoundaryGradients(
       ) as tf.Tensor1D;
       const d = tf.sum(tf.square(tf.sub(z, center)), 1) as tf.Tensor1D;
       kept = { z: tf.keep(z), d: tf.keep(d), center: tf.keep(center) };
-      return softBoundaryLoss(d, model.r, options);
+      return options.loss === 'trimmed-one-class'
+        ? trimmedOneClassLoss(d, options.trim)
+        : softBoundaryLoss(d, model.r, options);
     }, varList);
     if (kept === undefined) throw new Error('unreachable: the loss function did not run');
     // Re-home the kept intermediates in this scope so that the caller's tidy owns them.

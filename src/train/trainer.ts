@@ -14,7 +14,7 @@ import { PixelBatches, type PixelFrame } from './pixel-batches.js';
 import { silentProgress, type TrainProgress } from './progress.js';
 import { DEFAULT_NU } from './soft-boundary-loss.js';
 import { TrainOptionError } from './train-errors.js';
-import { DEFAULT_TRAIN_CENTER_ALPHA, trainStep } from './train-step.js';
+import { DEFAULT_TRAIN_CENTER_ALPHA, type TrainLoss, trainStep } from './train-step.js';
 
 /** From epoch `fromEpoch` on (0-based), exactly the stages in `trainable` are trained; the rest are frozen. */
 export interface StageSchedule {
@@ -45,6 +45,10 @@ export interface TrainerOptions {
   readonly nu?: number;
   /** EMA rate of the centre during training (default 0.1). */
   readonly centerAlpha?: number;
+  /** Objective (default `soft-boundary`; `trimmed-one-class` for the issue-5 default). */
+  readonly loss?: TrainLoss;
+  /** Share of each batch dropped by the `trimmed-one-class` loss (default 0.02). */
+  readonly trim?: number;
   /** Seed of the batch order (default 0). */
   readonly seed?: number;
   /** Freeze / unfreeze stages by epoch (default {@link DEFAULT_STAGE_SCHEDULE}). */
@@ -171,6 +175,8 @@ export async function trainDeepSvdd(
     nu: options.nu ?? DEFAULT_NU,
     centerAlpha: options.centerAlpha ?? DEFAULT_TRAIN_CENTER_ALPHA,
     maxGradNorm: options.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM,
+    ...(options.loss === undefined ? {} : { loss: options.loss }),
+    ...(options.trim === undefined ? {} : { trim: options.trim }),
   };
   const batches = new PixelBatches([pixels], { batchSize, seed: seed + 2 });
   const model = DeepSvddVariables.create(init, { trainable: stagesAt(schedule, 0) });

@@ -3,6 +3,7 @@ import type { CubeFrame } from '../frame.js';
 import type { BandpassRange } from '../model/band-selection.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { DeepSvddParams, ProjectionWeights } from '../model/deep-svdd-params.js';
+import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
 import type { RxModel } from '../model/rx-stats.js';
 import type { ScoredFrame } from '../scored-frame.js';
@@ -36,10 +37,11 @@ export interface PreprocessSpec {
 export interface TrainingStages {
   /** `CubeFrame` -> `TensorFrame`: upload, band-pass (when given), unit norm (when on). */
   preprocess(spec: PreprocessSpec): OperatorFunction<CubeFrame, TensorFrame>;
-  /** Preprocessed pixels -> embeddings: z-score, then the projection network. */
+  /** Preprocessed pixels -> embeddings: z-score, the whitening (when given), then the projection network. */
   embed(
     zscore: ZscoreStats,
-    project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2'>,
+    project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2' | 'residual'>,
+    whiten?: WhiteningParams,
   ): OperatorFunction<TensorFrame, TensorFrame>;
   /** Embeddings -> scores ||z - c||² with a frozen centre. */
   score(center: Float32Array, modelVersion?: string): OperatorFunction<TensorFrame, ScoredFrame>;

@@ -52,6 +52,7 @@ export function paramsOfSnapshot(
     ...(input.bandpass === undefined ? {} : { bandpass: input.bandpass }),
     unitNorm: input.unitNorm,
     zscore: snapshot.zscore,
+    ...(snapshot.whiten === undefined ? {} : { whiten: snapshot.whiten }),
     project: snapshot.project,
     center: snapshot.center,
   };

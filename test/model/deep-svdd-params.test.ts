@@ -3,6 +3,7 @@ import { selectBands } from '../../src/model/band-selection.js';
 import {
   type DeepSvddParams,
   initProjection,
+  initResidualProjection,
   meanEmbedding,
   projectionShape,
   validateDeepSvddParams,
@@ -126,6 +127,34 @@ describe('validateDeepSvddParams', () => {
     expect(() => validateDeepSvddParams({ ...valid, center: Float32Array.of(0, Number.NaN) })).toThrow(
       'model parameter center[1]: NaN is not finite',
     );
+  });
+  const whitened: DeepSvddParams = {
+    ...valid,
+    whiten: { mean: new Float32Array(2), matrix: Float32Array.of(1, 0, 0, 1, 1, 1), components: 3 },
+    project: initResidualProjection(3, { hidden: 4 }),
+    center: new Float32Array(3),
+  };
+  it('accepts a whitening stage and a residual projection over its k components', () => {
+    expect(validateDeepSvddParams(whitened)).toBe(whitened);
+  });
+  it('names the whitening or residual parameter that does not fit', () => {
+    expect(() =>
+      validateDeepSvddParams({ ...whitened, whiten: { ...whitened.whiten!, matrix: new Float32Array(4) } }),
+    ).toThrow('model parameter whiten.matrix: has 4 values, expected 6');
+    expect(() =>
+      validateDeepSvddParams({ ...whitened, whiten: { ...whitened.whiten!, mean: new Float32Array(3) } }),
+    ).toThrow('model parameter whiten.mean: has 3 values, expected 2');
+    // The projection must take k = 3 channels, not the 2 kept bands.
+    expect(() => validateDeepSvddParams({ ...whitened, whiten: undefined })).toThrow(
+      'model parameter project.rep: a residual projection needs D = its input channels (2), got 3',
+    );
+    expect(() =>
+      validateDeepSvddParams({
+        ...whitened,
+        project: { ...initProjection(3, { hidden: 4, rep: 2 }), residual: true },
+        center: new Float32Array(2),
+      }),
+    ).toThrow('model parameter project.rep: a residual projection needs D = its input channels (3), got 2');
   });
 });
 

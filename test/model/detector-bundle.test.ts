@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleError, loadBundle, saveBundle } from '../../src/model/bundle.js';
-import { initProjection } from '../../src/model/deep-svdd-params.js';
+import { initProjection, initResidualProjection } from '../../src/model/deep-svdd-params.js';
 import {
   deepSvddFromBundle,
   deepSvddToBundle,
   rxFromBundle,
   rxToBundle,
 } from '../../src/model/detector-bundle.js';
+import { seededRandom } from '../../src/model/seeded-random.js';
 
 const calibration = { threshold: 2, quantile: 0.999, margin: 1, scoreQuantiles: { '0.999': 2 }, pixels: 100 };
 let root = '';
@@ -52,6 +53,57 @@ describe('detector bundles', () => {
       'score',
     ]);
     expect(() => rxFromBundle(loaded)).toThrow(BundleError);
+  });
+
+  it('round-trips the issue-5 stages: whitening and a residual projection', async () => {
+    const random = seededRandom(4);
+    const whiten = {
+      mean: Float32Array.from({ length: 5 }, () => random()),
+      matrix: Float32Array.from({ length: 15 }, () => random() - 0.5),
+      components: 3,
+    };
+    const project = { ...initResidualProjection(3, { hidden: 6, seed: 2 }) };
+    const trained = { ...project, W2: Float32Array.from(project.W2, () => random() - 0.5) };
+    const params = {
+      wavelengthsNm: Float32Array.from({ length: 5 }, (_, i) => i),
+      wavelengthUnits: 'index' as const,
+      unitNorm: false,
+      zscore: { mean: new Float32Array(5).fill(0.5), std: new Float32Array(5).fill(2) },
+      whiten,
+      project: trained,
+      center: new Float32Array(3),
+    };
+    const dir = join(root, 'svdd-whiten');
+    await saveBundle(dir, deepSvddToBundle(params, { version: 'svdd-w', calibration }));
+    const loaded = await loadBundle(dir);
+    expect(loaded.manifest.stages.map((s) => s.kind)).toEqual([
+      'bandpass',
+      'unitNorm',
+      'zscore',
+      'whiten',
+      'project',
+      'center',
+      'score',
+    ]);
+    const back = deepSvddFromBundle(loaded);
+    expect(back.whiten?.components).toBe(3);
+    expect([...(back.whiten?.matrix ?? [])]).toEqual([...whiten.matrix]);
+    expect([...(back.whiten?.mean ?? [])]).toEqual([...whiten.mean]);
+    expect(back.project.residual).toBe(true);
+    expect([...back.project.W2]).toEqual([...trained.W2]);
+    // A reference-settings bundle has neither.
+    const plain = deepSvddFromBundle(
+      deepSvddToBundle(
+        {
+          ...params,
+          whiten: undefined,
+          project: initProjection(5, { hidden: 4, rep: 2 }),
+          center: new Float32Array(2),
+        },
+        { version: 'plain', calibration },
+      ),
+    );
+    expect([plain.whiten, plain.project.residual]).toEqual([undefined, undefined]);
   });
 
   it('round-trips an RX model in float64', async () => {

@@ -1,6 +1,10 @@
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
+import {
+  type DeepSvddParams,
+  initProjection,
+  initResidualProjection,
+} from '../../src/model/deep-svdd-params.js';
 import { ModelParamsError } from '../../src/model/model-errors.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import {
@@ -59,13 +63,21 @@ function reference(
       v = centered.map((a) => a / norm);
     }
     v = v.map((a, i) => (a - (p.zscore.mean[i] as number)) / (p.zscore.std[i] as number));
+    const { whiten } = p;
+    if (whiten !== undefined) {
+      const u = v;
+      v = Array.from({ length: whiten.components }, (_, j) =>
+        u.reduce((s, a, i) => s + (whiten.matrix[j * c + i] as number) * (a - (whiten.mean[i] as number)), 0),
+      );
+    }
+    const ci = v.length;
     const h = Array.from({ length: hidden }, (_, j) => {
       let s = p.project.b1[j] as number;
-      for (let i = 0; i < c; i++) s += (p.project.W1[j * c + i] as number) * (v[i] as number);
+      for (let i = 0; i < ci; i++) s += (p.project.W1[j * ci + i] as number) * (v[i] as number);
       return Math.max(s, 0);
     });
     const z = Array.from({ length: rep }, (_, d) => {
-      let s = 0;
+      let s = p.project.residual === true ? (v[d] as number) : 0;
       for (let j = 0; j < hidden; j++) s += (p.project.W2[d * hidden + j] as number) * (h[j] as number);
       return s;
     });
@@ -189,21 +201,34 @@ describe('buildDeepSvddGraph', () => {
     );
   });
 
-  it('refuses the issue-5 stages (whitening, residual projection) with a clear error', () => {
-    const base = params(6);
-    const whiten = {
-      mean: new Float32Array(KEPT.length),
-      matrix: new Float32Array(2 * KEPT.length),
-      components: 2,
+  it('folds the z-score into the whitening and adds y back for a residual projection (issue 5)', async () => {
+    const base = params(7, false);
+    const random = seededRandom(8);
+    const k = 4;
+    const project = initResidualProjection(k, { hidden: 9, seed: 3 });
+    const p: DeepSvddParams = {
+      ...base,
+      whiten: {
+        mean: Float32Array.from({ length: KEPT.length }, () => random() - 0.5),
+        matrix: Float32Array.from({ length: k * KEPT.length }, () => random() - 0.5),
+        components: k,
+      },
+      project: { ...project, W2: Float32Array.from(project.W2, () => random() - 0.5) },
+      center: Float32Array.from({ length: k }, () => 0.1 * (random() - 0.5)),
     };
-    expect(() => buildDeepSvddGraph({ ...base, whiten }, { inChannels: IN, kept: KEPT })).toThrow(
-      'model parameter whiten: the fused ONNX graph has no whitening stage yet',
-    );
+    const x = Float32Array.from(randomPixels(9, 120), (v) => v / 1000);
+    const ungated = reference(p, x, 120, p.center, Number.POSITIVE_INFINITY);
+    const sorted = [...ungated.scores].sort((a, b) => a - b);
+    const tau = ((sorted[39] as number) + (sorted[40] as number)) / 2;
+    const ref = reference(p, x, 120, p.center, tau);
+    const got = await run(p, x, 120, p.center, tau);
+    expect(got.graph.describe).toBe('deep-svdd 10->6->4->9->4 residual float32');
+    expectClose(got.scores, ref.scores, 1e-4, 1e-4);
+    expect(got.count).toBe(40);
+    expectClose(got.zsum, ref.zsum, 1e-4, 1e-4);
+    // A whitening whose width does not fit W1 is named.
     expect(() =>
-      buildDeepSvddGraph(
-        { ...base, project: { ...base.project, residual: true } },
-        { inChannels: IN, kept: KEPT },
-      ),
-    ).toThrow('model parameter project.residual: the fused ONNX graph has no residual projection yet');
+      buildDeepSvddGraph({ ...p, whiten: { ...p.whiten!, components: 3 } }, { inChannels: IN, kept: KEPT }),
+    ).toThrow(/model parameter whiten/);
   });
 });

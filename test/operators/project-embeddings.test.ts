@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { projectEmbeddings } from '../../operators/project-embeddings.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { initEngine } from '../../src/engine.js';
-import { initProjection } from '../../src/model/deep-svdd-params.js';
+import { initProjection, initResidualProjection } from '../../src/model/deep-svdd-params.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import { disposeTensorFrame } from '../../src/tensor-frame.js';
@@ -86,6 +86,55 @@ describe('projectEmbeddings', () => {
     const w = initProjection(2, { hidden: 2, rep: 1 });
     expect(() => projectEmbeddings({ ...w, b1: Float32Array.of(0, Number.POSITIVE_INFINITY) })).toThrow(
       'model parameter project.b1[1]: Infinity is not finite',
+    );
+  });
+});
+
+describe('projectEmbeddings (residual)', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+
+  it('is the identity at init (W2 = 0) and adds W2 · relu(W1 x + b1) to x once trained', async () => {
+    const c = 6;
+    const init = initResidualProjection(c, { hidden: 8, seed: 2 });
+    expect([init.rep, init.residual, init.b1.every((v) => v === 0), init.W2.every((v) => v === 0)]).toEqual([
+      c,
+      true,
+      true,
+      true,
+    ]);
+    const random = seededRandom(9);
+    const rows = Array.from({ length: 12 }, () => Array.from({ length: c }, () => 4 * random() - 2));
+    const trained = { ...init, W2: Float32Array.from(init.W2, () => random() - 0.5) };
+    const before = tf.memory().numTensors;
+    for (const [weights, label] of [
+      [init, 'init'],
+      [trained, 'trained'],
+    ] as const) {
+      const [frame] = await lastValueFrom(
+        of(cube(rows)).pipe(toTensorFrame(), projectEmbeddings(weights), toArray()),
+      );
+      if (frame === undefined) throw new Error('no frame');
+      const z = frame.pixels.dataSync();
+      disposeTensorFrame(frame);
+      rows.forEach((row, p) => {
+        const f = reference(row, weights, c);
+        f.forEach((v, d) => {
+          const want = row[d]! + v;
+          expect(Math.abs(z[p * c + d]! - want), `${label} pixel ${p} dim ${d}`).toBeLessThan(
+            1e-5 * (1 + Math.abs(want)),
+          );
+        });
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects a residual projection whose D differs from C', () => {
+    const w = initProjection(4, { hidden: 3, rep: 2 });
+    expect(() => projectEmbeddings({ ...w, residual: true })).toThrow(
+      'model parameter project.rep: a residual projection needs D = C = 4, got 2',
     );
   });
 });

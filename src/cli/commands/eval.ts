@@ -1,6 +1,6 @@
 import { trainingStages } from '../../../operators/internal/training-stages.js';
 import { applyOverrides, loadConfigFile, validateConfig } from '../../config/load-config.js';
-import { SCENE_REFERENCE_CONFIG, TrainrunSchema } from '../../config/trainrun-schema.js';
+import { SCENE_DEFAULT_CONFIG, TrainrunSchema } from '../../config/trainrun-schema.js';
 import { initEngine } from '../../engine.js';
 import { evaluateModel, type ModelEvaluation } from '../../train/model-eval.js';
 import { evaluateScene, type SceneEvaluation } from '../../train/scene-eval.js';
@@ -65,7 +65,8 @@ export const evalCommand: CliCommand = {
   --split S              test (default; every cube when no test split is known) or all (e.g. clean frames
                          for the false-alarm rate)
   --scene DIR            a scene folder with cube.hdr and mask.hdr (e.g. ../shared/data/abu-urban-2)
-  --config FILE          trainrun config for --scene (default: the reference settings, configs/trainrun/scene_reference.yaml)
+  --config FILE          trainrun config for --scene (default: the issue-5 default, configs/trainrun/scene_default.yaml;
+                         the cuvis reference settings: configs/trainrun/scene_reference.yaml)
   --set key=value        override a config value for --scene (repeatable)
   --json                 print one JSON object instead of text`,
   options: {
@@ -88,7 +89,7 @@ export const evalCommand: CliCommand = {
       const overrides = setOptions(values);
       const config =
         configFile === undefined
-          ? validateConfig(TrainrunSchema, applyOverrides(SCENE_REFERENCE_CONFIG, overrides), '--set')
+          ? validateConfig(TrainrunSchema, applyOverrides(SCENE_DEFAULT_CONFIG, overrides), '--set')
           : await loadConfigFile(TrainrunSchema, configFile, overrides);
       const result = await evaluateScene(scene, config, { stages: trainingStages });
       if (asJson) io.out(json(result));
