@@ -23,9 +23,16 @@ export interface FusedScorerOptions extends ScorerOptions {
 export function fusedUnsupportedReason(params: DeepSvddParams): string | undefined {
   const extra = Object.keys(params).filter(
     (key) =>
-      !['wavelengthsNm', 'wavelengthUnits', 'bandpass', 'unitNorm', 'zscore', 'whiten', 'project', 'center'].includes(
-        key,
-      ),
+      ![
+        'wavelengthsNm',
+        'wavelengthUnits',
+        'bandpass',
+        'unitNorm',
+        'zscore',
+        'whiten',
+        'project',
+        'center',
+      ].includes(key),
   );
   if (extra.length > 0) return `stages ${extra.join(', ')} are not in the fused graph`;
   const projectExtra = Object.keys(params.project).filter(
