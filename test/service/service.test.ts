@@ -89,9 +89,9 @@ describe('startService', () => {
     expect(promValue(samples, 'cubestream_frames_received_total', camera)).toBeGreaterThanOrEqual(5);
     expect(promValue(samples, 'cubestream_decisions_total', camera)).toBeGreaterThanOrEqual(5);
     expect(promValue(samples, 'cubestream_pixels_scored_total')).toBeGreaterThanOrEqual(5 * 256);
-    expect(
-      promValue(samples, 'cubestream_stage_duration_seconds_count', { stage: 'score' }),
-    ).toBeGreaterThan(0);
+    expect(promValue(samples, 'cubestream_stage_duration_seconds_count', { stage: 'score' })).toBeGreaterThan(
+      0,
+    );
     expect(
       promValue(samples, 'cubestream_stage_duration_seconds_count', { stage: 'decide' }),
     ).toBeGreaterThan(0);
