@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OperatorFunction } from 'rxjs';
 import { ChannelCountError, ModelParamsError } from '../src/model/model-errors.js';
 import { whiteningOf } from '../src/model/pinv.js';
-import type { RxModel } from '../src/model/rx-stats.js';
+import { type RxModel, validateRxModel } from '../src/model/rx-stats.js';
 import type { ScoredFrame } from '../src/scored-frame.js';
 import { type TensorFrame, tensorFrameIdentity } from '../src/tensor-frame.js';
 import { tensorStage } from './internal/tensor-stage.js';
@@ -34,24 +34,7 @@ export function rxScore(
   model: RxModel,
   options: RxScoreOptions = {},
 ): OperatorFunction<TensorFrame, ScoredFrame> {
-  const { bands } = model;
-  if (!Number.isSafeInteger(bands) || bands <= 0)
-    throw new ModelParamsError('rx.bands', `${bands} must be a positive integer`);
-  if (model.mean.length !== bands)
-    throw new ModelParamsError('rx.mean', `has ${model.mean.length} values, expected ${bands}`);
-  if (model.covInverse.length !== bands * bands) {
-    throw new ModelParamsError(
-      'rx.covInverse',
-      `has ${model.covInverse.length} values, expected ${bands}x${bands}`,
-    );
-  }
-  for (const [name, values] of [
-    ['rx.mean', model.mean],
-    ['rx.covInverse', model.covInverse],
-  ] as const) {
-    const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new ModelParamsError(`${name}[${bad}]`, `${values[bad]} is not finite`);
-  }
+  const { bands } = validateRxModel(model);
   const whitening = whiteningOf(model.covInverse, bands);
   const version = options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion };
 

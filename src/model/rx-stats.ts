@@ -1,4 +1,4 @@
-import { StatisticsError } from './model-errors.js';
+import { ModelParamsError, StatisticsError } from './model-errors.js';
 import { type PinvOptions, pinvSymmetric } from './pinv.js';
 
 /** Ridge added to the covariance diagonal before inverting it (DESIGN §3.10). */
@@ -169,4 +169,31 @@ export function fitRx(stats: RxStats, options: FitRxOptions = {}): RxModel {
   for (let i = 0; i < c; i++) cov[i * c + i]! += regularization;
   const { inverse } = pinvSymmetric(cov, c, options);
   return { bands: c, mean: stats.mean(), covInverse: inverse };
+}
+
+/**
+ * Checks an RX model's shapes and values (what `rxScore` and `fusedRxScore` check at build time).
+ *
+ * @throws {@link ModelParamsError} naming `rx.bands`, `rx.mean` or `rx.covInverse`
+ */
+export function validateRxModel(model: RxModel): RxModel {
+  const { bands } = model;
+  if (!Number.isSafeInteger(bands) || bands <= 0)
+    throw new ModelParamsError('rx.bands', `${bands} must be a positive integer`);
+  if (model.mean.length !== bands)
+    throw new ModelParamsError('rx.mean', `has ${model.mean.length} values, expected ${bands}`);
+  if (model.covInverse.length !== bands * bands) {
+    throw new ModelParamsError(
+      'rx.covInverse',
+      `has ${model.covInverse.length} values, expected ${bands}x${bands}`,
+    );
+  }
+  for (const [name, values] of [
+    ['rx.mean', model.mean],
+    ['rx.covInverse', model.covInverse],
+  ] as const) {
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new ModelParamsError(`${name}[${bad}]`, `${values[bad]} is not finite`);
+  }
+  return model;
 }

@@ -1,6 +1,9 @@
 import { ModelParamsError } from '../model/model-errors.js';
 import { whiteningOf } from '../model/pinv.js';
-import type { RxModel } from '../model/rx-stats.js';
+import { type RxModel, validateRxModel } from '../model/rx-stats.js';
+
+export { validateRxModel };
+
 import type { GraphInputType } from './deep-svdd-graph.js';
 import { OnnxGraphBuilder, onnxTypeCode } from './onnx-graph-builder.js';
 
@@ -16,33 +19,6 @@ export interface RxGraph {
   readonly inputType: GraphInputType;
   /** Short description for logs and errors, e.g. `rx 61 (rank 61) float32`. */
   readonly describe: string;
-}
-
-/**
- * Checks an RX model's shapes and values (as `rxScore` does at build time).
- *
- * @throws {@link ModelParamsError} naming `rx.bands`, `rx.mean` or `rx.covInverse`
- */
-export function validateRxModel(model: RxModel): RxModel {
-  const { bands } = model;
-  if (!Number.isSafeInteger(bands) || bands <= 0)
-    throw new ModelParamsError('rx.bands', `${bands} must be a positive integer`);
-  if (model.mean.length !== bands)
-    throw new ModelParamsError('rx.mean', `has ${model.mean.length} values, expected ${bands}`);
-  if (model.covInverse.length !== bands * bands) {
-    throw new ModelParamsError(
-      'rx.covInverse',
-      `has ${model.covInverse.length} values, expected ${bands}x${bands}`,
-    );
-  }
-  for (const [name, values] of [
-    ['rx.mean', model.mean],
-    ['rx.covInverse', model.covInverse],
-  ] as const) {
-    const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new ModelParamsError(`${name}[${bad}]`, `${values[bad]} is not finite`);
-  }
-  return model;
 }
 
 /**
