@@ -11,7 +11,8 @@ import { runTrain, type TrainResult } from './train-scenario.js';
 import { runXmr } from './xmr-scenario.js';
 
 const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train]
-  [--cubes 2] [--seconds 10] [--train-seconds 5] [--threads 2] [--no-spin] [--chunk 8192]`;
+  [--cubes 2] [--xmr-width 1000] [--seconds 10] [--train-seconds 5] [--threads 2] [--no-spin] [--chunk 8192]
+  (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)`;
 
 const SCENARIOS = ['xmr', 'fx10', 'train'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'both' },
     scenario: { type: 'string', default: SCENARIOS.join(',') },
     cubes: { type: 'string' },
+    'xmr-width': { type: 'string' },
     seconds: { type: 'string' },
     'train-seconds': { type: 'string' },
     threads: { type: 'string' },
@@ -55,6 +57,7 @@ const engines: BenchEngine[] =
 const scenarios = (values.scenario ?? '').split(',').filter((s) => s !== '') as Scenario[];
 for (const s of scenarios) if (!SCENARIOS.includes(s)) fail(`unknown scenario ${JSON.stringify(s)}`);
 const cubeCount = Math.round(positive('cubes', values.cubes, 2));
+const xmrWidth = Math.round(positive('xmr-width', values['xmr-width'], 1000));
 const seconds = positive('seconds', values.seconds, 10);
 const trainSeconds = positive('train-seconds', values['train-seconds'], 5);
 const threads = Math.round(positive('threads', values.threads, 2));
@@ -83,13 +86,13 @@ let train: TrainResult | undefined;
 if (scenarios.includes('xmr') || scenarios.includes('train')) {
   let t = performance.now();
   const cubes = Array.from({ length: cubeCount }, (_, i) =>
-    syntheticCube({ height: 1080, width: 1000, bands: 61, minNm: 430, maxNm: 910, seed: i + 1 }),
+    syntheticCube({ height: 1080, width: xmrWidth, bands: 61, minNm: 430, maxNm: 910, seed: i + 1 }),
   );
   const first = cubes[0];
   if (first === undefined) fail('--cubes must be >= 1');
   const model = syntheticModel(first.data, first.wavelengths, { minNm: 700 });
   log(
-    `xmr: ${cubeCount} cube(s) 1080x1000x61 uint16 made in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `xmr: ${cubeCount} cube(s) 1080x${xmrWidth}x61 uint16 made in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
   if (scenarios.includes('xmr')) {
     for (const e of engines) {
