@@ -205,3 +205,60 @@ describe('deploy/grafana/dashboards/cubestream.json', () => {
     }
   });
 });
+
+describe('a running cubestream service exposes every metric the dashboard and Prometheus files use', () => {
+  it('serves each family (declared, most with samples) from a real `startService` /metrics', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { validateConfig } = await import('../../src/config/load-config.js');
+    const { resolveDemoModelDir } = await import('../../src/service/demo-settings.js');
+    const { RunConfigSchema } = await import('../../src/service/run-config.js');
+    const { startService } = await import('../../src/service/service.js');
+    const { createLogger } = await import('../../src/telemetry/logger.js');
+    const dir = await mkdtemp(join(tmpdir(), 'cubestream-dashboard-'));
+    const config = validateConfig(
+      RunConfigSchema,
+      {
+        source: {
+          kind: 'simulated',
+          width: 32,
+          blockRows: 8,
+          seed: 5,
+          anomalyRate: 0.2,
+          linesPerSecond: 320,
+        },
+        model: { path: resolveDemoModelDir() },
+        sinks: {
+          file: { path: join(dir, 'decisions.jsonl') },
+          deadLetter: { file: join(dir, 'dead.jsonl') },
+        },
+        metrics: { port: 0, host: '127.0.0.1' },
+        viewer: { enabled: false },
+      },
+      'dashboard test',
+    );
+    const service = await startService(config, { logger: createLogger({ level: 'silent' }) });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (service.stats.decisions < 5 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(service.stats.decisions).toBeGreaterThanOrEqual(5);
+      const live = parseExposition(await (await fetch(`${service.telemetryUrl}/metrics`)).text());
+      const dashboard = asRecord(JSON.parse(await readFile(DASHBOARD, 'utf8')), 'dashboard');
+      const texts = [
+        promqlOfDashboard(dashboard).join('\n'),
+        ...(await Promise.all(PROMETHEUS_FILES.map((file) => readFile(file, 'utf8')))),
+      ];
+      const missing = [...new Set(texts.flatMap((text) => [...metricNamesIn(text)]))].filter(
+        (name) => familyOf(name, live.types) === undefined,
+      );
+      expect(missing).toEqual([]);
+      expect(live.samples.has('cubestream_frames_received_total')).toBe(true);
+      expect(live.samples.has('cubestream_frame_latency_seconds_bucket')).toBe(true);
+    } finally {
+      await service.stop('test over');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
