@@ -56,8 +56,10 @@ export interface ServiceDeps {
 export interface RunningService {
   /** The model's version (decisions and status carry it). */
   readonly modelVersion: string;
-  /** The inference backend in use. */
+  /** The tfjs backend in use (training, fallback scoring). */
   readonly engine: EngineInfo;
+  /** The engine that scores pixels: `onnx` (fused graph) or `tfjs`. */
+  readonly scorer: 'onnx' | 'tfjs';
   readonly metrics: CubestreamMetrics;
   /** Running totals for summaries. */
   readonly stats: ServiceStats;
@@ -328,6 +330,7 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
     return {
       modelVersion,
       engine,
+      scorer: scorer.engine,
       metrics,
       stats,
       telemetryUrl: telemetry.url,
