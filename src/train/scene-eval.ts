@@ -15,6 +15,7 @@ import { runOperator } from './operator-runner.js';
 import { statisticalInit } from './statistical-init.js';
 import { TrainOptionError } from './train-errors.js';
 import { trainDeepSvdd } from './trainer.js';
+import { trainerOptionsOf } from './trainer-options.js';
 import type { TrainingStages } from './training-stages.js';
 import { paramsOfSnapshot } from './validation.js';
 
@@ -139,20 +140,7 @@ export async function evaluateScene(
     seed: config.seed,
     maxTrainPixels: config.data.maxTrainPixels,
   });
-  const trained = await trainDeepSvdd(init, init.reservoir.toFrame(), {
-    epochs: config.trainer.epochs,
-    batchSize: config.trainer.batchSize,
-    ...(config.trainer.stepsPerEpoch === undefined ? {} : { stepsPerEpoch: config.trainer.stepsPerEpoch }),
-    lr: config.trainer.lr,
-    weightDecay: config.trainer.weightDecay,
-    maxGradNorm: config.trainer.maxGradNorm,
-    nu: config.trainer.nu,
-    centerAlpha: config.trainer.centerAlpha,
-    loss: config.trainer.loss,
-    trim: config.trainer.trim,
-    seed: config.seed,
-    schedule: config.trainer.stages,
-  });
+  const trained = await trainDeepSvdd(init, init.reservoir.toFrame(), trainerOptionsOf(config));
   const params = paramsOfSnapshot(
     {
       wavelengthsNm: cube.wavelengths,

@@ -24,6 +24,7 @@ import { writeFramePictures, writeTrainingCurves } from './run-pictures.js';
 import { statisticalInit } from './statistical-init.js';
 import { TrainOptionError } from './train-errors.js';
 import { type EpochRecord, trainDeepSvdd } from './trainer.js';
+import { trainerOptionsOf } from './trainer-options.js';
 import type { PreprocessSpec, TrainingStages } from './training-stages.js';
 import { paramsOfSnapshot, type ValidationContext, validateEpoch } from './validation.js';
 
@@ -251,18 +252,7 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
     monitor,
   });
   const result = await trainDeepSvdd(init, init.reservoir.toFrame(), {
-    epochs: config.trainer.epochs,
-    batchSize: config.trainer.batchSize,
-    ...(config.trainer.stepsPerEpoch === undefined ? {} : { stepsPerEpoch: config.trainer.stepsPerEpoch }),
-    lr: config.trainer.lr,
-    weightDecay: config.trainer.weightDecay,
-    maxGradNorm: config.trainer.maxGradNorm,
-    nu: config.trainer.nu,
-    centerAlpha: config.trainer.centerAlpha,
-    loss: config.trainer.loss,
-    trim: config.trainer.trim,
-    seed: config.seed,
-    schedule: config.trainer.stages,
+    ...trainerOptionsOf(config),
     progress,
     callbacks: (optimizer) => {
       const built = buildCallbacks(config.callbacks, {
