@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { colourAt, INFERNO, scoreHeatmap, VIRIDIS } from '../../src/report/colormap.js';
-import { getPixel, type RgbaImage } from '../../src/report/rgba-image.js';
-import { pngPixel, pngWorkspace } from './png-helpers.js';
+import { getPixel } from '../../src/report/rgba-image.js';
+import { pngPixel, usePngWorkspace } from './png-helpers.js';
 
-let workspace: Awaited<ReturnType<typeof pngWorkspace>>;
-beforeAll(async () => {
-  workspace = await pngWorkspace();
-});
-afterAll(async () => {
-  await workspace.remove();
-});
-const roundTrip = (image: RgbaImage, name: string) => workspace.roundTrip(image, name);
+const roundTrip = usePngWorkspace();
 
 describe('scoreHeatmap', () => {
   it('maps min to the first and max to the last colour, NaN to the invalid colour', async () => {

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chooseRgbBands, falseColourRgb } from '../../src/report/false-colour.js';
-import type { RgbaImage } from '../../src/report/rgba-image.js';
-import { pngPixel, pngWorkspace } from './png-helpers.js';
+import { pngPixel, usePngWorkspace } from './png-helpers.js';
 
-let workspace: Awaited<ReturnType<typeof pngWorkspace>>;
-beforeAll(async () => {
-  workspace = await pngWorkspace();
-});
-afterAll(async () => {
-  await workspace.remove();
-});
-const roundTrip = (image: RgbaImage, name: string) => workspace.roundTrip(image, name);
+const roundTrip = usePngWorkspace();
 
 describe('falseColourRgb', () => {
   const wavelengths61 = Float32Array.from({ length: 61 }, (_, i) => 430 + 8 * i);

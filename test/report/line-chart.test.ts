@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lineChart } from '../../src/report/line-chart.js';
 import { getPixel, ReportInputError, type RgbaImage } from '../../src/report/rgba-image.js';
 import { formatTick } from '../../src/report/tiny-font.js';
-import { pngPixel, pngWorkspace } from './png-helpers.js';
+import { pngPixel, usePngWorkspace } from './png-helpers.js';
 
-let workspace: Awaited<ReturnType<typeof pngWorkspace>>;
-beforeAll(async () => {
-  workspace = await pngWorkspace();
-});
-afterAll(async () => {
-  await workspace.remove();
-});
-const roundTrip = (image: RgbaImage, name: string) => workspace.roundTrip(image, name);
+const roundTrip = usePngWorkspace();
 
 const RED = [200, 0, 0] as const;
 const BLUE = [0, 0, 200] as const;

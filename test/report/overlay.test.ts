@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drawBoxes, overlayMask } from '../../src/report/overlay.js';
-import { createImage, getPixel, type RgbaImage } from '../../src/report/rgba-image.js';
-import { pngPixel, pngWorkspace } from './png-helpers.js';
+import { createImage, getPixel } from '../../src/report/rgba-image.js';
+import { pngPixel, usePngWorkspace } from './png-helpers.js';
 
-let workspace: Awaited<ReturnType<typeof pngWorkspace>>;
-beforeAll(async () => {
-  workspace = await pngWorkspace();
-});
-afterAll(async () => {
-  await workspace.remove();
-});
-const roundTrip = (image: RgbaImage, name: string) => workspace.roundTrip(image, name);
+const roundTrip = usePngWorkspace();
 
 describe('overlayMask and drawBoxes', () => {
   it('blends the colour over masked pixels only', async () => {

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../src/report/png.js';
-import { createImage, ReportInputError, type RgbaImage } from '../../src/report/rgba-image.js';
-import { pngPixel, pngWorkspace } from './png-helpers.js';
+import { createImage, ReportInputError } from '../../src/report/rgba-image.js';
+import { pngPixel, usePngWorkspace } from './png-helpers.js';
 
-let workspace: Awaited<ReturnType<typeof pngWorkspace>>;
-beforeAll(async () => {
-  workspace = await pngWorkspace();
-});
-afterAll(async () => {
-  await workspace.remove();
-});
-const roundTrip = (image: RgbaImage, name: string) => workspace.roundTrip(image, name);
+const roundTrip = usePngWorkspace();
 
 describe('writePng', () => {
   it('writes a PNG that decodes to the same size and bytes', async () => {
