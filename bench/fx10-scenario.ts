@@ -2,9 +2,9 @@ import { lastValueFrom, Observable, toArray } from 'rxjs';
 import { backpressure } from '../operators/backpressure.js';
 import type { DecisionFrame } from '../operators/decide-anomalies.js';
 import type { Uint16CubeFrame } from '../src/onnx/uint16-frame.js';
-import { BlockRunner, nowMs, percentile, RssSampler, StageClock } from './block-runner.js';
+import { BlockRunner, nowMs, RssSampler, StageClock } from './block-runner.js';
 import { type BenchEngine, type PipelineOptions, scoringPipeline } from './pipelines.js';
-import { round, type ScenarioResult } from './scenario-result.js';
+import { type ScenarioResult, scenarioResult } from './scenario-result.js';
 import type { SyntheticCube } from './synthetic-cube.js';
 import { cubeBlocks } from './xmr-scenario.js';
 
@@ -91,23 +91,15 @@ export async function runFx10(
   const elapsed = (nowMs() - began) / 1000;
   const peakRssMb = rss.stop();
   await runner.close();
-  const blocks = latencies.length;
-  const stageMs = Object.fromEntries(
-    Object.entries(clock.perBlock(1)).map(([name, total]) => [
-      name,
-      round((total - (warmClock[name] ?? 0)) / blocks),
-    ]),
-  );
-  return {
+  return scenarioResult({
     name: 'fx10',
     engine,
-    mpxPerSecond: round(pixels / elapsed / 1e6),
-    blocksPerSecond: round(blocks / elapsed),
-    p50BlockMs: round(percentile(latencies, 0.5), 2),
-    p99BlockMs: round(percentile(latencies, 0.99), 2),
-    peakRssMb: round(peakRssMb, 1),
-    dropped,
-    blocks,
-    stageMs,
-  };
+    pixels,
+    seconds: elapsed,
+    latencies,
+    peakRssMb,
+    dropped: dropped,
+    stageTotals: clock.perBlock(1),
+    warmStageTotals: warmClock,
+  });
 }

@@ -1,3 +1,4 @@
+import { percentile } from './block-runner.js';
 import type { BenchEngine } from './pipelines.js';
 
 /** What one scenario reports for one engine. */
@@ -37,4 +38,44 @@ export function formatResult(r: ScenarioResult): string {
     `${r.blocksPerSecond.toFixed(2).padStart(6)} blocks/s  p50 ${r.p50BlockMs.toFixed(1)} ms  p99 ${r.p99BlockMs.toFixed(1)} ms  ` +
     `peak RSS ${r.peakRssMb.toFixed(0)} MiB  dropped ${r.dropped}/${r.blocks + r.dropped}\n      ms per block: ${stages}`
   );
+}
+
+/** What a scenario measured, before it is summarised into a {@link ScenarioResult}. */
+export interface ScenarioMeasurements {
+  readonly name: string;
+  readonly engine: BenchEngine;
+  /** Pixels decided. */
+  readonly pixels: number;
+  /** Wall-clock seconds of the measured part. */
+  readonly seconds: number;
+  /** Latency of each decided block (ms). */
+  readonly latencies: readonly number[];
+  readonly peakRssMb: number;
+  readonly dropped: number;
+  /** Total ms per stage at the end, and at the end of the warm-up (subtracted). */
+  readonly stageTotals: Readonly<Record<string, number>>;
+  readonly warmStageTotals: Readonly<Record<string, number>>;
+}
+
+/** Summarises a scenario's measurements: rates, latency percentiles, mean ms per block and stage. */
+export function scenarioResult(m: ScenarioMeasurements): ScenarioResult {
+  const blocks = m.latencies.length;
+  const stageMs = Object.fromEntries(
+    Object.entries(m.stageTotals).map(([name, total]) => [
+      name,
+      round((total - (m.warmStageTotals[name] ?? 0)) / blocks),
+    ]),
+  );
+  return {
+    name: m.name,
+    engine: m.engine,
+    mpxPerSecond: round(m.pixels / m.seconds / 1e6),
+    blocksPerSecond: round(blocks / m.seconds),
+    p50BlockMs: round(percentile(m.latencies, 0.5), 2),
+    p99BlockMs: round(percentile(m.latencies, 0.99), 2),
+    peakRssMb: round(m.peakRssMb, 1),
+    dropped: m.dropped,
+    blocks,
+    stageMs,
+  };
 }

@@ -1,8 +1,8 @@
 import type { DecisionFrame } from '../operators/decide-anomalies.js';
 import type { Uint16CubeFrame } from '../src/onnx/uint16-frame.js';
-import { BlockRunner, nowMs, percentile, RssSampler, StageClock } from './block-runner.js';
+import { BlockRunner, nowMs, RssSampler, StageClock } from './block-runner.js';
 import { type BenchEngine, type PipelineOptions, scoringPipeline } from './pipelines.js';
-import { round, type ScenarioResult } from './scenario-result.js';
+import { type ScenarioResult, scenarioResult } from './scenario-result.js';
 import type { SyntheticCube } from './synthetic-cube.js';
 
 /** Rows per block for the snapshot camera (DESIGN §2). */
@@ -71,23 +71,15 @@ export async function runXmr(
   const seconds = (nowMs() - began) / 1000;
   const peakRssMb = rss.stop();
   await runner.close();
-  const blocks = latencies.length;
-  const stageMs = Object.fromEntries(
-    Object.entries(clock.perBlock(1)).map(([name, total]) => [
-      name,
-      round((total - (warmClock[name] ?? 0)) / blocks),
-    ]),
-  );
-  return {
+  return scenarioResult({
     name: 'xmr',
     engine,
-    mpxPerSecond: round(pixels / seconds / 1e6),
-    blocksPerSecond: round(blocks / seconds),
-    p50BlockMs: round(percentile(latencies, 0.5), 2),
-    p99BlockMs: round(percentile(latencies, 0.99), 2),
-    peakRssMb: round(peakRssMb, 1),
+    pixels,
+    seconds: seconds,
+    latencies,
+    peakRssMb,
     dropped: 0,
-    blocks,
-    stageMs,
-  };
+    stageTotals: clock.perBlock(1),
+    warmStageTotals: warmClock,
+  });
 }
