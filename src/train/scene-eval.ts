@@ -3,7 +3,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { TrainrunConfig } from '../config/trainrun-schema.js';
 import { initEngine } from '../engine.js';
 import type { CubeFrame } from '../frame.js';
-import { readEnviCube, readEnviMask } from '../io/envi/index.js';
+import { enviCubeFrame, readEnviCube, readEnviMask } from '../io/envi/index.js';
 import { fitRx, RxStats } from '../model/rx-stats.js';
 import type { ScoredFrame } from '../scored-frame.js';
 import { calibrateScores } from './calibrate.js';
@@ -111,20 +111,7 @@ export async function evaluateScene(
     );
   }
   await initEngine({ backend: config.engine });
-  const frame: CubeFrame = {
-    cameraId: 'scene',
-    frameId: 0,
-    rowOffset: 0,
-    totalRows: cube.lines,
-    capturedAt: 0,
-    timings: {},
-    height: cube.lines,
-    width: cube.samples,
-    bands: cube.bands,
-    wavelengths: cube.wavelengths,
-    wavelengthUnits: cube.wavelengthUnits,
-    data: cube.data,
-  };
+  const frame = enviCubeFrame(cube, { cameraId: 'scene' });
   const classes = new ClassMap(BINARY_NORMAL_CLASS_IDS, BINARY_ANOMALY_CLASS_IDS);
   const truth = classes.truth(labels);
   const anomalies = truth.reduce((sum, v) => sum + v, 0);

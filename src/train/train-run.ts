@@ -3,7 +3,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { TrainrunConfig } from '../config/trainrun-schema.js';
 import { initEngine } from '../engine.js';
 import type { CubeFrame } from '../frame.js';
-import { findEnviDataFile, readEnviCube, readEnviMask } from '../io/envi/index.js';
+import { enviCubeFrame, findEnviDataFile, readEnviCube, readEnviMask } from '../io/envi/index.js';
 import { type Calibration, loadBundle, saveBundle } from '../model/bundle.js';
 import type { DeepSvddParams } from '../model/deep-svdd-params.js';
 import { deepSvddFromBundle, deepSvddToBundle, rxToBundle } from '../model/detector-bundle.js';
@@ -105,20 +105,7 @@ async function framePictures(
   for (const item of items) {
     const cube = await readEnviCube(item.cube);
     const labels = item.mask === undefined ? undefined : await readEnviMask(item.mask);
-    const frame: CubeFrame = {
-      cameraId: 'report',
-      frameId: 0,
-      rowOffset: 0,
-      totalRows: cube.lines,
-      capturedAt: 0,
-      timings: {},
-      height: cube.lines,
-      width: cube.samples,
-      bands: cube.bands,
-      wavelengths: cube.wavelengths,
-      wavelengthUnits: cube.wavelengthUnits,
-      data: cube.data,
-    };
+    const frame = enviCubeFrame(cube, { cameraId: 'report' });
     const run = runOperator(scorer.scorer);
     let scores: Float32Array;
     try {

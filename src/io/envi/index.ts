@@ -29,6 +29,7 @@ export {
   type EnviCube,
   type EnviReader,
   type EnviRowBlock,
+  enviCubeFrame,
   openEnvi,
   readEnviCube,
   readEnviMask,

@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { bandIndexWavelengths, type WavelengthUnits } from '../../frame.js';
+import { bandIndexWavelengths, type CubeFrame, type WavelengthUnits } from '../../frame.js';
 import { checkEnviDataSize, findEnviDataFile, readEnviHeader } from './data-file.js';
 import { enviDtype } from './data-types.js';
 import { EnviDataError } from './errors.js';
@@ -237,4 +237,34 @@ export async function readEnviMask(hdrPath: string): Promise<Uint8Array> {
     mask[i] = v;
   }
   return mask;
+}
+
+/**
+ * A whole in-memory cube as one frame (`frameId` 0, `capturedAt` 0 unless given): what the
+ * training and evaluation code scores a cube as.
+ *
+ * @example
+ * ```ts
+ * const frame = enviCubeFrame(await readEnviCube('scene/cube.hdr'), { cameraId: 'scene' });
+ * ```
+ */
+export function enviCubeFrame(
+  cube: EnviCube,
+  options: { cameraId: string; frameId?: number; capturedAt?: number; labels?: Uint8Array },
+): CubeFrame {
+  return {
+    cameraId: options.cameraId,
+    frameId: options.frameId ?? 0,
+    rowOffset: 0,
+    totalRows: cube.lines,
+    capturedAt: options.capturedAt ?? 0,
+    timings: {},
+    height: cube.lines,
+    width: cube.samples,
+    bands: cube.bands,
+    wavelengths: cube.wavelengths,
+    wavelengthUnits: cube.wavelengthUnits,
+    data: cube.data,
+    ...(options.labels === undefined ? {} : { labels: options.labels }),
+  };
 }
