@@ -1,4 +1,5 @@
 import type { WavelengthUnits } from '../frame.js';
+import { percentileOfSorted } from './percentile.js';
 import { checkSize, ReportInputError, type RgbaImage } from './rgba-image.js';
 
 /** Wavelengths (nm) shown as red, green and blue when the cube covers the visible range. */
@@ -45,16 +46,6 @@ export function chooseRgbBands(
     }
     return best;
   }) as [number, number, number];
-}
-
-/** The q-th percentile (0-100, linear interpolation) of the finite values of a sorted array. */
-function percentileOfSorted(sorted: Float32Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const x = (q / 100) * (sorted.length - 1);
-  const i = Math.floor(x);
-  const a = sorted[i] as number;
-  const b = sorted[Math.min(sorted.length - 1, i + 1)] as number;
-  return a + (b - a) * (x - i);
 }
 
 /**

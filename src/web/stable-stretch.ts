@@ -2,6 +2,8 @@
  * A per-camera contrast stretch that does not flicker: each rendered block's per-channel
  * percentiles are blended into running bounds, so the waterfall keeps one look block to block.
  */
+
+import { percentileOfSorted } from '../report/percentile.js';
 import { ViewerOptionError } from './viewer-errors.js';
 
 /** Lower and upper value mapped to 0 and 255, per channel R, G, B. */
@@ -19,15 +21,6 @@ export interface StableStretchOptions {
   smoothing?: number;
   /** At most this many pixels are sampled per block for the percentiles (default 4096). */
   maxSamples?: number;
-}
-
-function percentileOfSorted(sorted: Float32Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const x = (q / 100) * (sorted.length - 1);
-  const i = Math.floor(x);
-  const a = sorted[i] as number;
-  const b = sorted[Math.min(sorted.length - 1, i + 1)] as number;
-  return a + (b - a) * (x - i);
 }
 
 /**
