@@ -64,3 +64,24 @@ export function runOperator<I, O>(operator: OperatorFunction<I, O>): OperatorRun
     close,
   };
 }
+
+/**
+ * Pushes one input through a fresh run of `operator` and returns its single output; the run is
+ * closed afterwards (its stages release what they hold).
+ *
+ * @throws {@link TrainOptionError} naming `what` when the operator emits nothing for the input
+ * @example
+ * ```ts
+ * const { scores } = runOnce(scorer, frame, 'scorer');
+ * ```
+ */
+export function runOnce<I, O>(operator: OperatorFunction<I, O>, input: I, what: string): O {
+  const run = runOperator(operator);
+  try {
+    const [output] = run.push(input);
+    if (output === undefined) throw new TrainOptionError(what, 0, 'emitted no frame');
+    return output;
+  } finally {
+    run.close();
+  }
+}

@@ -11,7 +11,7 @@ import { BINARY_ANOMALY_CLASS_IDS, BINARY_NORMAL_CLASS_IDS, ClassMap } from './c
 import { discoverDatasetItems } from './dataset.js';
 import { DatasetError } from './dataset-item.js';
 import { EvaluationAccumulator } from './metrics.js';
-import { runOperator } from './operator-runner.js';
+import { runOnce } from './operator-runner.js';
 import { statisticalInit } from './statistical-init.js';
 import { TrainOptionError } from './train-errors.js';
 import { trainDeepSvdd } from './trainer.js';
@@ -61,14 +61,7 @@ async function* once(frame: CubeFrame): AsyncGenerator<CubeFrame> {
 }
 
 function scoreWith(scorer: OperatorFunction<CubeFrame, ScoredFrame>, frame: CubeFrame): Float32Array {
-  const run = runOperator(scorer);
-  try {
-    const [scored] = run.push(frame);
-    if (scored === undefined) throw new TrainOptionError('scorer', 0, 'emitted no frame');
-    return scored.scores;
-  } finally {
-    run.close();
-  }
+  return runOnce(scorer, frame, 'scorer').scores;
 }
 
 /**

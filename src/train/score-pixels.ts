@@ -5,7 +5,7 @@ import type { ProjectionWeights } from '../model/deep-svdd-params.js';
 import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
 import type { TensorFrame } from '../tensor-frame.js';
-import { runOperator } from './operator-runner.js';
+import { runOnce } from './operator-runner.js';
 import { TrainOptionError } from './train-errors.js';
 import type { TrainingStages } from './training-stages.js';
 
@@ -56,15 +56,14 @@ export function scorePreprocessedPixels(
     wavelengthUnits: 'index',
     pixels: tf.tensor2d(pixels, [n, bands], 'float32'),
   };
-  const run = runOperator((source: Observable<TensorFrame>) =>
-    source.pipe(stages.embed(params.zscore, params.project, params.whiten), stages.score(params.center)),
-  );
   try {
-    const [scored] = run.push(frame);
-    if (scored === undefined) throw new TrainOptionError('stages', 0, 'the scorer emitted no frame');
-    return scored.scores;
+    return runOnce(
+      (source: Observable<TensorFrame>) =>
+        source.pipe(stages.embed(params.zscore, params.project, params.whiten), stages.score(params.center)),
+      frame,
+      'stages',
+    ).scores;
   } finally {
-    run.close();
     if (!frame.pixels.isDisposed) frame.pixels.dispose();
   }
 }

@@ -17,7 +17,7 @@ import type { DatasetItem } from './dataset-item.js';
 import type { DeepSvddSnapshot } from './deep-svdd-variables.js';
 import { type DetectorEvaluation, evaluateFrames, type ScorerUnderTest } from './evaluate-frames.js';
 import { sha256File } from './file-hash.js';
-import { runOperator } from './operator-runner.js';
+import { runOnce } from './operator-runner.js';
 import { createProgress } from './progress.js';
 import { createRunFolder, type RunFolder } from './run-folder.js';
 import { writeFramePictures, writeTrainingCurves } from './run-pictures.js';
@@ -106,13 +106,7 @@ async function framePictures(
     const cube = await readEnviCube(item.cube);
     const labels = item.mask === undefined ? undefined : await readEnviMask(item.mask);
     const frame = enviCubeFrame(cube, { cameraId: 'report' });
-    const run = runOperator(scorer.scorer);
-    let scores: Float32Array;
-    try {
-      scores = run.push(frame)[0]?.scores ?? new Float32Array(cube.lines * cube.samples);
-    } finally {
-      run.close();
-    }
+    const { scores } = runOnce(scorer.scorer, frame, 'scorer');
     written.push(
       ...(await writeFramePictures(dir, {
         name: item.name,
