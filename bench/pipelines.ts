@@ -23,8 +23,10 @@ export interface PipelineOptions {
   readonly params: DeepSvddParams;
   /** Calibrated τ the rolling threshold starts from. */
   readonly seedThreshold: number;
-  /** onnxruntime intra-op threads. */
+  /** onnxruntime intra-op threads of the in-thread session (`workers: 0`). */
   readonly threads: number;
+  /** Worker threads of the onnx engine (default: one per core, at most 2; 0: one in-thread session). */
+  readonly workers?: number;
   /** Let idle onnxruntime threads spin (default true). */
   readonly spinning?: boolean;
   /** Pixels per onnxruntime run (default: the operator's, 8,192). */
@@ -65,6 +67,7 @@ export function scoringPipeline(
         alpha: CENTER_ALPHA,
         gate,
         threads: options.threads,
+        ...(options.workers === undefined ? {} : { workers: options.workers }),
         ...(options.spinning === undefined ? {} : { spinning: options.spinning }),
         ...(options.chunkPixels === undefined ? {} : { chunkPixels: options.chunkPixels }),
       }),

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { selectBands } from '../src/model/band-selection.js';
+import { createChunkRunner } from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, DEEP_SVDD_IO, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
-import { runDeepSvddChunked } from '../src/onnx/deep-svdd-run.js';
+import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
 import { ortSessionOptions } from '../src/onnx/ort-session.js';
 import { syntheticCube } from './synthetic-cube.js';
 import { syntheticModel } from './synthetic-model.js';
@@ -15,19 +16,22 @@ import { syntheticModel } from './synthetic-model.js';
  * `--shape fx10`, one FX10 block (64x1024x224):
  * 1. onnxruntime's own profile (time per node, mean over runs);
  * 2. a sweep of pixels per run: wall and CPU ms per block (CPU time is the steadier figure on a
- *    machine shared with other work).
+ *    machine shared with other work), in this thread (`--workers 0`, `--threads` intra-op
+ *    threads) or on `--workers N` worker threads.
  *
- * `node --import tsx bench/profile-onnx.ts [--shape xmr|fx10] [--threads 1] [--selection ops|matmul] [--runs 20]`
+ * `node --import tsx bench/profile-onnx.ts [--shape xmr|fx10] [--threads 1] [--workers 0] [--selection ops|matmul] [--runs 20]`
  */
 const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '0' },
     selection: { type: 'string', default: 'ops' },
     runs: { type: 'string', default: '20' },
     shape: { type: 'string', default: 'xmr' },
   },
 });
 const threads = Number(values.threads);
+const workers = Number(values.workers);
 const runs = Number(values.runs);
 const selection = values.selection as SelectionStyle;
 
@@ -87,8 +91,8 @@ if (profileFile !== undefined) {
 }
 
 // 2. Pixels per run.
-const session = await InferenceSession.create(graph.bytes, ortSessionOptions({ threads }));
-console.log('\npixels per run: best wall ms / best CPU ms per block (8 rounds)');
+const runner = createChunkRunner({ workers, threads });
+console.log(`\npixels per run on ${runner.describe}: best wall ms / best CPU ms per block (8 rounds)`);
 for (const chunkPixels of [2048, 4096, 8192, 16384, 32768, pixels]) {
   const input = {
     data: cube.data,
@@ -98,13 +102,13 @@ for (const chunkPixels of [2048, 4096, 8192, 16384, 32768, pixels]) {
     center: params.center,
     tau: 1,
   };
-  await runDeepSvddChunked(session, input, { describe: graph.describe, chunkPixels });
+  await runDeepSvdd(runner, 'block', () => graph, input, { chunkPixels });
   let wall = Number.POSITIVE_INFINITY;
   let cpu = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 8; round++) {
     const t = performance.now();
     const c = process.cpuUsage();
-    await runDeepSvddChunked(session, input, { describe: graph.describe, chunkPixels });
+    await runDeepSvdd(runner, 'block', () => graph, input, { chunkPixels });
     const used = process.cpuUsage(c);
     wall = Math.min(wall, performance.now() - t);
     cpu = Math.min(cpu, (used.user + used.system) / 1000);
@@ -113,4 +117,4 @@ for (const chunkPixels of [2048, 4096, 8192, 16384, 32768, pixels]) {
     `  ${String(chunkPixels).padStart(6)}: ${wall.toFixed(1).padStart(6)} ms wall (${(pixels / wall / 1000).toFixed(2)} Mpx/s), ${cpu.toFixed(1).padStart(6)} ms CPU`,
   );
 }
-await session.release();
+await runner.close();

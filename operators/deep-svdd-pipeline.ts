@@ -66,7 +66,9 @@ export interface PipelineOptions {
    * runs on native TensorFlow (a GPU host), else tfjs.
    */
   readonly scorer?: ScorerEngine;
-  /** onnxruntime intra-op threads for the `onnx` scorer (default 1). */
+  /** Worker threads of the `onnx` scorer (default: one per core, at most 2; 0: in this thread). */
+  readonly scorerWorkers?: number;
+  /** onnxruntime intra-op threads of the in-thread `onnx` scorer (`scorerWorkers: 0`; default 1). */
   readonly scorerThreads?: number;
   readonly hooks?: PipelineHooks;
 }
@@ -174,7 +176,11 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
   const pipeline: OperatorFunction<CubeFrame, DecisionFrame> = (frames) => {
     const fused =
       chooseScorer(bundle, options.scorer).engine === 'onnx'
-        ? fusedScorerFromBundle(bundle, { ...scorerOptions, threads: options.scorerThreads ?? 1 })
+        ? fusedScorerFromBundle(bundle, {
+            ...scorerOptions,
+            threads: options.scorerThreads ?? 1,
+            ...(options.scorerWorkers === undefined ? {} : { workers: options.scorerWorkers }),
+          })
         : undefined;
     const scorer = persistentStage(fused ?? scorerFromBundle(bundle, scorerOptions));
     return frames.pipe(

@@ -2,15 +2,14 @@ import { concatMap, defer, finalize, type OperatorFunction } from 'rxjs';
 import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
-import { buildDeepSvddGraph, type DeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
-import { DEFAULT_CHUNK_PIXELS, runDeepSvddChunked } from '../src/onnx/deep-svdd-run.js';
-import { createOrtSession } from '../src/onnx/ort-session.js';
-import { SessionCache } from '../src/onnx/session-cache.js';
+import { type ChunkRunnerOptions, createChunkRunner } from '../src/onnx/create-chunk-runner.js';
+import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
+import { DEFAULT_CHUNK_PIXELS, runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
 import type { FrameIdentity, ScoredFrame } from '../src/scored-frame.js';
 
 /** Options of {@link fusedDeepSvddScore}. */
-export interface FusedDeepSvddScoreOptions {
+export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   /** How the centre moves (default `frozen`), as `trackCenter`'s `mode`. */
   readonly centerMode?: FusedCenterMode;
   /** EMA weight α in [0, 1] (default 0.01). */
@@ -21,10 +20,6 @@ export interface FusedDeepSvddScoreOptions {
   readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
   /** Model version copied into every `ScoredFrame`. */
   readonly modelVersion?: string;
-  /** onnxruntime intra-op threads (default 2). */
-  readonly threads?: number;
-  /** Let idle onnxruntime threads spin (default true); `false` on a machine shared with other work. */
-  readonly spinning?: boolean;
   /** Pixels per onnxruntime run (default 8,192): blocks are scored in cache-sized chunks. */
   readonly chunkPixels?: number;
   /** How the band-pass and unit norm become nodes (default `ops`); see {@link SelectionStyle}. */
@@ -91,7 +86,8 @@ export function fusedDeepSvddScore(
   const version = options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion };
   const stamp = options.stampAs ?? STAGE;
   const selection = options.selection ?? 'ops';
-  const threads = options.threads;
+  // Fails now for a bad worker count; each subscription gets its own runner.
+  createChunkRunner(options).close();
   const chunkPixels = options.chunkPixels ?? DEFAULT_CHUNK_PIXELS;
 
   return (source) =>
@@ -102,27 +98,21 @@ export function fusedDeepSvddScore(
         expected: params.zscore.mean.length,
         countStage: 'zscoreNormalize',
       });
-      const sessions = new SessionCache<DeepSvddGraph>();
+      const runner = createChunkRunner(options);
 
       const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
         const inputType = frameElementType(frame);
         const bands = plan(frame.wavelengths, frame.wavelengthUnits);
-        const { session, meta } = await sessions.get(`${inputType}|${bands.key}`, async () => {
-          const graph = buildDeepSvddGraph(params, {
-            inChannels: bands.inChannels,
-            kept: bands.kept,
-            inputType,
-            selection,
-          });
-          const created = await createOrtSession(graph.bytes, {
-            describe: graph.describe,
-            ...(threads === undefined ? {} : { threads }),
-            ...(options.spinning === undefined ? {} : { spinning: options.spinning }),
-          });
-          return { session: created, meta: graph };
-        });
-        const { scores, zsumNormal, nNormal } = await runDeepSvddChunked(
-          session,
+        const { scores, zsumNormal, nNormal } = await runDeepSvdd(
+          runner,
+          `${inputType}|${bands.key}`,
+          () =>
+            buildDeepSvddGraph(params, {
+              inChannels: bands.inChannels,
+              kept: bands.kept,
+              inputType,
+              selection,
+            }),
           {
             data: frame.data,
             inputType,
@@ -131,7 +121,7 @@ export function fusedDeepSvddScore(
             center: centers.current(frame.cameraId),
             tau: centers.tau(frame.cameraId),
           },
-          { describe: meta.describe, chunkPixels, track: (run) => sessions.track(run) },
+          { chunkPixels },
         );
         centers.update(frame.cameraId, zsumNormal, nNormal);
         const identity = identityOf(frame);
@@ -142,7 +132,7 @@ export function fusedDeepSvddScore(
         concatMap(score),
         finalize(() => {
           centers.clear();
-          void sessions.releaseAll();
+          void runner.close();
         }),
       );
     });

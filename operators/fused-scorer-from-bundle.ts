@@ -9,9 +9,11 @@ import { fusedDeepSvddScore } from './fused-deep-svdd-score.js';
 import { fusedRxScore } from './fused-rx-score.js';
 import { timedStage } from './internal/timed-stage.js';
 
-/** Options of {@link fusedScorerFromBundle}: the scorer options plus onnxruntime's thread count. */
+/** Options of {@link fusedScorerFromBundle}: the scorer options plus where onnxruntime runs. */
 export interface FusedScorerOptions extends ScorerOptions {
-  /** onnxruntime intra-op threads (default 1: on a 2-core box shared with the rest of the pipeline it measured faster than 2). */
+  /** Worker threads scoring a block's chunks at once (default: one per core, at most 2; 0: in this thread). */
+  readonly workers?: number;
+  /** Intra-op threads of the in-thread session (`workers: 0`; default 1: on a 2-core box shared with the rest of the pipeline it measured faster than 2). */
   readonly threads?: number;
 }
 
@@ -58,10 +60,11 @@ export function fusedScorerFromBundle(
 ): OperatorFunction<CubeFrame, ScoredFrame> | undefined {
   const modelVersion = options.modelVersion ?? bundle.manifest.version;
   const threads = options.threads ?? 1;
+  const workers = options.workers === undefined ? {} : { workers: options.workers };
   if (bundle.manifest.detector === 'rx') {
     return timedStage(
       'score',
-      fusedRxScore(rxFromBundle(bundle).rx, { modelVersion, threads, spinning: false }),
+      fusedRxScore(rxFromBundle(bundle).rx, { modelVersion, threads, spinning: false, ...workers }),
       options.onStage,
     );
   }
@@ -75,6 +78,7 @@ export function fusedScorerFromBundle(
       modelVersion,
       threads,
       spinning: false,
+      ...workers,
       centerMode: center.mode,
       ...(center.alpha === undefined ? {} : { alpha: center.alpha }),
       ...(center.gate === undefined ? {} : { gate: center.gate }),

@@ -1,4 +1,4 @@
-import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { ChunkRunner, RunnableGraph } from './chunk-runner.js';
 import { DEEP_SVDD_IO, type GraphInputType } from './deep-svdd-graph.js';
 import { OnnxRuntimeError } from './onnx-errors.js';
 
@@ -10,7 +10,7 @@ import { OnnxRuntimeError } from './onnx-errors.js';
  */
 export const DEFAULT_CHUNK_PIXELS = 8192;
 
-/** One block's input to {@link runDeepSvddChunked}. */
+/** One block's input to {@link runDeepSvdd}. */
 export interface DeepSvddRunInput {
   /** `[pixels, bands]` spectra, pixel-major. */
   readonly data: Float32Array | Uint16Array;
@@ -33,69 +33,62 @@ export interface DeepSvddRunOutput {
   readonly nNormal: number;
 }
 
+/** Adds one chunk's `zsum_normal` into `total` (float64) and returns its `n_normal`. */
+function addChunkSums(total: Float64Array, sum: unknown, count: unknown, describe: string): number {
+  if (!(sum instanceof Float32Array) || sum.length !== total.length || !(count instanceof Float32Array)) {
+    throw new OnnxRuntimeError('run', describe, 'zsum_normal / n_normal outputs are missing or mis-sized');
+  }
+  for (let d = 0; d < sum.length; d++) total[d]! += sum[d]!;
+  return count[0] ?? 0;
+}
+
 /**
- * Runs a Deep SVDD graph over a block in chunks of `chunkPixels` (views into `data`, no copy),
- * writing each chunk's scores straight into the block's score array (pre-allocated outputs)
- * and adding up the gated sums. `track` wraps each run (e.g. `SessionCache#track`).
+ * Scores one block with a Deep SVDD graph (`buildDeepSvddGraph`) on a {@link ChunkRunner}, in
+ * chunks of `chunkPixels`, and adds the chunks' gated sums in pixel order (float64): the same
+ * scores and sums whether the chunks ran in this thread or on several workers at once.
  *
- * @throws {@link OnnxRuntimeError} (phase `run`) naming `describe` when a run fails
+ * @param key - the graph's key in the runner (e.g. input type + wavelength vector)
+ * @param build - builds the graph on the key's first use
+ * @throws {@link OnnxRuntimeError} (phase `create` or `run`) naming the graph
  * @example
  * ```ts
- * const { scores, zsumNormal, nNormal } = await runDeepSvddChunked(session, input, { describe: graph.describe });
+ * const runner = new PoolChunkRunner({ workers: 2 });
+ * const { scores, zsumNormal, nNormal } = await runDeepSvdd(runner, 'uint16|61', () => graph, input);
  * ```
  */
-export async function runDeepSvddChunked(
-  session: InferenceSession,
+export async function runDeepSvdd(
+  runner: ChunkRunner,
+  key: string,
+  build: () => RunnableGraph,
   input: DeepSvddRunInput,
-  options: {
-    readonly describe: string;
-    readonly chunkPixels?: number;
-    readonly track?: <T>(run: Promise<T>) => Promise<T>;
-  },
+  options: { readonly chunkPixels?: number } = {},
 ): Promise<DeepSvddRunOutput> {
-  const { data, inputType, pixels, bands, center } = input;
-  const chunk = Math.max(1, Math.floor(options.chunkPixels ?? DEFAULT_CHUNK_PIXELS));
-  const track = options.track ?? (<T>(run: Promise<T>) => run);
-  const scores = new Float32Array(pixels);
+  const { center } = input;
+  let describe = key;
+  const { scores, chunkOutputs } = await runner.run(
+    key,
+    () => {
+      const graph = build();
+      describe = graph.describe;
+      return graph;
+    },
+    {
+      data: input.data,
+      inputType: input.inputType,
+      pixels: input.pixels,
+      bands: input.bands,
+      chunkPixels: options.chunkPixels ?? DEFAULT_CHUNK_PIXELS,
+      inputName: DEEP_SVDD_IO.x,
+      scoresName: DEEP_SVDD_IO.scores,
+      feeds: {
+        [DEEP_SVDD_IO.center]: { data: Float32Array.from(center), dims: [center.length] },
+        [DEEP_SVDD_IO.tau]: { data: Float32Array.of(input.tau), dims: [1] },
+      },
+      outputs: [DEEP_SVDD_IO.zsumNormal, DEEP_SVDD_IO.nNormal],
+    },
+  );
   const zsumNormal = new Float64Array(center.length);
   let nNormal = 0;
-  const centerTensor = new Tensor('float32', center, [center.length]);
-  const tauTensor = new Tensor('float32', Float32Array.of(input.tau), [1]);
-  for (let start = 0; start < pixels; start += chunk) {
-    const n = Math.min(chunk, pixels - start);
-    let out: InferenceSession.ReturnType;
-    try {
-      out = await track(
-        session.run(
-          {
-            [DEEP_SVDD_IO.x]: new Tensor(inputType, data.subarray(start * bands, (start + n) * bands), [
-              n,
-              bands,
-            ]),
-            [DEEP_SVDD_IO.center]: centerTensor,
-            [DEEP_SVDD_IO.tau]: tauTensor,
-          },
-          {
-            [DEEP_SVDD_IO.scores]: new Tensor('float32', scores.subarray(start, start + n), [n]),
-            [DEEP_SVDD_IO.zsumNormal]: null,
-            [DEEP_SVDD_IO.nNormal]: null,
-          },
-        ),
-      );
-    } catch (cause) {
-      throw new OnnxRuntimeError('run', options.describe, cause);
-    }
-    const sum = out[DEEP_SVDD_IO.zsumNormal]?.data;
-    const count = out[DEEP_SVDD_IO.nNormal]?.data;
-    if (!(sum instanceof Float32Array) || sum.length !== center.length || !(count instanceof Float32Array)) {
-      throw new OnnxRuntimeError(
-        'run',
-        options.describe,
-        'zsum_normal / n_normal outputs are missing or mis-sized',
-      );
-    }
-    for (let d = 0; d < sum.length; d++) zsumNormal[d]! += sum[d]!;
-    nNormal += count[0] ?? 0;
-  }
+  for (const [sum, count] of chunkOutputs) nNormal += addChunkSums(zsumNormal, sum, count, describe);
   return { scores, zsumNormal, nNormal };
 }

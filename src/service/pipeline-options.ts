@@ -40,6 +40,7 @@ export function pipelineOptions(config: PipelineConfig, hooks: PipelineHooks): P
     ...(config.maxValues === undefined ? {} : { maxValues: config.maxValues }),
     scorer: config.scorer,
     scorerThreads: config.scorerThreads,
+    ...(config.scorerWorkers === undefined ? {} : { scorerWorkers: config.scorerWorkers }),
     hooks,
   };
 }

@@ -133,7 +133,12 @@ const PipelineSchema = z.strictObject({
   maxValues: PositiveInt.optional(),
   /** Scoring engine: auto (onnxruntime's fused graph when it fits the bundle), onnx, or tfjs. */
   scorer: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
-  /** onnxruntime intra-op threads for the fused scorer. */
+  /**
+   * Worker threads of the fused scorer (a block's chunks scored on all at once); absent: one
+   * per core, at most 2; 0: score in the main thread on one session with `scorerThreads`.
+   */
+  scorerWorkers: z.number().int().min(0).max(64).optional(),
+  /** onnxruntime intra-op threads of the in-thread session (`scorerWorkers: 0` only). */
   scorerThreads: PositiveInt.default(1),
 });
 

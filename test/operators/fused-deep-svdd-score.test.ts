@@ -402,3 +402,47 @@ describe('fusedDeepSvddScore', () => {
     });
   });
 });
+
+describe('fusedDeepSvddScore on worker threads', () => {
+  it('gives the scores and gated centre updates of the in-thread session, frame for frame', async () => {
+    const params = randomParams(12);
+    const frames = randomFrames(21, 4, 40, 50, ['cam0', 'cam1']).map(asUint16);
+    // Gate at the median score, so that about half of every frame updates the centre.
+    const frozen = await lastValueFrom(from(frames).pipe(fusedDeepSvddScore(params, { workers: 0 }), toArray()));
+    const sorted = concatScores(frozen).sort();
+    const median = sorted[sorted.length >> 1] ?? 0;
+    const run = async (workers: number): Promise<{ scored: ScoredFrame[]; updates: Float32Array[] }> => {
+      const updates: Float32Array[] = [];
+      const scored = await lastValueFrom(
+        from(frames).pipe(
+          fusedDeepSvddScore(params, {
+            workers,
+            chunkPixels: 512,
+            centerMode: 'gated-ema',
+            alpha: 0.2,
+            gate: () => median,
+            onUpdate: (c) => updates.push(c),
+          }),
+          toArray(),
+        ),
+      );
+      return { scored, updates };
+    };
+    const inThread = await run(0);
+    const pooled = await run(2);
+    expect(pooled.scored.map((f) => [f.cameraId, f.frameId])).toEqual(
+      inThread.scored.map((f) => [f.cameraId, f.frameId]),
+    );
+    expectClose(concatScores(pooled.scored), concatScores(inThread.scored), 1e-6, 1e-6);
+    expect(pooled.updates).toHaveLength(inThread.updates.length);
+    expect(pooled.updates.length).toBeGreaterThan(0);
+    pooled.updates.forEach((c, i) => {
+      expectClose(c, inThread.updates[i] ?? [], 1e-6, 1e-6);
+    });
+  });
+
+  it('rejects a bad worker count when the operator is built', () => {
+    expect(() => fusedDeepSvddScore(randomParams(1), { workers: -1 })).toThrow(/workers = -1/);
+    expect(() => fusedDeepSvddScore(randomParams(1), { workers: 1.5 })).toThrow(/workers = 1.5/);
+  });
+});

@@ -1,0 +1,51 @@
+import type { PoolFeed, PoolInputType } from './pool/pool-messages.js';
+
+/** A graph to run: serialised ONNX bytes and a short name for errors and logs. */
+export interface RunnableGraph {
+  readonly bytes: Uint8Array;
+  readonly describe: string;
+}
+
+/** One block to score in chunks: spectra in, one score per pixel and small per-chunk outputs out. */
+export interface ChunkRunRequest {
+  /** `[pixels, bands]` spectra, pixel-major (never changed). */
+  readonly data: Float32Array | Uint16Array;
+  readonly inputType: PoolInputType;
+  readonly pixels: number;
+  readonly bands: number;
+  /** Largest chunk (pixels per onnxruntime run). */
+  readonly chunkPixels: number;
+  /** Name of the spectra input and of the `[N]` float32 scores output. */
+  readonly inputName: string;
+  readonly scoresName: string;
+  /** Small float32 inputs every chunk gets (the centre, τ). */
+  readonly feeds: Readonly<Record<string, PoolFeed>>;
+  /** Further small float32 outputs to collect per chunk (sums, counts). */
+  readonly outputs: readonly string[];
+}
+
+/** Scores of a block, and each chunk's further outputs in chunk (pixel) order. */
+export interface ChunkRunResult {
+  readonly scores: Float32Array;
+  /** `chunkOutputs[chunk][output]`, outputs in request order. */
+  readonly chunkOutputs: readonly (readonly Float32Array[])[];
+}
+
+/**
+ * Runs fused scoring graphs over blocks in cache-sized chunks: in this thread
+ * (`SessionChunkRunner`, one session with intra-op threads) or on worker threads
+ * (`PoolChunkRunner`, chunks of one block on every worker at once). Graphs are built on first
+ * use of their key and kept until {@link ChunkRunner.close}.
+ */
+export interface ChunkRunner {
+  /** Where chunks run, for logs and the bench (`in-process, 2 threads`, `2 workers`). */
+  readonly describe: string;
+  /**
+   * Scores one block with the graph under `key`, building it with `build` on first use.
+   *
+   * @throws {@link OnnxRuntimeError} (`create` or `run`) naming the graph
+   */
+  run(key: string, build: () => RunnableGraph, request: ChunkRunRequest): Promise<ChunkRunResult>;
+  /** Releases every session (after the runs in flight) and stops any workers. Never rejects. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+import type { ChunkRunner } from './chunk-runner.js';
+import { DEFAULT_POOL_WORKERS } from './pool/ort-worker-pool.js';
+import { PoolChunkRunner } from './pool/pool-chunk-runner.js';
+import { SessionChunkRunner } from './session-chunk-runner.js';
+
+/** Where a fused scorer runs its graphs. */
+export interface ChunkRunnerOptions {
+  /**
+   * Worker threads scoring a block's chunks at once (default {@link DEFAULT_POOL_WORKERS}: one
+   * per core, at most 2); `0` runs in this thread on one session with `threads` intra-op threads.
+   */
+  readonly workers?: number;
+  /** Intra-op threads of the in-thread session (`workers: 0` only; default 2). */
+  readonly threads?: number;
+  /** Let idle intra-op threads spin (`workers: 0` only; default true). */
+  readonly spinning?: boolean;
+}
+
+/**
+ * The {@link ChunkRunner} the options ask for: a worker pool by default, or one session in
+ * this thread with `workers: 0`. Workers start on the first block.
+ *
+ * @throws {@link OnnxRuntimeError} (phase `create`) for a negative or fractional worker count
+ * @example
+ * ```ts
+ * const runner = createChunkRunner({ workers: 2 });
+ * ```
+ */
+export function createChunkRunner(options: ChunkRunnerOptions = {}): ChunkRunner {
+  const workers = options.workers ?? DEFAULT_POOL_WORKERS;
+  if (workers === 0) {
+    return new SessionChunkRunner({
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.spinning === undefined ? {} : { spinning: options.spinning }),
+    });
+  }
+  return new PoolChunkRunner({ workers });
+}

@@ -1,0 +1,368 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ChunkRunRequest, ChunkRunResult } from '../chunk-runner.js';
+import { OnnxRuntimeError } from '../onnx-errors.js';
+import type { PoolReply, PoolRequest, RunMessage } from './pool-messages.js';
+
+/** Default number of workers: one per core, at most 2 (the reference machine's cores). */
+export const DEFAULT_POOL_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
+
+/** Graphs (session keys) a pool keeps loaded before releasing the least recently used. */
+export const POOL_GRAPH_LIMIT = 16;
+
+/** The process-wide pools of {@link OrtWorkerPool.shared}, by worker count. */
+const sharedPools = new Map<number, OrtWorkerPool>();
+
+/** Chunks queued per worker: one running, one waiting, so no worker idles on a round trip. */
+const QUEUED_PER_WORKER = 2;
+
+/** Options of {@link OrtWorkerPool}. */
+export interface OrtWorkerPoolOptions {
+  /** Worker threads, each with one single-threaded session per graph (default {@link DEFAULT_POOL_WORKERS}). */
+  readonly workers?: number;
+}
+
+/** One block to score in chunks on the pool, with the graph under `key`. */
+export interface PoolChunkRequest extends ChunkRunRequest {
+  /** Key of a graph loaded with {@link OrtWorkerPool.load}. */
+  readonly key: string;
+}
+
+interface Pending {
+  readonly resolve: (reply: PoolReply) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  readonly pending: Map<number, Pending>;
+  queued: number;
+  chunks: number;
+}
+
+/**
+ * Starts a pool worker: its compiled .js, or, when running from the TypeScript sources (tests,
+ * `tsx`), a bootstrap that registers tsx in the worker first (Node 20 workers do not inherit
+ * the parent's `--import` loaders).
+ */
+function startWorker(): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './ort-pool-worker.ts' : './ort-pool-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(entry);
+  // tsx's ESM api (`import` condition of `tsx/esm/api`), found next to its CommonJS twin.
+  const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+/**
+ * A pool of worker threads, each holding one single-threaded onnxruntime-node session per
+ * graph, that scores a block in chunks on all workers at once: a block's latency drops to
+ * about its CPU time divided by the workers, and the event loop stays free meanwhile. Chunks
+ * are handed out as workers free up (a worker slowed by another process simply takes fewer),
+ * results are put back in pixel order, so the outcome is the same as one session scoring the
+ * chunks in turn. A worker that dies is replaced, reloaded, and its chunks fail with an error.
+ *
+ * @example
+ * ```ts
+ * const pool = new OrtWorkerPool({ workers: 2 });
+ * await pool.load('deep-svdd|uint16', graph.bytes, graph.describe);
+ * const { scores, chunkOutputs } = await pool.runChunks({ key: 'deep-svdd|uint16', data, inputType: 'uint16',
+ *   pixels, bands, chunkPixels: 8192, inputName: 'x', scoresName: 'scores', feeds: {}, outputs: [] });
+ * await pool.close();
+ * ```
+ */
+export class OrtWorkerPool {
+  /** Number of workers. */
+  readonly size: number;
+  readonly #slots: Slot[] = [];
+  readonly #graphs = new Map<string, { bytes: Uint8Array; describe: string; loaded: Promise<void> }>();
+  readonly #spare: ArrayBuffer[] = [];
+  readonly #waiting: (() => void)[] = [];
+  readonly #active = new Set<Promise<unknown>>();
+  #nextId = 1;
+  #closed = false;
+
+  /** @throws {@link OnnxRuntimeError} (phase `create`) for a worker count below 1 */
+  constructor(options: OrtWorkerPoolOptions = {}) {
+    this.size = OrtWorkerPool.checkWorkers(options.workers);
+    for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn());
+  }
+
+  /**
+   * The worker count `workers` asks for (default {@link DEFAULT_POOL_WORKERS}).
+   *
+   * @throws {@link OnnxRuntimeError} (phase `create`) unless it is an integer >= 1
+   */
+  static checkWorkers(workers: number | undefined): number {
+    const count = workers ?? DEFAULT_POOL_WORKERS;
+    if (!Number.isSafeInteger(count) || count < 1) {
+      throw new OnnxRuntimeError('create', 'worker pool', `workers = ${count} must be an integer >= 1`);
+    }
+    return count;
+  }
+
+  #spawn(): Slot {
+    const slot: Slot = { worker: startWorker(), pending: new Map(), queued: 0, chunks: 0 };
+    // An idle worker does not keep the process alive; one with requests in flight does.
+    slot.worker.unref();
+    slot.worker.on('message', (reply: PoolReply) => {
+      const pending = slot.pending.get(reply.id);
+      slot.pending.delete(reply.id);
+      if (slot.pending.size === 0) slot.worker.unref();
+      pending?.resolve(reply);
+    });
+    const fail = (cause: unknown): void => {
+      const index = this.#slots.indexOf(slot);
+      const error = cause instanceof Error ? cause : new Error(String(cause));
+      for (const pending of slot.pending.values()) pending.reject(error);
+      slot.pending.clear();
+      slot.queued = 0;
+      if (index >= 0 && !this.#closed) {
+        // Replace the dead worker and reload every graph into it (messages are handled in order).
+        const fresh = this.#spawn();
+        this.#slots[index] = fresh;
+        for (const [key, graph] of this.#graphs) {
+          void this.#request(fresh, { type: 'load', id: this.#id(), key, bytes: graph.bytes }).catch(
+            () => undefined,
+          );
+        }
+        this.#wake();
+      }
+    };
+    slot.worker.on('error', fail);
+    slot.worker.on('exit', (code) => fail(new Error(`worker exited with code ${code}`)));
+    return slot;
+  }
+
+  #id(): number {
+    return this.#nextId++;
+  }
+
+  #request(slot: Slot, message: PoolRequest, transfer: ArrayBuffer[] = []): Promise<PoolReply> {
+    return new Promise((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(message.id, { resolve, reject });
+      slot.worker.postMessage(message, transfer);
+    });
+  }
+
+  /**
+   * The process-wide pool with `workers` workers (default {@link DEFAULT_POOL_WORKERS}), created
+   * on first use and shared by every scorer of the process, so that two pipelines on a 2-core
+   * machine share 2 workers instead of starting 4. Its idle workers do not keep the process alive.
+   *
+   * @throws {@link OnnxRuntimeError} (phase `create`) for a worker count below 1
+   */
+  static shared(workers?: number): OrtWorkerPool {
+    const count = OrtWorkerPool.checkWorkers(workers);
+    let pool = sharedPools.get(count);
+    if (pool === undefined || pool.#closed) {
+      pool = new OrtWorkerPool({ workers: count });
+      sharedPools.set(count, pool);
+    }
+    return pool;
+  }
+
+  /** Resolves once every worker has started and loaded onnxruntime (a warm-up before the first block). */
+  async ready(): Promise<void> {
+    await Promise.all(this.#slots.map((slot) => this.#request(slot, { type: 'ping', id: this.#id() })));
+  }
+
+  /** Chunks handed to each worker so far (a replaced worker starts again from 0). */
+  get chunksPerWorker(): number[] {
+    return this.#slots.map((slot) => slot.chunks);
+  }
+
+  /**
+   * Stops worker `index` as a crash would (its queued chunks fail); the pool starts a fresh
+   * worker in its place and loads every graph into it. For tests and operators' drills.
+   */
+  async terminateWorker(index: number): Promise<void> {
+    await this.#slots[index]?.worker.terminate();
+  }
+
+  /** Whether a graph is loaded (or loading) under `key`. */
+  has(key: string): boolean {
+    return this.#graphs.has(key);
+  }
+
+  /**
+   * Creates the session of `bytes` under `key` in every worker (once per key; later calls
+   * return the same promise). Beyond {@link POOL_GRAPH_LIMIT} keys the oldest is released
+   * after the chunks already queued for it.
+   *
+   * @throws {@link OnnxRuntimeError} (phase `create`) naming `describe` when a worker's onnxruntime rejects the graph
+   */
+  load(key: string, bytes: Uint8Array, describe: string): Promise<void> {
+    const known = this.#graphs.get(key);
+    if (known !== undefined) return known.loaded;
+    if (this.#graphs.size >= POOL_GRAPH_LIMIT) {
+      const oldest = this.#graphs.keys().next().value;
+      if (oldest !== undefined) this.#release(oldest);
+    }
+    const loaded = Promise.all(
+      this.#slots.map((slot) => this.#request(slot, { type: 'load', id: this.#id(), key, bytes })),
+    ).then((replies) => {
+      const failed = replies.find((reply) => reply.type === 'failed');
+      if (failed !== undefined && failed.type === 'failed') throw new Error(failed.message);
+    });
+    const checked = loaded.catch((cause: unknown) => {
+      if (this.#graphs.get(key)?.loaded === checked) this.#graphs.delete(key);
+      throw new OnnxRuntimeError('create', describe, cause);
+    });
+    this.#graphs.set(key, { bytes, describe, loaded: checked });
+    return checked;
+  }
+
+  /** Releases the sessions of `key` in every worker, after the chunks already queued for it. */
+  unload(key: string): void {
+    if (this.#graphs.has(key) && !this.#closed) this.#release(key);
+  }
+
+  #release(key: string): void {
+    this.#graphs.delete(key);
+    for (const slot of this.#slots) {
+      void this.#request(slot, { type: 'release', id: this.#id(), key }).catch(() => undefined);
+    }
+  }
+
+  #buffer(bytes: number): ArrayBuffer {
+    const index = this.#spare.findIndex((buffer) => buffer.byteLength >= bytes);
+    if (index >= 0) return this.#spare.splice(index, 1)[0] as ArrayBuffer;
+    return new ArrayBuffer(bytes);
+  }
+
+  #recycle(buffer: ArrayBuffer | undefined): void {
+    if (buffer === undefined) return;
+    this.#spare.push(buffer);
+    if (this.#spare.length > this.size * QUEUED_PER_WORKER * 4) this.#spare.shift();
+  }
+
+  #wake(): void {
+    for (const waiting of this.#waiting.splice(0)) waiting();
+  }
+
+  /** The least busy worker with room, waiting for one to free up when all are full. */
+  async #freeSlot(): Promise<Slot> {
+    for (;;) {
+      let best: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (slot.queued < QUEUED_PER_WORKER && (best === undefined || slot.queued < best.queued)) best = slot;
+      }
+      if (best !== undefined) return best;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+  }
+
+  /**
+   * Scores a block in chunks on every worker: each chunk's spectra are copied into a recycled
+   * buffer and moved to a worker, its scores land in the block's score array.
+   *
+   * @throws {@link OnnxRuntimeError} (phase `run`) naming the graph when a chunk fails or its worker dies,
+   *   or when the pool is closed or `key` was never loaded
+   */
+  runChunks(request: PoolChunkRequest): Promise<ChunkRunResult> {
+    const run = this.#runChunks(request);
+    this.#active.add(run);
+    void run.catch(() => undefined).finally(() => this.#active.delete(run));
+    return run;
+  }
+
+  async #runChunks(request: PoolChunkRequest): Promise<ChunkRunResult> {
+    const graph = this.#graphs.get(request.key);
+    if (graph === undefined || this.#closed) {
+      throw new OnnxRuntimeError(
+        'run',
+        request.key,
+        this.#closed ? 'the worker pool is closed' : 'graph not loaded',
+      );
+    }
+    // Most recently used last: the pool releases from the front.
+    this.#graphs.delete(request.key);
+    this.#graphs.set(request.key, graph);
+    await graph.loaded;
+    const { data, pixels, bands } = request;
+    const chunk = Math.max(1, Math.min(Math.floor(request.chunkPixels), Math.ceil(pixels / this.size)));
+    const chunks = Math.ceil(pixels / chunk);
+    const scores = new Float32Array(pixels);
+    const chunkOutputs: Float32Array[][] = new Array(chunks);
+    const elementBytes = request.inputType === 'uint16' ? 2 : 4;
+    const runs: Promise<void>[] = [];
+    let failure: unknown;
+    for (let c = 0; c < chunks && failure === undefined; c++) {
+      const slot = await this.#freeSlot();
+      if (failure !== undefined) break;
+      const start = c * chunk;
+      const n = Math.min(chunk, pixels - start);
+      const input = this.#buffer(n * bands * elementBytes);
+      const view =
+        request.inputType === 'uint16'
+          ? new Uint16Array(input, 0, n * bands)
+          : new Float32Array(input, 0, n * bands);
+      view.set(data.subarray(start * bands, (start + n) * bands));
+      const message: RunMessage = {
+        type: 'run',
+        id: this.#id(),
+        key: request.key,
+        input,
+        inputType: request.inputType,
+        pixels: n,
+        bands,
+        scores: this.#buffer(n * 4),
+        inputName: request.inputName,
+        scoresName: request.scoresName,
+        feeds: request.feeds,
+        outputs: request.outputs,
+      };
+      slot.queued++;
+      slot.chunks++;
+      const run = this.#request(slot, message, [message.input, message.scores]).then(
+        (reply) => {
+          slot.queued = Math.max(0, slot.queued - 1);
+          this.#wake();
+          this.#recycle(reply.input);
+          if (reply.type === 'failed') {
+            this.#recycle(reply.scores);
+            failure ??= new Error(reply.message);
+            return;
+          }
+          if (reply.scores !== undefined) {
+            scores.set(new Float32Array(reply.scores, 0, n), start);
+            this.#recycle(reply.scores);
+          }
+          chunkOutputs[c] = [...(reply.outputs ?? [])];
+        },
+        (error: unknown) => {
+          this.#wake();
+          failure ??= error;
+        },
+      );
+      runs.push(run);
+    }
+    await Promise.all(runs);
+    if (failure !== undefined) throw new OnnxRuntimeError('run', graph.describe, failure);
+    return { scores, chunkOutputs };
+  }
+
+  /**
+   * Refuses new blocks, lets the blocks in flight finish, then releases every session and
+   * stops the workers. Never rejects.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#active]);
+    const keys = [...this.#graphs.keys()];
+    this.#graphs.clear();
+    await Promise.all(
+      this.#slots.map((slot) =>
+        Promise.allSettled(keys.map((key) => this.#request(slot, { type: 'release', id: this.#id(), key }))),
+      ),
+    );
+    await Promise.all(this.#slots.map((slot) => slot.worker.terminate().catch(() => 0)));
+  }
+}

@@ -1,0 +1,84 @@
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { ChunkRunner, ChunkRunRequest, ChunkRunResult, RunnableGraph } from './chunk-runner.js';
+import { OnnxRuntimeError } from './onnx-errors.js';
+import { createOrtSession } from './ort-session.js';
+import { SessionCache } from './session-cache.js';
+
+/** Options of {@link SessionChunkRunner}. */
+export interface SessionChunkRunnerOptions {
+  /** onnxruntime intra-op threads (default 2). */
+  readonly threads?: number;
+  /** Let idle intra-op threads spin (default true). */
+  readonly spinning?: boolean;
+}
+
+/**
+ * A {@link ChunkRunner} in this thread: one onnxruntime-node session per graph key, a block's
+ * chunks run one after another (views of the block, scores written in place through
+ * pre-allocated outputs). onnxruntime-node runs a session synchronously on the calling thread,
+ * so the event loop waits for each chunk.
+ *
+ * @example
+ * ```ts
+ * const runner = new SessionChunkRunner({ threads: 1 });
+ * const { scores } = await runner.run(key, () => buildRxGraph(model), request);
+ * await runner.close();
+ * ```
+ */
+export class SessionChunkRunner implements ChunkRunner {
+  readonly describe: string;
+  readonly #sessions = new SessionCache<string>();
+  readonly #options: SessionChunkRunnerOptions;
+
+  constructor(options: SessionChunkRunnerOptions = {}) {
+    this.#options = options;
+    this.describe = `in-process, ${options.threads ?? 2} intra-op thread(s)`;
+  }
+
+  async run(key: string, build: () => RunnableGraph, request: ChunkRunRequest): Promise<ChunkRunResult> {
+    const { session, meta: describe } = await this.#sessions.get(key, async () => {
+      const graph = build();
+      const created = await createOrtSession(graph.bytes, { describe: graph.describe, ...this.#options });
+      return { session: created, meta: graph.describe };
+    });
+    const { data, pixels, bands, inputType } = request;
+    const chunk = Math.max(1, Math.floor(request.chunkPixels));
+    const scores = new Float32Array(pixels);
+    const feeds: Record<string, Tensor> = {};
+    for (const [name, feed] of Object.entries(request.feeds)) {
+      feeds[name] = new Tensor('float32', feed.data, [...feed.dims]);
+    }
+    const chunkOutputs: Float32Array[][] = [];
+    for (let start = 0; start < pixels; start += chunk) {
+      const n = Math.min(chunk, pixels - start);
+      feeds[request.inputName] = new Tensor(inputType, data.subarray(start * bands, (start + n) * bands), [
+        n,
+        bands,
+      ]);
+      const fetches: Record<string, Tensor | null> = {
+        [request.scoresName]: new Tensor('float32', scores.subarray(start, start + n), [n]),
+      };
+      for (const name of request.outputs) fetches[name] = null;
+      let out: InferenceSession.ReturnType;
+      try {
+        out = await this.#sessions.track(session.run(feeds, fetches));
+      } catch (cause) {
+        throw new OnnxRuntimeError('run', describe, cause);
+      }
+      chunkOutputs.push(
+        request.outputs.map((name) => {
+          const values = out[name]?.data;
+          if (!(values instanceof Float32Array)) {
+            throw new OnnxRuntimeError('run', describe, `output ${name} is missing or not float32`);
+          }
+          return values;
+        }),
+      );
+    }
+    return { scores, chunkOutputs };
+  }
+
+  close(): Promise<void> {
+    return this.#sessions.releaseAll();
+  }
+}
