@@ -75,6 +75,11 @@ const TrainerSchema = z.strictObject({
   loss: z.enum(['soft-boundary', 'trimmed-one-class']).default('soft-boundary'),
   /** Share of each batch dropped by the `trimmed-one-class` loss. */
   trim: z.number().min(0).lt(1).default(0.02),
+  /**
+   * Where each batch's forward and backward pass runs: `onnx` (onnxruntime-node), `tfjs` (the
+   * tfjs backend), or `auto`: tfjs on native TensorFlow, onnx otherwise (issue 7).
+   */
+  engine: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
   /** Which stages train from which epoch on (the others are frozen). */
   stages: z
     .array(

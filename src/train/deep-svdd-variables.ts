@@ -192,6 +192,11 @@ export class DeepSvddVariables {
     return this.names.get(variableName);
   }
 
+  /** Whether the projection is residual: z = y + W2·relu(W1·y + b1). */
+  get residual(): boolean {
+    return this.#residual;
+  }
+
   /** The radius scalar r. */
   get r(): tf.Variable<tf.Rank.R0> {
     return this.params['boundary.r'] as tf.Variable<tf.Rank.R0>;

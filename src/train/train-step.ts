@@ -24,21 +24,45 @@ export interface TrainStepOptions extends SoftBoundaryLossOptions {
   trim?: number;
 }
 
-/** Loss, gradients and intermediates of one batch, before any update (tensors owned by the caller). */
-export interface SoftBoundaryGradients {
-  /** The soft-boundary loss. */
+/** What one step applies: loss, R², the moved centre and the gradients of one batch (tensors owned by the caller). */
+export interface StepGradients {
+  /** The loss of the batch. */
   readonly loss: tf.Scalar;
   /** R² = softplus_β(r)². */
   readonly radiusSquared: tf.Scalar;
   /** The centre after the EMA step, c1 = (1-α)c0 + α·mean(z), `[D]`. */
   readonly center: tf.Tensor1D;
+  /** Gradient of the loss for every trainable parameter, before clipping. */
+  readonly grads: Partial<Record<DeepSvddParamName, tf.Tensor>>;
+}
+
+/** Loss, gradients and intermediates of one batch, before any update (tensors owned by the caller). */
+export interface SoftBoundaryGradients extends StepGradients {
   /** Embeddings of the batch, `[N, D]`. */
   readonly z: tf.Tensor2D;
   /** Squared distances ||z - c1||², `[N]`. */
   readonly d: tf.Tensor1D;
-  /** Gradient of the loss for every trainable parameter, before clipping. */
-  readonly grads: Partial<Record<DeepSvddParamName, tf.Tensor>>;
 }
+
+/**
+ * Computes the {@link StepGradients} of a batch: tfjs in-process ({@link softBoundaryGradients}),
+ * or an onnxruntime session (`OnnxGradients`). Created once per training run.
+ */
+export interface GradientEngine {
+  /** `tfjs` or `onnx`. */
+  readonly name: TrainEngine;
+  /** Loss, R², moved centre and gradients of the trainable parameters; changes nothing. */
+  gradients(
+    model: DeepSvddVariables,
+    batch: tf.Tensor2D | Float32Array,
+    options: TrainStepOptions,
+  ): Promise<StepGradients>;
+  /** Frees what the engine holds (sessions); never rejects. */
+  dispose(): Promise<void>;
+}
+
+/** Where the batch forward and backward pass runs: tfjs (its backend), or onnxruntime-node. */
+export type TrainEngine = 'tfjs' | 'onnx';
 
 /** What one {@link trainStep} reports (read back in one sync). */
 export interface TrainStepResult {
@@ -50,7 +74,12 @@ export interface TrainStepResult {
   readonly gradNorm: number;
 }
 
-function alphaOf(options: TrainStepOptions): number {
+/**
+ * The centre's EMA rate α of `options` (default 0.1).
+ *
+ * @throws {@link TrainOptionError} when α is outside [0, 1]
+ */
+export function centerAlphaOf(options: TrainStepOptions): number {
   const alpha = options.centerAlpha ?? DEFAULT_TRAIN_CENTER_ALPHA;
   if (!(alpha >= 0 && alpha <= 1)) throw new TrainOptionError('centerAlpha', alpha, 'must be in [0, 1]');
   return alpha;
@@ -62,7 +91,12 @@ const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...inputs) => {
   return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
 });
 
-function asBatch(batch: tf.Tensor2D | Float32Array, channels: number): tf.Tensor2D {
+/**
+ * Pixels N of a batch of `channels`-band pixels (`[N, C]` tensor or pixel-major Float32Array).
+ *
+ * @throws {@link TrainOptionError} for an empty batch or one of the wrong width
+ */
+export function batchPixels(batch: tf.Tensor2D | Float32Array, channels: number): number {
   if (batch instanceof Float32Array) {
     if (batch.length === 0 || batch.length % channels !== 0) {
       throw new TrainOptionError(
@@ -71,12 +105,17 @@ function asBatch(batch: tf.Tensor2D | Float32Array, channels: number): tf.Tensor
         `is not a whole number of ${channels}-band pixels`,
       );
     }
-    return tf.tensor2d(batch, [batch.length / channels, channels], 'float32');
+    return batch.length / channels;
   }
   if (batch.shape[1] !== channels || batch.shape[0] === 0) {
     throw new TrainOptionError('batch', `[${batch.shape}]`, `must be [N > 0, ${channels}]`);
   }
-  return batch;
+  return batch.shape[0];
+}
+
+function asBatch(batch: tf.Tensor2D | Float32Array, channels: number): tf.Tensor2D {
+  const n = batchPixels(batch, channels);
+  return batch instanceof Float32Array ? tf.tensor2d(batch, [n, channels], 'float32') : batch;
 }
 
 /**
@@ -94,7 +133,7 @@ export function softBoundaryGradients(
   batch: tf.Tensor2D | Float32Array,
   options: TrainStepOptions = {},
 ): SoftBoundaryGradients {
-  const alpha = alphaOf(options);
+  const alpha = centerAlphaOf(options);
   const varList = model.trainableVariables();
   if (varList.length === 0) throw new TrainOptionError('trainable', '[]', 'no stage is trainable');
   return tf.tidy(() => {
@@ -129,6 +168,43 @@ export function softBoundaryGradients(
   });
 }
 
+/** Frees every tensor of a {@link StepGradients} (and z/d when present). */
+export function disposeStepGradients(
+  step: StepGradients & { readonly z?: tf.Tensor; readonly d?: tf.Tensor },
+): void {
+  tf.dispose([step.loss, step.radiusSquared, step.center, ...Object.values(step.grads)]);
+  if (step.z !== undefined) step.z.dispose();
+  if (step.d !== undefined) step.d.dispose();
+}
+
+/**
+ * The update half of a step: global gradient-norm clipping of `step.grads`, one AdamW update,
+ * and the centre moved to `step.center`; reads loss, R² and the norm back in one sync. Leaves
+ * `step` to the caller (see {@link disposeStepGradients}).
+ *
+ * @param maxGradNorm - global clip (default 1.0)
+ */
+export function applyStepGradients(
+  model: DeepSvddVariables,
+  optimizer: AdamW,
+  step: StepGradients,
+  maxGradNorm: number = DEFAULT_MAX_GRAD_NORM,
+): TrainStepResult {
+  const values = tf.tidy(() => {
+    const byVariable: Record<string, tf.Tensor> = {};
+    for (const [name, grad] of Object.entries(step.grads) as [DeepSvddParamName, tf.Tensor][]) {
+      byVariable[model.params[name].name] = grad;
+    }
+    const { grads, totalNorm } = clipGradNorm(byVariable, maxGradNorm);
+    optimizer.applyGradients(grads);
+    model.center.assign(step.center);
+    return tf.stack([step.loss, step.radiusSquared, totalNorm]);
+  });
+  const [loss, r2, gradNorm] = values.dataSync();
+  values.dispose();
+  return { loss: loss ?? Number.NaN, radiusSquared: r2 ?? Number.NaN, gradNorm: gradNorm ?? Number.NaN };
+}
+
 /**
  * One training step (DESIGN §3.7): {@link softBoundaryGradients}, global gradient-norm clipping,
  * one AdamW update of the trainable parameters, and the centre moved to c1. Every intermediate
@@ -149,19 +225,36 @@ export function trainStep(
   batch: tf.Tensor2D | Float32Array,
   options: TrainStepOptions = {},
 ): TrainStepResult {
-  const maxGradNorm = options.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM;
-  const values = tf.tidy(() => {
-    const step = softBoundaryGradients(model, batch, options);
-    const byVariable: Record<string, tf.Tensor> = {};
-    for (const [name, grad] of Object.entries(step.grads) as [DeepSvddParamName, tf.Tensor][]) {
-      byVariable[model.params[name].name] = grad;
-    }
-    const { grads, totalNorm } = clipGradNorm(byVariable, maxGradNorm);
-    optimizer.applyGradients(grads);
-    model.center.assign(step.center);
-    return tf.stack([step.loss, step.radiusSquared, totalNorm]);
-  });
-  const [loss, r2, gradNorm] = values.dataSync();
-  values.dispose();
-  return { loss: loss ?? Number.NaN, radiusSquared: r2 ?? Number.NaN, gradNorm: gradNorm ?? Number.NaN };
+  const step = softBoundaryGradients(model, batch, options);
+  try {
+    return applyStepGradients(model, optimizer, step, options.maxGradNorm);
+  } finally {
+    disposeStepGradients(step);
+  }
+}
+
+/**
+ * {@link trainStep} with the gradients from `engine` (e.g. onnxruntime, see
+ * `createGradientEngine`): asynchronous, since an onnxruntime run is.
+ *
+ * @example
+ * ```ts
+ * const engine = createGradientEngine('onnx');
+ * const { loss } = await trainStepWith(engine, model, optimizer, batch, { nu: 0.05 });
+ * await engine.dispose();
+ * ```
+ */
+export async function trainStepWith(
+  engine: GradientEngine,
+  model: DeepSvddVariables,
+  optimizer: AdamW,
+  batch: tf.Tensor2D | Float32Array,
+  options: TrainStepOptions = {},
+): Promise<TrainStepResult> {
+  const step = await engine.gradients(model, batch, options);
+  try {
+    return applyStepGradients(model, optimizer, step, options.maxGradNorm);
+  } finally {
+    disposeStepGradients(step);
+  }
 }

@@ -23,6 +23,7 @@ export function trainerOptionsOf(config: TrainrunConfig): TrainerOptions {
     centerAlpha: trainer.centerAlpha,
     loss: trainer.loss,
     trim: trainer.trim,
+    engine: trainer.engine,
     seed: config.seed,
     schedule: trainer.stages,
   };

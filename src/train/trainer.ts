@@ -10,11 +10,12 @@ import {
   type TrainStage,
 } from './deep-svdd-variables.js';
 import { DEFAULT_MAX_GRAD_NORM } from './grad-clip.js';
+import { createGradientEngine, type TrainEngineChoice } from './gradient-engine.js';
 import { PixelBatches, type PixelFrame } from './pixel-batches.js';
 import { silentProgress, type TrainProgress } from './progress.js';
 import { DEFAULT_NU } from './soft-boundary-loss.js';
 import { TrainOptionError } from './train-errors.js';
-import { DEFAULT_TRAIN_CENTER_ALPHA, type TrainLoss, trainStep } from './train-step.js';
+import { DEFAULT_TRAIN_CENTER_ALPHA, type TrainLoss, trainStepWith } from './train-step.js';
 
 /** From epoch `fromEpoch` on (0-based), exactly the stages in `trainable` are trained; the rest are frozen. */
 export interface StageSchedule {
@@ -49,6 +50,13 @@ export interface TrainerOptions {
   readonly loss?: TrainLoss;
   /** Share of each batch dropped by the `trimmed-one-class` loss (default 0.02). */
   readonly trim?: number;
+  /**
+   * Where each batch's forward and backward pass runs (default `auto`: tfjs on native
+   * TensorFlow, onnxruntime-node otherwise); clipping and AdamW always run in tfjs.
+   */
+  readonly engine?: TrainEngineChoice;
+  /** Intra-op threads of the `onnx` engine (default 2); fixed, so seeded runs stay bit-identical. */
+  readonly onnxThreads?: number;
   /** Seed of the batch order (default 0). */
   readonly seed?: number;
   /** Freeze / unfreeze stages by epoch (default {@link DEFAULT_STAGE_SCHEDULE}). */
@@ -139,10 +147,11 @@ function positiveInt(option: string, value: number): number {
  * The gradient phase of training (DESIGN §3.7): epochs of seeded pixel mini-batches drawn
  * across all training frames ({@link PixelBatches} over the preprocessed pixels), each step
  * the soft-boundary loss, global gradient-norm clipping and AdamW with decoupled decay
- * ({@link trainStep}), stages frozen or unfrozen by name per the schedule; after each epoch
+ * ({@link trainStepWith}), stages frozen or unfrozen by name per the schedule; after each epoch
  * validation, the epoch record, then the callbacks (early stopping, checkpoints,
- * ReduceLROnPlateau), any of which may stop the run. Deterministic: the same init, pixels,
- * options and backend give bit-identical weights.
+ * ReduceLROnPlateau), any of which may stop the run. The batch forward and backward pass runs
+ * on `options.engine` (onnxruntime-node unless tfjs runs on native TensorFlow). Deterministic:
+ * the same init, pixels, options, engine and backend give bit-identical weights.
  *
  * @param init - parameters from the statistical phase
  * @param pixels - preprocessed (band-passed, unit-normed) training pixels
@@ -169,6 +178,10 @@ export async function trainDeepSvdd(
       ? undefined
       : positiveInt('trainer.stepsPerEpoch', options.stepsPerEpoch);
   const schedule = checkSchedule(options.schedule ?? DEFAULT_STAGE_SCHEDULE);
+  const onnx =
+    options.onnxThreads === undefined
+      ? {}
+      : { threads: positiveInt('trainer.onnxThreads', options.onnxThreads) };
   const progress = options.progress ?? silentProgress;
   const seed = options.seed ?? 0;
   const stepOptions = {
@@ -184,6 +197,7 @@ export async function trainDeepSvdd(
     lr: options.lr ?? 1e-3,
     weightDecay: options.weightDecay ?? 0.01,
   });
+  const gradients = createGradientEngine(options.engine, onnx);
   const history: EpochRecord[] = [];
   let stopReasons: string[] = [];
   let totalSteps = 0;
@@ -206,7 +220,7 @@ export async function trainDeepSvdd(
       let step = 0;
       for (const batch of batches.epoch(epoch)) {
         if (step >= steps) break;
-        const result = trainStep(model, optimizer, batch, stepOptions);
+        const result = await trainStepWith(gradients, model, optimizer, batch, stepOptions);
         if (!Number.isFinite(result.loss)) throw new TrainingDivergedError(epoch, step, result.loss);
         lossSum += result.loss;
         normSum += result.gradNorm;
@@ -237,6 +251,7 @@ export async function trainDeepSvdd(
     }
     return { snapshot: model.snapshot(), history, stopReasons, steps: totalSteps };
   } finally {
+    await gradients.dispose();
     optimizer.dispose();
     model.dispose();
   }
