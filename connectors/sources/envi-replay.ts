@@ -4,6 +4,7 @@ import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from
 import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
 import { EnviDataError } from '../../src/io/envi/errors.js';
 import { type EnviReader, openEnvi, readEnviMask } from '../../src/io/envi/reader.js';
+import type { Demand } from './demand.js';
 import { type CameraSource, createSourceState } from './source-state.js';
 
 /** Options of {@link enviReplay}. */
@@ -14,6 +15,8 @@ export interface EnviReplayOptions {
   blockRows?: number;
   /** Pace emission like a line-scan camera (real timers); default: as fast as the consumer takes them. */
   linesPerSecond?: number;
+  /** Without `linesPerSecond`: awaited before each block, so that an asynchronous consumer sets the pace. */
+  demand?: Demand;
   /** Start again from the first cube after the last (default false). */
   loop?: boolean;
   /** Camera id of the frames (default `cam0`). */
@@ -66,7 +69,8 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  *
  * `frames` is cold: reading starts on subscribe, one block at a time, and the next block is
  * read only after the previous one was delivered (a slow synchronous consumer slows the
- * replay, nothing piles up). Blocks carry `rowOffset`/`totalRows`, the header's wavelengths
+ * replay, nothing piles up); without `linesPerSecond`, `demand()` (when given) is awaited before
+ * each block, so that an asynchronous consumer sets the pace too. Blocks carry `rowOffset`/`totalRows`, the header's wavelengths
  * (band indices when unknown), `capturedAt` = emission time, and `labels` from the cube's mask
  * (`<base>_mask.hdr`, or `mask.hdr` in its folder) when there is one. Frame ids increase across
  * cubes and loops. The open file closes on completion, error and unsubscribe, before `state`
@@ -82,7 +86,15 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  */
 export function enviReplay(options: EnviReplayOptions): CameraSource {
   checkOptions(options);
-  const { path, blockRows, linesPerSecond, loop = false, cameraId = DEFAULT_CAMERA_ID, maxValues } = options;
+  const {
+    path,
+    blockRows,
+    linesPerSecond,
+    loop = false,
+    cameraId = DEFAULT_CAMERA_ID,
+    maxValues,
+    demand,
+  } = options;
   const status = createSourceState();
 
   const frames = new Observable<CubeFrame>((subscriber) => {
@@ -115,7 +127,9 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
             for (let start = 0; start < lines && !stopped; start += rows) {
               const height = Math.min(rows, lines - start);
               const data = await reader.readRows(start, height);
-              if (linesPerSecond !== undefined) {
+              if (linesPerSecond === undefined) {
+                await demand?.();
+              } else {
                 const due = started + ((linesDone + height) * 1000) / linesPerSecond;
                 const wait = due - performance.now();
                 if (wait > 0) await sleep(wait);

@@ -6,11 +6,13 @@
 import { resolve } from 'node:path';
 import { Subject, type Subscription, takeUntil, tap } from 'rxjs';
 import { SinkConnectTimeoutError } from '../../connectors/sinks/errors.js';
+import { QueueRoom } from '../../connectors/sources/demand.js';
 import type { SourceState } from '../../connectors/sources/source-state.js';
 import type { DecisionFrame } from '../../operators/decide-anomalies.js';
 import { chooseScorer, deepSvddPipeline } from '../../operators/deep-svdd-pipeline.js';
 import { type EngineInfo, initEngine } from '../engine.js';
 import { loadBundle } from '../model/bundle.js';
+import { OrtWorkerPool } from '../onnx/pool/ort-worker-pool.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/http-server.js';
 import { componentLogger, createLogger, type Logger } from '../telemetry/logger.js';
 import { type CubestreamMetrics, createMetrics } from '../telemetry/metrics.js';
@@ -224,7 +226,10 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
         if (latency !== undefined) stats.recordLatency(latency);
       },
     });
+    // Sources without a line rate (replay, simulation) go as fast as the scorer's queue has room.
+    const room = new QueueRoom(config.pipeline.backpressure.capacity);
     const camera = createSource(source, {
+      demand: room.demand,
       onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
       ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
     });
@@ -237,7 +242,23 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
 
     const scorer = chooseScorer(bundle, config.pipeline.scorer);
     log.info({ scorer: scorer.engine, reason: scorer.reason }, 'scorer chosen');
-    const pipeline = deepSvddPipeline(bundle, pipelineOptions(config.pipeline, telemetryHooks.hooks));
+    if (scorer.engine === 'onnx' && config.pipeline.scorerWorkers !== 0) {
+      // Start the scoring workers (onnxruntime loaded in each) before the first frame arrives.
+      const pool = OrtWorkerPool.shared(config.pipeline.scorerWorkers);
+      await pool.ready();
+      log.info({ workers: pool.size }, 'scoring workers ready');
+    }
+    const hooks = telemetryHooks.hooks;
+    const pipeline = deepSvddPipeline(
+      bundle,
+      pipelineOptions(config.pipeline, {
+        ...hooks,
+        onQueueDepth: (depth) => {
+          hooks.onQueueDepth?.(depth);
+          room.update(depth);
+        },
+      }),
+    );
     const stop$ = new Subject<void>();
     let stopReason: string | undefined;
     let streamError: Error | undefined;

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { RejectedMessage } from '../../connectors/sources/broker-frame-source.js';
+import type { Demand } from '../../connectors/sources/demand.js';
 import { enviReplay } from '../../connectors/sources/envi-replay.js';
 import { mqttFrames } from '../../connectors/sources/mqtt-frames.js';
 import { natsFrames } from '../../connectors/sources/nats-frames.js';
@@ -20,6 +21,8 @@ export interface SourceHooks {
   readonly onReject?: (rejected: RejectedMessage) => void;
   /** Largest frame accepted, in values. */
   readonly maxValues?: number;
+  /** Paces a source without `linesPerSecond` (simulated, envi) by the consumer's room. */
+  readonly demand?: Demand;
 }
 
 /** TLS settings of a broker connection, as read from a config section. */
@@ -69,7 +72,7 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
   switch (config.kind) {
     case 'simulated': {
       const { kind: _kind, ...options } = config;
-      return simulatedLineScan(defined(options));
+      return simulatedLineScan(defined({ ...options, demand: hooks.demand }));
     }
     case 'envi':
       return enviReplay(
@@ -80,6 +83,7 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
           linesPerSecond: config.linesPerSecond,
           loop: config.loop,
           maxValues: hooks.maxValues,
+          demand: hooks.demand,
         }),
       );
     case 'mqtt': {

@@ -4,6 +4,7 @@
  */
 import { CubestreamError, describeValue } from '../../../src/errors.js';
 import { DEFAULT_CAMERA_ID } from '../../../src/frame.js';
+import type { Demand } from '../demand.js';
 import {
   linearWavelengths,
   SIM_PRESET_LAYOUTS,
@@ -31,6 +32,8 @@ export interface SimulatedLineScanOptions {
   totalRows?: number;
   /** Pace emission with real timers at this line rate; default: as fast as the consumer allows. */
   linesPerSecond?: number;
+  /** Without `linesPerSecond`: asked before each block, so that an asynchronous consumer sets the pace. */
+  demand?: Demand;
   /** End after this many whole frames (default: never). */
   frames?: number;
   /** End after this many blocks (default: never). */
