@@ -4,7 +4,7 @@ import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
 import { type ChunkRunnerOptions, createChunkRunner } from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
-import { DEFAULT_CHUNK_PIXELS, runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
+import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
 import type { FrameIdentity, ScoredFrame } from '../src/scored-frame.js';
 
@@ -20,7 +20,7 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
   /** Model version copied into every `ScoredFrame`. */
   readonly modelVersion?: string;
-  /** Pixels per onnxruntime run (default 8,192): blocks are scored in cache-sized chunks. */
+  /** Largest chunk of pixels per onnxruntime run (default `defaultChunkPixels`: 8,192 for 61 uint16 bands, 4,096 for 224). */
   readonly chunkPixels?: number;
   /** How the band-pass and unit norm become nodes (default `ops`); see {@link SelectionStyle}. */
   readonly selection?: SelectionStyle;
@@ -51,9 +51,11 @@ function identityOf(frame: FusedInputFrame): FrameIdentity {
  * layer's bias at build time (float64); the centre stays a graph input, so `ema` / `gated-ema`
  * tracking moves it per camera without a rebuild, from sums the same run returns.
  *
- * Sessions are created on first use of each (element type, wavelength vector) and released on
- * finalize, after any run in flight. A block is run in chunks of `chunkPixels` (views, no copy;
- * scores written in place). Runs are asynchronous; frames come out in order (concatMap).
+ * A graph is built on first use of each (element type, wavelength vector) and released on
+ * finalize, after any run in flight. A block is cut into cache-sized chunks scored on all
+ * worker threads at once (`workers`, default one per core up to 2; the process shares one pool),
+ * or in this thread on one session with `workers: 0`; the chunks' sums are added in pixel
+ * order, so both give the same scores and centre updates. Frames come out in order (concatMap).
  *
  * @throws {@link ModelParamsError} at build time for inconsistent params or centre options
  * @throws {@link InvalidFrameError} (`shape`), {@link WavelengthSelectionError} (`wavelengths`) or
@@ -88,7 +90,6 @@ export function fusedDeepSvddScore(
   const selection = options.selection ?? 'ops';
   // Fails now for a bad worker count; each subscription gets its own runner.
   createChunkRunner(options).close();
-  const chunkPixels = options.chunkPixels ?? DEFAULT_CHUNK_PIXELS;
 
   return (source) =>
     defer(() => {
@@ -121,7 +122,7 @@ export function fusedDeepSvddScore(
             center: centers.current(frame.cameraId),
             tau: centers.tau(frame.cameraId),
           },
-          { chunkPixels },
+          options.chunkPixels === undefined ? {} : { chunkPixels: options.chunkPixels },
         );
         centers.update(frame.cameraId, zsumNormal, nNormal);
         const identity = identityOf(frame);

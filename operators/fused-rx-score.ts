@@ -1,8 +1,8 @@
 import { concatMap, defer, finalize, type OperatorFunction } from 'rxjs';
 import { ChannelCountError } from '../src/model/model-errors.js';
 import type { RxModel } from '../src/model/rx-stats.js';
+import { defaultChunkPixels } from '../src/onnx/chunk-size.js';
 import { type ChunkRunnerOptions, createChunkRunner } from '../src/onnx/create-chunk-runner.js';
-import { DEFAULT_CHUNK_PIXELS } from '../src/onnx/deep-svdd-run.js';
 import { buildRxGraph, validateRxModel } from '../src/onnx/rx-graph.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
 import type { ScoredFrame } from '../src/scored-frame.js';
@@ -11,7 +11,7 @@ import type { ScoredFrame } from '../src/scored-frame.js';
 export interface FusedRxScoreOptions extends ChunkRunnerOptions {
   /** Model version copied into every `ScoredFrame`. */
   readonly modelVersion?: string;
-  /** Pixels per onnxruntime run (default 8,192), scores written in place. */
+  /** Largest chunk of pixels per onnxruntime run (default `defaultChunkPixels`), scores written in place. */
   readonly chunkPixels?: number;
   /** Stage name under which the score time is stamped into `timings` (default `fusedRxScore`). */
   readonly stampAs?: string;
@@ -43,7 +43,6 @@ export function fusedRxScore(
   const version = options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion };
   const stamp = options.stampAs ?? 'fusedRxScore';
   createChunkRunner(options).close(); // fails now for a bad worker count
-  const chunkPixels = Math.max(1, Math.floor(options.chunkPixels ?? DEFAULT_CHUNK_PIXELS));
 
   return (source) =>
     defer(() => {
@@ -56,7 +55,7 @@ export function fusedRxScore(
           inputType,
           pixels: frame.height * frame.width,
           bands: frame.bands,
-          chunkPixels,
+          chunkPixels: options.chunkPixels ?? defaultChunkPixels(frame.bands, inputType === 'uint16' ? 2 : 4),
           inputName: 'x',
           scoresName: 'scores',
           feeds: {},

@@ -1,14 +1,7 @@
 import type { ChunkRunner, RunnableGraph } from './chunk-runner.js';
+import { defaultChunkPixels } from './chunk-size.js';
 import { DEEP_SVDD_IO, type GraphInputType } from './deep-svdd-graph.js';
 import { OnnxRuntimeError } from './onnx-errors.js';
-
-/**
- * Default pixels per `session.run`. A whole 64,000-pixel block makes a 33 MB hidden activation
- * (128 floats per pixel) that spills out of the caches between the two Gemms; 8,192 pixels keep
- * it at 4 MB. Measured here: 8,192-pixel chunks cut CPU time per block by about a third
- * against one 64,000-pixel run (see bench/README.md).
- */
-export const DEFAULT_CHUNK_PIXELS = 8192;
 
 /** One block's input to {@link runDeepSvdd}. */
 export interface DeepSvddRunInput {
@@ -44,7 +37,7 @@ function addChunkSums(total: Float64Array, sum: unknown, count: unknown, describ
 
 /**
  * Scores one block with a Deep SVDD graph (`buildDeepSvddGraph`) on a {@link ChunkRunner}, in
- * chunks of `chunkPixels`, and adds the chunks' gated sums in pixel order (float64): the same
+ * chunks of `chunkPixels` (default {@link defaultChunkPixels}), and adds the chunks' gated sums in pixel order (float64): the same
  * scores and sums whether the chunks ran in this thread or on several workers at once.
  *
  * @param key - the graph's key in the runner (e.g. input type + wavelength vector)
@@ -77,7 +70,8 @@ export async function runDeepSvdd(
       inputType: input.inputType,
       pixels: input.pixels,
       bands: input.bands,
-      chunkPixels: options.chunkPixels ?? DEFAULT_CHUNK_PIXELS,
+      chunkPixels:
+        options.chunkPixels ?? defaultChunkPixels(input.bands, input.inputType === 'uint16' ? 2 : 4),
       inputName: DEEP_SVDD_IO.x,
       scoresName: DEEP_SVDD_IO.scores,
       feeds: {

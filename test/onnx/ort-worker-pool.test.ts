@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChunkRunRequest } from '../../src/onnx/chunk-runner.js';
 import { OnnxRuntimeError } from '../../src/onnx/onnx-errors.js';
-import { OrtWorkerPool } from '../../src/onnx/pool/ort-worker-pool.js';
+import { chunkPlan, OrtWorkerPool } from '../../src/onnx/pool/ort-worker-pool.js';
 import { buildRxGraph } from '../../src/onnx/rx-graph.js';
 import { SessionChunkRunner } from '../../src/onnx/session-chunk-runner.js';
 
@@ -75,14 +75,24 @@ describe('OrtWorkerPool', () => {
     expect(pooled.scores).toEqual(single.scores);
   });
 
-  it('splits a small block so that every worker gets a chunk, and runs float32 graphs too', async () => {
+  it('cuts a block for its workers (guided: big chunks, then a shrinking tail), and runs float32 graphs too', async () => {
+    expect(chunkPlan(64_000, 8192, 2).map((c) => c.pixels)).toEqual([
+      8192, 8192, 8192, 8192, 8192, 8192, 7424, 3712, 1856, 1024, 832,
+    ]);
+    expect(chunkPlan(3000, 8192, 2).map((c) => c.pixels)).toEqual([1500, 1500]);
+    expect(chunkPlan(10, 8192, 2)).toEqual([{ start: 0, pixels: 10 }]);
+    const spans = chunkPlan(65_536, 4096, 2);
+    expect(spans.reduce((n, c) => n + c.pixels, 0)).toBe(65_536);
+    spans.forEach((c, i) =>
+      expect(c.start).toBe(i === 0 ? 0 : (spans[i - 1]?.start ?? 0) + (spans[i - 1]?.pixels ?? 0)),
+    );
     pool = new OrtWorkerPool({ workers: 2 });
     const graph = rxGraph('float32');
     await pool.load('rx|f32', graph.bytes, graph.describe);
-    const data = Float32Array.from(counts(10));
+    const data = Float32Array.from(counts(3000));
     const { scores, chunkOutputs } = await pool.runChunks({ ...request(data, 8192), key: 'rx|f32' });
     expect(chunkOutputs).toHaveLength(2);
-    expect(scores).toEqual(expected(data, 10));
+    expectScores(scores, expected(data, 3000));
   });
 
   it('fails a run with an OnnxRuntimeError naming the graph and keeps serving', async () => {

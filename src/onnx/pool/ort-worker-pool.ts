@@ -42,6 +42,42 @@ interface Slot {
   chunks: number;
 }
 
+/** Smallest chunk of a block's tail, in pixels (a run costs ~0.1 ms of overhead). */
+const MIN_TAIL_CHUNK = 1024;
+
+/** One chunk of a block: its first pixel and its pixel count. */
+export interface ChunkSpan {
+  readonly start: number;
+  readonly pixels: number;
+}
+
+/**
+ * How a block of `pixels` is cut for `workers` workers (guided scheduling): chunks of at most
+ * `maxChunk` while plenty remains, then shrinking to 1/`workers` of the rest (not below 1,024
+ * pixels), so that the workers finish a block together instead of one waiting for the other's
+ * last big chunk. A small block is split so that every worker gets a share. Deterministic.
+ *
+ * @example
+ * ```ts
+ * chunkPlan(64_000, 8192, 2).map((c) => c.pixels); // [8192 x 6, 7424, 3712, 1856, 1024, 832]
+ * ```
+ */
+export function chunkPlan(pixels: number, maxChunk: number, workers: number): ChunkSpan[] {
+  const max = Math.max(1, Math.floor(maxChunk));
+  const min = Math.min(max, MIN_TAIL_CHUNK);
+  const spans: ChunkSpan[] = [];
+  let start = 0;
+  while (start < pixels) {
+    const remaining = pixels - start;
+    const share = Math.ceil(remaining / workers);
+    let size = Math.min(remaining, Math.max(min, Math.min(max, share)));
+    if (remaining - size < min / 2) size = remaining; // no sliver of a chunk at the end
+    spans.push({ start, pixels: size });
+    start += size;
+  }
+  return spans;
+}
+
 /**
  * Starts a pool worker: its compiled .js, or, when running from the TypeScript sources (tests,
  * `tsx`), a bootstrap that registers tsx in the worker first (Node 20 workers do not inherit
@@ -230,9 +266,18 @@ export class OrtWorkerPool {
     }
   }
 
+  /** The smallest spare buffer of at least `bytes` (score buffers must not take the spectra's), or a new one. */
   #buffer(bytes: number): ArrayBuffer {
-    const index = this.#spare.findIndex((buffer) => buffer.byteLength >= bytes);
-    if (index >= 0) return this.#spare.splice(index, 1)[0] as ArrayBuffer;
+    let best = -1;
+    this.#spare.forEach((buffer, i) => {
+      if (
+        buffer.byteLength >= bytes &&
+        (best < 0 || buffer.byteLength < (this.#spare[best]?.byteLength ?? 0))
+      ) {
+        best = i;
+      }
+    });
+    if (best >= 0) return this.#spare.splice(best, 1)[0] as ArrayBuffer;
     return new ArrayBuffer(bytes);
   }
 
@@ -286,8 +331,8 @@ export class OrtWorkerPool {
     this.#graphs.set(request.key, graph);
     await graph.loaded;
     const { data, pixels, bands } = request;
-    const chunk = Math.max(1, Math.min(Math.floor(request.chunkPixels), Math.ceil(pixels / this.size)));
-    const chunks = Math.ceil(pixels / chunk);
+    const plan = chunkPlan(pixels, request.chunkPixels, this.size);
+    const chunks = plan.length;
     const scores = new Float32Array(pixels);
     const chunkOutputs: Float32Array[][] = new Array(chunks);
     const elementBytes = request.inputType === 'uint16' ? 2 : 4;
@@ -296,8 +341,7 @@ export class OrtWorkerPool {
     for (let c = 0; c < chunks && failure === undefined; c++) {
       const slot = await this.#freeSlot();
       if (failure !== undefined) break;
-      const start = c * chunk;
-      const n = Math.min(chunk, pixels - start);
+      const { start, pixels: n } = plan[c] as ChunkSpan;
       const input = this.#buffer(n * bands * elementBytes);
       const view =
         request.inputType === 'uint16'
