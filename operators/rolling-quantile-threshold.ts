@@ -1,4 +1,4 @@
-import { defer, finalize, map, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import type { ScoredFrame, ThresholdedFrame } from '../src/scored-frame.js';
 import {
   createThresholdState,
@@ -118,12 +118,15 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
   }
 
   const operator: OperatorFunction<ScoredFrame, RollingThresholdedFrame> = (source) =>
-    defer(() => {
+    new Observable<RollingThresholdedFrame>((subscriber) => {
       const cameras = new Map<string, Camera>();
-      return source.pipe(
-        map((frame): RollingThresholdedFrame => {
+      const subscription = source.subscribe({
+        next: (frame) => {
           const bad = firstNaN(frame.scores);
-          if (bad >= 0) throw new NonFiniteScoreError(frame.cameraId, frame.frameId, bad);
+          if (bad >= 0) {
+            subscriber.error(new NonFiniteScoreError(frame.cameraId, frame.frameId, bad));
+            return;
+          }
           const t = now();
           let camera = cameras.get(frame.cameraId);
           if (camera === undefined || frame.frameId !== camera.frameId) {
@@ -151,14 +154,20 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
             options.onThreshold?.(frame.cameraId, camera.threshold);
           }
           const { window, threshold } = camera;
+          // τ of this block came from earlier frames: hand the block on first (the decision goes
+          // out), then add its scores to the window, off the latency path.
+          subscriber.next({ ...frame, threshold, thresholdSource: camera.source, warmup: !window.isFull(t) });
+          if (subscriber.closed) return; // unsubscribed downstream: the window is cleared
           window.add(frame.scores, exclude === 'anomalous' ? threshold : Number.POSITIVE_INFINITY);
-          return { ...frame, threshold, thresholdSource: camera.source, warmup: !window.isFull(t) };
-        }),
-        finalize(() => {
-          for (const camera of cameras.values()) camera.window.clear();
-          cameras.clear();
-        }),
-      );
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        subscription.unsubscribe();
+        for (const camera of cameras.values()) camera.window.clear();
+        cameras.clear();
+      };
     });
   return Object.assign(operator, { state: state as ThresholdState });
 }

@@ -95,6 +95,20 @@ describe('OrtWorkerPool', () => {
     expectScores(scores, expected(data, 3000));
   });
 
+  it('reads a block held in shared memory in place (each worker copies its own chunks)', async () => {
+    pool = new OrtWorkerPool({ workers: 2 });
+    const graph = rxGraph('uint16');
+    await pool.load('rx', graph.bytes, graph.describe);
+    const plain = counts(2500);
+    // A block view at an offset inside a larger shared buffer, as a camera ring buffer would hold it.
+    const shared = new Uint16Array(new SharedArrayBuffer((plain.length + 6) * 2), 6 * 2, plain.length);
+    shared.set(plain);
+    const fromShared = await pool.runChunks({ ...request(shared, 300), key: 'rx' });
+    const fromPlain = await pool.runChunks({ ...request(plain, 300), key: 'rx' });
+    expect(fromShared.scores).toEqual(fromPlain.scores);
+    expectScores(fromShared.scores, expected(plain, 2500));
+  });
+
   it('fails a run with an OnnxRuntimeError naming the graph and keeps serving', async () => {
     pool = new OrtWorkerPool({ workers: 2 });
     const graph = rxGraph('uint16');

@@ -22,14 +22,38 @@ function reply(message: PoolReply, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
 }
 
+/** This worker's buffer for chunks copied out of shared memory (grown on demand). */
+let scratch = new ArrayBuffer(0);
+
+/** The transferred buffer itself, or this worker's scratch buffer for a shared span. */
+function ownBuffer(input: RunMessage['input'], bytes: number): ArrayBuffer {
+  if (input instanceof ArrayBuffer) return input;
+  if (scratch.byteLength < bytes) scratch = new ArrayBuffer(bytes);
+  return scratch;
+}
+
+/** What goes back to the pool with the reply: a transferred input buffer, for reuse. */
+function returned(input: RunMessage['input']): ArrayBuffer[] {
+  return input instanceof ArrayBuffer ? [input] : [];
+}
+
 async function run(message: RunMessage): Promise<void> {
   const session = sessions.get(message.key);
   if (session === undefined) throw new Error(`no session loaded under ${message.key}`);
   const { pixels, bands } = message;
+  const values = pixels * bands;
   const x =
     message.inputType === 'uint16'
-      ? new Uint16Array(message.input, 0, pixels * bands)
-      : new Float32Array(message.input, 0, pixels * bands);
+      ? new Uint16Array(ownBuffer(message.input, values * 2), 0, values)
+      : new Float32Array(ownBuffer(message.input, values * 4), 0, values);
+  if (!(message.input instanceof ArrayBuffer)) {
+    const { shared, byteOffset } = message.input;
+    x.set(
+      message.inputType === 'uint16'
+        ? new Uint16Array(shared, byteOffset, values)
+        : new Float32Array(shared, byteOffset, values),
+    );
+  }
   const feeds: Record<string, Tensor> = {
     [message.inputName]: new Tensor(message.inputType, x, [pixels, bands]),
   };
@@ -46,10 +70,17 @@ async function run(message: RunMessage): Promise<void> {
     if (!(data instanceof Float32Array)) throw new Error(`output ${name} is missing or not float32`);
     return Float32Array.from(data);
   });
-  reply({ type: 'done', id: message.id, input: message.input, scores: message.scores, outputs }, [
-    message.input,
-    message.scores,
-  ]);
+  const [input] = returned(message.input);
+  reply(
+    {
+      type: 'done',
+      id: message.id,
+      ...(input === undefined ? {} : { input }),
+      scores: message.scores,
+      outputs,
+    },
+    [...returned(message.input), message.scores],
+  );
 }
 
 async function handle(message: PoolRequest): Promise<void> {
@@ -74,10 +105,17 @@ async function handle(message: PoolRequest): Promise<void> {
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     if (message.type === 'run') {
-      reply({ type: 'failed', id: message.id, message: text, input: message.input, scores: message.scores }, [
-        message.input,
-        message.scores,
-      ]);
+      const [input] = returned(message.input);
+      reply(
+        {
+          type: 'failed',
+          id: message.id,
+          message: text,
+          ...(input === undefined ? {} : { input }),
+          scores: message.scores,
+        },
+        [...returned(message.input), message.scores],
+      );
     } else {
       reply({ type: 'failed', id: message.id, message: text });
     }

@@ -281,10 +281,29 @@ export class OrtWorkerPool {
     return new ArrayBuffer(bytes);
   }
 
+  /**
+   * A chunk's spectra for a worker: a span of the block's own memory when it is shared (the
+   * worker copies it, in parallel), else a copy in a recycled buffer that moves to the worker.
+   */
+  #chunkInput(
+    data: Float32Array | Uint16Array,
+    offset: number,
+    values: number,
+    elementBytes: number,
+  ): RunMessage['input'] {
+    if (data.buffer instanceof SharedArrayBuffer) {
+      return { shared: data.buffer, byteOffset: data.byteOffset + offset * elementBytes };
+    }
+    const input = this.#buffer(values * elementBytes);
+    const view = elementBytes === 2 ? new Uint16Array(input, 0, values) : new Float32Array(input, 0, values);
+    view.set(data.subarray(offset, offset + values));
+    return input;
+  }
+
   #recycle(buffer: ArrayBuffer | undefined): void {
     if (buffer === undefined) return;
     this.#spare.push(buffer);
-    if (this.#spare.length > this.size * QUEUED_PER_WORKER * 4) this.#spare.shift();
+    if (this.#spare.length > this.size * QUEUED_PER_WORKER * 16) this.#spare.shift();
   }
 
   #wake(): void {
@@ -342,12 +361,7 @@ export class OrtWorkerPool {
       const slot = await this.#freeSlot();
       if (failure !== undefined) break;
       const { start, pixels: n } = plan[c] as ChunkSpan;
-      const input = this.#buffer(n * bands * elementBytes);
-      const view =
-        request.inputType === 'uint16'
-          ? new Uint16Array(input, 0, n * bands)
-          : new Float32Array(input, 0, n * bands);
-      view.set(data.subarray(start * bands, (start + n) * bands));
+      const input = this.#chunkInput(data, start * bands, n * bands, elementBytes);
       const message: RunMessage = {
         type: 'run',
         id: this.#id(),
@@ -364,7 +378,9 @@ export class OrtWorkerPool {
       };
       slot.queued++;
       slot.chunks++;
-      const run = this.#request(slot, message, [message.input, message.scores]).then(
+      const transfer =
+        message.input instanceof ArrayBuffer ? [message.input, message.scores] : [message.scores];
+      const run = this.#request(slot, message, transfer).then(
         (reply) => {
           slot.queued = Math.max(0, slot.queued - 1);
           this.#wake();

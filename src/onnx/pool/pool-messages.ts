@@ -28,12 +28,22 @@ export interface ReleaseMessage {
   readonly key: string;
 }
 
-/** Pool -> worker: score one chunk of `pixels` spectra held in `input` (transferred). */
+/**
+ * A chunk's spectra inside a block held in shared memory: the worker copies them into a buffer
+ * of its own (onnxruntime-node takes no SharedArrayBuffer), so the main thread copies nothing.
+ */
+export interface SharedSpan {
+  readonly shared: SharedArrayBuffer;
+  /** Byte offset of the chunk's first value in `shared`. */
+  readonly byteOffset: number;
+}
+
+/** Pool -> worker: score one chunk of `pixels` spectra held in `input` (transferred, or a shared span). */
 export interface RunMessage {
   readonly type: 'run';
   readonly id: number;
   readonly key: string;
-  readonly input: ArrayBuffer;
+  readonly input: ArrayBuffer | SharedSpan;
   readonly inputType: PoolInputType;
   readonly pixels: number;
   readonly bands: number;
