@@ -62,6 +62,8 @@ export interface RunningService {
   readonly engine: EngineInfo;
   /** The engine that scores pixels: `onnx` (fused graph) or `tfjs`. */
   readonly scorer: 'onnx' | 'tfjs';
+  /** Worker threads scoring blocks (`onnx` scorer; 0: in the main thread or on tfjs). */
+  readonly scorerWorkers: number;
   readonly metrics: CubestreamMetrics;
   /** Running totals for summaries. */
   readonly stats: ServiceStats;
@@ -242,10 +244,12 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
 
     const scorer = chooseScorer(bundle, config.pipeline.scorer);
     log.info({ scorer: scorer.engine, reason: scorer.reason }, 'scorer chosen');
+    let scorerWorkers = 0;
     if (scorer.engine === 'onnx' && config.pipeline.scorerWorkers !== 0) {
       // Start the scoring workers (onnxruntime loaded in each) before the first frame arrives.
       const pool = OrtWorkerPool.shared(config.pipeline.scorerWorkers);
       await pool.ready();
+      scorerWorkers = pool.size;
       log.info({ workers: pool.size }, 'scoring workers ready');
     }
     const hooks = telemetryHooks.hooks;
@@ -352,6 +356,7 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       modelVersion,
       engine,
       scorer: scorer.engine,
+      scorerWorkers,
       metrics,
       stats,
       telemetryUrl: telemetry.url,

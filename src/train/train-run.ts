@@ -17,6 +17,7 @@ import type { DatasetItem } from './dataset-item.js';
 import type { DeepSvddSnapshot } from './deep-svdd-variables.js';
 import { type DetectorEvaluation, evaluateFrames, type ScorerUnderTest } from './evaluate-frames.js';
 import { sha256File } from './file-hash.js';
+import { resolveTrainEngine } from './gradient-engine.js';
 import { runOnce } from './operator-runner.js';
 import { createProgress } from './progress.js';
 import { createRunFolder, type RunFolder } from './run-folder.js';
@@ -177,7 +178,7 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
   const run: RunFolder = await createRunFolder(config.out, config.name, options.now);
   await run.writeYaml('config.yaml', config);
   write(
-    `run ${run.dir}: ${train.length} training, ${val.length} validation, ${test.length} test cubes (split from ${dataset.splits.source}), engine ${engine.backend}\n`,
+    `run ${run.dir}: ${train.length} training, ${val.length} validation, ${test.length} test cubes (split from ${dataset.splits.source}), engine ${engine.backend}, gradients on ${resolveTrainEngine(config.trainer.engine)}\n`,
   );
   const frames = (items: readonly DatasetItem[]) => () =>
     streamDatasetFrames(items, { blockRows: config.data.blockRows });
@@ -330,6 +331,7 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
     config,
     training: {
       engine: engine.backend,
+      gradientEngine: resolveTrainEngine(config.trainer.engine),
       epochs: result.history.length,
       steps: result.steps,
       stopReasons: result.stopReasons,
