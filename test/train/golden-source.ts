@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeSafetensors, type SafeTensor, toFloat32 } from '../../src/io/safetensors.js';
+import { type DeepSvddParamName, DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const candidates = [path.join(repoRoot, 'test/fixtures/golden'), path.resolve(repoRoot, '../shared/golden')];
@@ -64,4 +65,27 @@ export function worstRatio(
       worst = { ratio: Number.isNaN(ratio) ? Number.POSITIVE_INFINITY : ratio, index: i, got: g, ref: r };
   }
   return worst;
+}
+
+/** Golden short names (grad.<p>, adamw_step.<p>) -> our parameter names. */
+export const GOLDEN_PARAMS: readonly [string, DeepSvddParamName][] = [
+  ['W1', 'project.W1'],
+  ['b1', 'project.b1'],
+  ['W2', 'project.W2'],
+  ['r', 'boundary.r'],
+  ['mean', 'zscore.mean'],
+  ['std', 'zscore.std'],
+];
+
+/** The step options the golden training step was made with. */
+export const GOLDEN_STEP_OPTIONS = { nu: 0.05, centerAlpha: 0.1, maxGradNorm: 1.0 };
+
+/** The model of the golden training step (all stages trainable, r = 0). */
+export function goldenModel(golden: GoldenVectors): DeepSvddVariables {
+  return DeepSvddVariables.create({
+    zscore: { mean: golden.f32('zscore.mean'), std: golden.f32('zscore.std') },
+    project: { W1: golden.f32('project.W1'), b1: golden.f32('project.b1'), W2: golden.f32('project.W2') },
+    center: golden.f32('center.init'),
+    r: 0,
+  });
 }

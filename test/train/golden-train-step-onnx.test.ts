@@ -2,32 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
-import { type DeepSvddParamName, DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
 import { clipGradNorm } from '../../src/train/grad-clip.js';
 import { OnnxGradients } from '../../src/train/onnx/onnx-gradients.js';
 import { disposeStepGradients, trainStepWith } from '../../src/train/train-step.js';
-import { type GoldenVectors, loadGoldenVectors, worstRatio } from './golden-source.js';
-
-/** Golden short names (grad.<p>, adamw_step.<p>) -> our parameter names. */
-const PARAMS: [string, DeepSvddParamName][] = [
-  ['W1', 'project.W1'],
-  ['b1', 'project.b1'],
-  ['W2', 'project.W2'],
-  ['r', 'boundary.r'],
-  ['mean', 'zscore.mean'],
-  ['std', 'zscore.std'],
-];
-
-const OPTIONS = { nu: 0.05, centerAlpha: 0.1, maxGradNorm: 1.0 };
-
-function createModel(golden: GoldenVectors): DeepSvddVariables {
-  return DeepSvddVariables.create({
-    zscore: { mean: golden.f32('zscore.mean'), std: golden.f32('zscore.std') },
-    project: { W1: golden.f32('project.W1'), b1: golden.f32('project.b1'), W2: golden.f32('project.W2') },
-    center: golden.f32('center.init'),
-    r: 0,
-  });
-}
+import {
+  GOLDEN_PARAMS,
+  GOLDEN_STEP_OPTIONS,
+  type GoldenVectors,
+  goldenModel,
+  loadGoldenVectors,
+  worstRatio,
+} from './golden-source.js';
 
 describe('one onnxruntime training step against the PyTorch golden vectors (1e-4 relative)', () => {
   let golden: GoldenVectors;
@@ -44,9 +29,9 @@ describe('one onnxruntime training step against the PyTorch golden vectors (1e-4
   afterAll(() => engine.dispose());
 
   it('matches centre, z, d, loss, R², every gradient and the gradient norm', async () => {
-    const model = createModel(golden);
+    const model = goldenModel(golden);
     const before = tf.memory().numTensors;
-    const step = await engine.gradients(model, pixels, { ...OPTIONS, intermediates: true });
+    const step = await engine.gradients(model, pixels, { ...GOLDEN_STEP_OPTIONS, intermediates: true });
     const checks: [string, ArrayLike<number>, ArrayLike<number>][] = [
       ['center', step.center.dataSync(), golden.f32('center.after_train_step')],
       ['z', step.z?.dataSync() ?? [], golden.f32('train.z')],
@@ -54,7 +39,7 @@ describe('one onnxruntime training step against the PyTorch golden vectors (1e-4
       ['loss', step.loss.dataSync(), [golden.json.loss]],
       ['R2', step.radiusSquared.dataSync(), [golden.json.R2_init]],
     ];
-    for (const [short, name] of PARAMS) {
+    for (const [short, name] of GOLDEN_PARAMS) {
       checks.push([`grad.${short}`, step.grads[name]?.dataSync() ?? [], golden.f32(`grad.${short}`)]);
     }
     const norm = tf.tidy(() => clipGradNorm(step.grads).totalNorm.dataSync());
@@ -69,19 +54,19 @@ describe('one onnxruntime training step against the PyTorch golden vectors (1e-4
   });
 
   it('matches every parameter after one clipped AdamW step, and moves the centre', async () => {
-    const model = createModel(golden);
+    const model = goldenModel(golden);
     const optimizer = new AdamW(model.allVariables(), {
       lr: 1e-3,
       betas: [0.9, 0.999],
       eps: 1e-8,
       weightDecay: 0.01,
     });
-    const result = await trainStepWith(engine, model, optimizer, pixels, OPTIONS);
+    const result = await trainStepWith(engine, model, optimizer, pixels, GOLDEN_STEP_OPTIONS);
     expect(worstRatio([result.loss], [golden.json.loss]).ratio).toBeLessThanOrEqual(1);
     expect(
       worstRatio([result.gradNorm], [golden.json.grad_total_norm_before_clip]).ratio,
     ).toBeLessThanOrEqual(1);
-    for (const [short, name] of PARAMS) {
+    for (const [short, name] of GOLDEN_PARAMS) {
       const worst = worstRatio(model.params[name].dataSync(), golden.f32(`adamw_step.${short}`));
       expect(worst.ratio, `adamw_step.${short} ${JSON.stringify(worst)}`).toBeLessThanOrEqual(1);
     }

@@ -2,31 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
-import { type DeepSvddParamName, DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
 import { clipGradNorm } from '../../src/train/grad-clip.js';
 import { softBoundaryGradients, trainStep } from '../../src/train/train-step.js';
-import { type GoldenVectors, loadGoldenVectors, worstRatio } from './golden-source.js';
-
-/** Golden short names (grad.<p>, adamw_step.<p>) -> our parameter names. */
-const PARAMS: [string, DeepSvddParamName][] = [
-  ['W1', 'project.W1'],
-  ['b1', 'project.b1'],
-  ['W2', 'project.W2'],
-  ['r', 'boundary.r'],
-  ['mean', 'zscore.mean'],
-  ['std', 'zscore.std'],
-];
-
-const OPTIONS = { nu: 0.05, centerAlpha: 0.1, maxGradNorm: 1.0 };
-
-function createModel(golden: GoldenVectors): DeepSvddVariables {
-  return DeepSvddVariables.create({
-    zscore: { mean: golden.f32('zscore.mean'), std: golden.f32('zscore.std') },
-    project: { W1: golden.f32('project.W1'), b1: golden.f32('project.b1'), W2: golden.f32('project.W2') },
-    center: golden.f32('center.init'),
-    r: 0,
-  });
-}
+import {
+  GOLDEN_PARAMS,
+  GOLDEN_STEP_OPTIONS,
+  type GoldenVectors,
+  goldenModel,
+  loadGoldenVectors,
+  worstRatio,
+} from './golden-source.js';
 
 describe('one training step against the PyTorch golden vectors (1e-4 relative)', () => {
   let golden: GoldenVectors;
@@ -41,10 +26,10 @@ describe('one training step against the PyTorch golden vectors (1e-4 relative)',
   afterAll(() => pixels.dispose());
 
   it('matches centre, z, d, loss, R², every gradient and the gradient norm', () => {
-    const model = createModel(golden);
+    const model = goldenModel(golden);
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      const step = softBoundaryGradients(model, pixels, OPTIONS);
+      const step = softBoundaryGradients(model, pixels, GOLDEN_STEP_OPTIONS);
       expect(
         worstRatio(step.center.dataSync(), golden.f32('center.after_train_step')).ratio,
       ).toBeLessThanOrEqual(1);
@@ -52,7 +37,7 @@ describe('one training step against the PyTorch golden vectors (1e-4 relative)',
       expect(worstRatio(step.d.dataSync(), golden.f32('train.d')).ratio).toBeLessThanOrEqual(1);
       expect(worstRatio(step.loss.dataSync(), [golden.json.loss]).ratio).toBeLessThanOrEqual(1);
       expect(worstRatio(step.radiusSquared.dataSync(), [golden.json.R2_init]).ratio).toBeLessThanOrEqual(1);
-      for (const [short, name] of PARAMS) {
+      for (const [short, name] of GOLDEN_PARAMS) {
         const grad = step.grads[name];
         expect(grad, `grad of ${name}`).toBeDefined();
         const worst = worstRatio(grad?.dataSync() ?? [], golden.f32(`grad.${short}`));
@@ -68,20 +53,20 @@ describe('one training step against the PyTorch golden vectors (1e-4 relative)',
   });
 
   it('matches every parameter after one clipped AdamW step, and moves the centre', () => {
-    const model = createModel(golden);
+    const model = goldenModel(golden);
     const optimizer = new AdamW(model.allVariables(), {
       lr: 1e-3,
       betas: [0.9, 0.999],
       eps: 1e-8,
       weightDecay: 0.01,
     });
-    const result = trainStep(model, optimizer, pixels, OPTIONS);
+    const result = trainStep(model, optimizer, pixels, GOLDEN_STEP_OPTIONS);
     expect(worstRatio([result.loss], [golden.json.loss]).ratio).toBeLessThanOrEqual(1);
     expect(
       worstRatio([result.gradNorm], [golden.json.grad_total_norm_before_clip]).ratio,
     ).toBeLessThanOrEqual(1);
     expect(worstRatio([result.radiusSquared], [golden.json.R2_init]).ratio).toBeLessThanOrEqual(1);
-    for (const [short, name] of PARAMS) {
+    for (const [short, name] of GOLDEN_PARAMS) {
       const worst = worstRatio(model.params[name].dataSync(), golden.f32(`adamw_step.${short}`));
       expect(worst.ratio, `adamw_step.${short} ${JSON.stringify(worst)}`).toBeLessThanOrEqual(1);
       expect(optimizer.stepCount(model.params[name])).toBe(1);

@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainrunSchema } from '../../src/config/trainrun-schema.js';
 import { initEngine } from '../../src/engine.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
-import { seededRandom } from '../../src/model/seeded-random.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { type DeepSvddInit, DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
 import { createGradientEngine, resolveTrainEngine } from '../../src/train/gradient-engine.js';
@@ -11,14 +10,12 @@ import { OnnxGradients } from '../../src/train/onnx/onnx-gradients.js';
 import { trainStepWith } from '../../src/train/train-step.js';
 import { type TrainerOptions, trainDeepSvdd } from '../../src/train/trainer.js';
 import { trainerOptionsOf } from '../../src/train/trainer-options.js';
+import { smoothPixels } from './train-fixtures.js';
 
 const C = 6;
 
 function pixels(n: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const out = new Float32Array(n * C);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sin(i % C) * 0.4 + (random() - 0.5) * 0.3;
-  return out;
+  return smoothPixels(n, C, seed);
 }
 
 function init(): DeepSvddInit {

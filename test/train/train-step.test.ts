@@ -3,20 +3,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
 import { ModelParamsError } from '../../src/model/model-errors.js';
-import { seededRandom } from '../../src/model/seeded-random.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
 import { TrainOptionError } from '../../src/train/train-errors.js';
 import { softBoundaryGradients, trainStep } from '../../src/train/train-step.js';
+import { smoothPixels } from './train-fixtures.js';
 
 const C = 8;
 
 /** `n` pixels of C bands around a smooth spectrum plus noise. */
 function pixels(n: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const out = new Float32Array(n * C);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sin(i % C) * 0.3 + (random() - 0.5) * 0.2;
-  return out;
+  return smoothPixels(n, C, seed, 0.3, 0.2);
 }
 
 function createModel(): DeepSvddVariables {

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
-import { seededRandom } from '../../src/model/seeded-random.js';
 import { EarlyStopping } from '../../src/train/callbacks/early-stopping.js';
 import { ReduceLROnPlateau } from '../../src/train/callbacks/reduce-lr-on-plateau.js';
 import { buildCallbacks } from '../../src/train/callbacks-from-config.js';
@@ -12,14 +11,12 @@ import type { DeepSvddInit } from '../../src/train/deep-svdd-variables.js';
 import { createProgress, epochLine } from '../../src/train/progress.js';
 import { TrainOptionError } from '../../src/train/train-errors.js';
 import { type EpochRecord, TrainingDivergedError, trainDeepSvdd } from '../../src/train/trainer.js';
+import { smoothPixels } from './train-fixtures.js';
 
 const C = 6;
 
 function pixels(n: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const out = new Float32Array(n * C);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sin(i % C) * 0.4 + (random() - 0.5) * 0.3;
-  return out;
+  return smoothPixels(n, C, seed);
 }
 
 function init(): DeepSvddInit {
