@@ -1,6 +1,8 @@
 /**
  * Worker thread of an {@link OrtWorkerPool}: one single-threaded onnxruntime-node session per
- * graph key, scoring the chunks the pool sends. Holds no state beyond its sessions.
+ * graph key, scoring the chunks the pool stages in shared memory. onnxruntime-node takes no
+ * SharedArrayBuffer views, so each chunk is copied into (and its scores out of) buffers of this
+ * worker's own, allocated once and grown when needed.
  */
 import { parentPort } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -10,6 +12,9 @@ const port = parentPort;
 if (port === null) throw new Error('ort-pool-worker must run in a worker thread');
 
 const sessions = new Map<string, Promise<InferenceSession>>();
+const stages = new Map<number, { input: SharedArrayBuffer; scores: SharedArrayBuffer }>();
+let ownInput = new ArrayBuffer(0);
+let ownScores = new ArrayBuffer(0);
 
 const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
@@ -18,107 +23,89 @@ const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   executionMode: 'sequential',
 };
 
-function reply(message: PoolReply, transfer: ArrayBuffer[] = []): void {
-  port?.postMessage(message, transfer);
+function reply(message: PoolReply): void {
+  port?.postMessage(message);
 }
 
-/** This worker's buffer for chunks copied out of shared memory (grown on demand). */
-let scratch = new ArrayBuffer(0);
-
-/** The transferred buffer itself, or this worker's scratch buffer for a shared span. */
-function ownBuffer(input: RunMessage['input'], bytes: number): ArrayBuffer {
-  if (input instanceof ArrayBuffer) return input;
-  if (scratch.byteLength < bytes) scratch = new ArrayBuffer(bytes);
-  return scratch;
+/** The chunk's spectra, copied into this worker's own buffer. */
+function chunkSpectra(message: RunMessage): Float32Array | Uint16Array {
+  const values = message.pixels * message.bands;
+  const bytes = values * (message.inputType === 'uint16' ? 2 : 4);
+  if (ownInput.byteLength < bytes) ownInput = new ArrayBuffer(bytes);
+  const { source } = message;
+  const from = source.kind === 'shared' ? source.shared : stages.get(message.stage)?.input;
+  if (from === undefined) throw new Error(`staging area ${message.stage} was never attached`);
+  const offset = source.kind === 'shared' ? source.byteOffset : 0;
+  if (message.inputType === 'uint16') {
+    const own = new Uint16Array(ownInput, 0, values);
+    own.set(new Uint16Array(from, offset, values));
+    return own;
+  }
+  const own = new Float32Array(ownInput, 0, values);
+  own.set(new Float32Array(from, offset, values));
+  return own;
 }
 
-/** What goes back to the pool with the reply: a transferred input buffer, for reuse. */
-function returned(input: RunMessage['input']): ArrayBuffer[] {
-  return input instanceof ArrayBuffer ? [input] : [];
-}
-
-async function run(message: RunMessage): Promise<void> {
+async function run(message: RunMessage): Promise<readonly Float32Array[]> {
   const session = sessions.get(message.key);
   if (session === undefined) throw new Error(`no session loaded under ${message.key}`);
+  const stage = stages.get(message.stage);
+  if (stage === undefined) throw new Error(`staging area ${message.stage} was never attached`);
   const { pixels, bands } = message;
-  const values = pixels * bands;
-  const x =
-    message.inputType === 'uint16'
-      ? new Uint16Array(ownBuffer(message.input, values * 2), 0, values)
-      : new Float32Array(ownBuffer(message.input, values * 4), 0, values);
-  if (!(message.input instanceof ArrayBuffer)) {
-    const { shared, byteOffset } = message.input;
-    x.set(
-      message.inputType === 'uint16'
-        ? new Uint16Array(shared, byteOffset, values)
-        : new Float32Array(shared, byteOffset, values),
-    );
-  }
   const feeds: Record<string, Tensor> = {
-    [message.inputName]: new Tensor(message.inputType, x, [pixels, bands]),
+    [message.inputName]: new Tensor(message.inputType, chunkSpectra(message), [pixels, bands]),
   };
   for (const [name, feed] of Object.entries(message.feeds)) {
     feeds[name] = new Tensor('float32', feed.data, [...feed.dims]);
   }
+  if (ownScores.byteLength < pixels * 4) ownScores = new ArrayBuffer(pixels * 4);
+  const scores = new Float32Array(ownScores, 0, pixels);
   const fetches: Record<string, Tensor | null> = {
-    [message.scoresName]: new Tensor('float32', new Float32Array(message.scores, 0, pixels), [pixels]),
+    [message.scoresName]: new Tensor('float32', scores, [pixels]),
   };
   for (const name of message.outputs) fetches[name] = null;
   const out = await (await session).run(feeds, fetches);
-  const outputs = message.outputs.map((name) => {
+  new Float32Array(stage.scores, 0, pixels).set(scores);
+  return message.outputs.map((name) => {
     const data = out[name]?.data;
     if (!(data instanceof Float32Array)) throw new Error(`output ${name} is missing or not float32`);
     return Float32Array.from(data);
   });
-  const [input] = returned(message.input);
-  reply(
-    {
-      type: 'done',
-      id: message.id,
-      ...(input === undefined ? {} : { input }),
-      scores: message.scores,
-      outputs,
-    },
-    [...returned(message.input), message.scores],
-  );
 }
 
 async function handle(message: PoolRequest): Promise<void> {
   try {
-    if (message.type === 'run') {
-      await run(message);
-      return;
-    }
-    if (message.type === 'ping') {
-      // Nothing to do: being able to answer means onnxruntime is loaded.
-    } else if (message.type === 'load') {
-      const created = InferenceSession.create(message.bytes, SESSION_OPTIONS);
-      sessions.set(message.key, created);
-      created.catch(() => sessions.delete(message.key));
-      await created;
-    } else {
-      const session = sessions.get(message.key);
-      sessions.delete(message.key);
-      await (await session)?.release();
+    switch (message.type) {
+      case 'run':
+        reply({ type: 'done', id: message.id, outputs: await run(message) });
+        return;
+      case 'attach':
+        stages.set(message.stage, { input: message.input, scores: message.scores });
+        break;
+      case 'load': {
+        const created = InferenceSession.create(message.bytes, SESSION_OPTIONS);
+        sessions.set(message.key, created);
+        created.catch(() => sessions.delete(message.key));
+        await created;
+        break;
+      }
+      case 'release': {
+        const session = sessions.get(message.key);
+        sessions.delete(message.key);
+        await (await session)?.release();
+        break;
+      }
+      case 'ping':
+        // Nothing to do: being able to answer means onnxruntime is loaded.
+        break;
     }
     reply({ type: 'done', id: message.id });
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    if (message.type === 'run') {
-      const [input] = returned(message.input);
-      reply(
-        {
-          type: 'failed',
-          id: message.id,
-          message: text,
-          ...(input === undefined ? {} : { input }),
-          scores: message.scores,
-        },
-        [...returned(message.input), message.scores],
-      );
-    } else {
-      reply({ type: 'failed', id: message.id, message: text });
-    }
+    reply({
+      type: 'failed',
+      id: message.id,
+      message: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 

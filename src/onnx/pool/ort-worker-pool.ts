@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ChunkRunRequest, ChunkRunResult } from '../chunk-runner.js';
 import { OnnxRuntimeError } from '../onnx-errors.js';
-import type { PoolReply, PoolRequest, RunMessage } from './pool-messages.js';
+import type { ChunkSource, PoolReply, PoolRequest, RunMessage } from './pool-messages.js';
 
 /** Default number of workers: one per core, at most 2 (the reference machine's cores). */
 export const DEFAULT_POOL_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
@@ -35,9 +35,18 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** A shared staging area of a worker: one chunk's spectra in, its scores out. */
+interface Stage {
+  input: SharedArrayBuffer;
+  scores: SharedArrayBuffer;
+  busy: boolean;
+}
+
 interface Slot {
   worker: Worker;
   readonly pending: Map<number, Pending>;
+  /** One staging area per chunk that may be queued on the worker. */
+  readonly stages: Stage[];
   queued: number;
   chunks: number;
 }
@@ -116,7 +125,6 @@ export class OrtWorkerPool {
   readonly size: number;
   readonly #slots: Slot[] = [];
   readonly #graphs = new Map<string, { bytes: Uint8Array; describe: string; loaded: Promise<void> }>();
-  readonly #spare: ArrayBuffer[] = [];
   readonly #waiting: (() => void)[] = [];
   readonly #active = new Set<Promise<unknown>>();
   #nextId = 1;
@@ -142,7 +150,17 @@ export class OrtWorkerPool {
   }
 
   #spawn(): Slot {
-    const slot: Slot = { worker: startWorker(), pending: new Map(), queued: 0, chunks: 0 };
+    const slot: Slot = {
+      worker: startWorker(),
+      pending: new Map(),
+      stages: Array.from({ length: QUEUED_PER_WORKER }, () => ({
+        input: new SharedArrayBuffer(0),
+        scores: new SharedArrayBuffer(0),
+        busy: false,
+      })),
+      queued: 0,
+      chunks: 0,
+    };
     // An idle worker does not keep the process alive; one with requests in flight does.
     slot.worker.unref();
     slot.worker.on('message', (reply: PoolReply) => {
@@ -178,11 +196,11 @@ export class OrtWorkerPool {
     return this.#nextId++;
   }
 
-  #request(slot: Slot, message: PoolRequest, transfer: ArrayBuffer[] = []): Promise<PoolReply> {
+  #request(slot: Slot, message: PoolRequest): Promise<PoolReply> {
     return new Promise((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(message.id, { resolve, reject });
-      slot.worker.postMessage(message, transfer);
+      slot.worker.postMessage(message);
     });
   }
 
@@ -266,44 +284,40 @@ export class OrtWorkerPool {
     }
   }
 
-  /** The smallest spare buffer of at least `bytes` (score buffers must not take the spectra's), or a new one. */
-  #buffer(bytes: number): ArrayBuffer {
-    let best = -1;
-    this.#spare.forEach((buffer, i) => {
-      if (
-        buffer.byteLength >= bytes &&
-        (best < 0 || buffer.byteLength < (this.#spare[best]?.byteLength ?? 0))
-      ) {
-        best = i;
-      }
-    });
-    if (best >= 0) return this.#spare.splice(best, 1)[0] as ArrayBuffer;
-    return new ArrayBuffer(bytes);
-  }
-
   /**
-   * A chunk's spectra for a worker: a span of the block's own memory when it is shared (the
-   * worker copies it, in parallel), else a copy in a recycled buffer that moves to the worker.
+   * A free staging area of `slot` big enough for the chunk, grown (and re-attached to the
+   * worker) when needed; holds the chunk's spectra unless the block is in shared memory already.
    */
-  #chunkInput(
+  #stage(
+    slot: Slot,
+    index: number,
     data: Float32Array | Uint16Array,
     offset: number,
     values: number,
-    elementBytes: number,
-  ): RunMessage['input'] {
-    if (data.buffer instanceof SharedArrayBuffer) {
-      return { shared: data.buffer, byteOffset: data.byteOffset + offset * elementBytes };
+    pixels: number,
+  ): ChunkSource {
+    const stage = slot.stages[index] as Stage;
+    const elementBytes = data.BYTES_PER_ELEMENT;
+    const shared = data.buffer instanceof SharedArrayBuffer;
+    const inputBytes = shared ? 0 : values * elementBytes;
+    if (stage.input.byteLength < inputBytes || stage.scores.byteLength < pixels * 4) {
+      stage.input = new SharedArrayBuffer(Math.max(stage.input.byteLength, inputBytes));
+      stage.scores = new SharedArrayBuffer(Math.max(stage.scores.byteLength, pixels * 4));
+      void this.#request(slot, {
+        type: 'attach',
+        id: this.#id(),
+        stage: index,
+        input: stage.input,
+        scores: stage.scores,
+      }).catch(() => undefined);
     }
-    const input = this.#buffer(values * elementBytes);
-    const view = elementBytes === 2 ? new Uint16Array(input, 0, values) : new Float32Array(input, 0, values);
+    if (data.buffer instanceof SharedArrayBuffer) {
+      return { kind: 'shared', shared: data.buffer, byteOffset: data.byteOffset + offset * elementBytes };
+    }
+    const view =
+      elementBytes === 2 ? new Uint16Array(stage.input, 0, values) : new Float32Array(stage.input, 0, values);
     view.set(data.subarray(offset, offset + values));
-    return input;
-  }
-
-  #recycle(buffer: ArrayBuffer | undefined): void {
-    if (buffer === undefined) return;
-    this.#spare.push(buffer);
-    if (this.#spare.length > this.size * QUEUED_PER_WORKER * 16) this.#spare.shift();
+    return { kind: 'staged' };
   }
 
   #wake(): void {
@@ -354,51 +368,47 @@ export class OrtWorkerPool {
     const chunks = plan.length;
     const scores = new Float32Array(pixels);
     const chunkOutputs: Float32Array[][] = new Array(chunks);
-    const elementBytes = request.inputType === 'uint16' ? 2 : 4;
     const runs: Promise<void>[] = [];
     let failure: unknown;
     for (let c = 0; c < chunks && failure === undefined; c++) {
       const slot = await this.#freeSlot();
       if (failure !== undefined) break;
       const { start, pixels: n } = plan[c] as ChunkSpan;
-      const input = this.#chunkInput(data, start * bands, n * bands, elementBytes);
+      const index = slot.stages.findIndex((stage) => !stage.busy);
+      const stage = slot.stages[index] as Stage;
+      const source = this.#stage(slot, index, data, start * bands, n * bands, n);
+      stage.busy = true;
+      slot.queued++;
+      slot.chunks++;
       const message: RunMessage = {
         type: 'run',
         id: this.#id(),
         key: request.key,
-        input,
+        stage: index,
+        source,
         inputType: request.inputType,
         pixels: n,
         bands,
-        scores: this.#buffer(n * 4),
         inputName: request.inputName,
         scoresName: request.scoresName,
         feeds: request.feeds,
         outputs: request.outputs,
       };
-      slot.queued++;
-      slot.chunks++;
-      const transfer =
-        message.input instanceof ArrayBuffer ? [message.input, message.scores] : [message.scores];
-      const run = this.#request(slot, message, transfer).then(
+      const run = this.#request(slot, message).then(
         (reply) => {
+          if (reply.type === 'failed') failure ??= new Error(reply.message);
+          else {
+            scores.set(new Float32Array(stage.scores, 0, n), start);
+            chunkOutputs[c] = [...(reply.outputs ?? [])];
+          }
+          stage.busy = false;
           slot.queued = Math.max(0, slot.queued - 1);
           this.#wake();
-          this.#recycle(reply.input);
-          if (reply.type === 'failed') {
-            this.#recycle(reply.scores);
-            failure ??= new Error(reply.message);
-            return;
-          }
-          if (reply.scores !== undefined) {
-            scores.set(new Float32Array(reply.scores, 0, n), start);
-            this.#recycle(reply.scores);
-          }
-          chunkOutputs[c] = [...(reply.outputs ?? [])];
         },
         (error: unknown) => {
-          this.#wake();
+          stage.busy = false;
           failure ??= error;
+          this.#wake();
         },
       );
       runs.push(run);

@@ -1,7 +1,8 @@
 /**
  * Messages between an {@link OrtWorkerPool} and its workers (`ort-pool-worker.ts`). Chunk
- * spectra travel as transferred `ArrayBuffer`s (moved, not copied; onnxruntime-node rejects
- * SharedArrayBuffer views) and come back with the scores, so the pool recycles them.
+ * spectra and scores pass through shared staging areas set up once per worker; each worker
+ * copies a chunk into memory of its own before running it (onnxruntime-node rejects
+ * SharedArrayBuffer views).
  */
 
 /** Element type of a chunk's spectra. */
@@ -29,26 +30,37 @@ export interface ReleaseMessage {
 }
 
 /**
- * A chunk's spectra inside a block held in shared memory: the worker copies them into a buffer
- * of its own (onnxruntime-node takes no SharedArrayBuffer), so the main thread copies nothing.
+ * Where a chunk's spectra are: in the worker's staging area `stage` (copied there by the pool),
+ * or in place inside a block held in shared memory (`shared`, from `byteOffset`).
  */
-export interface SharedSpan {
-  readonly shared: SharedArrayBuffer;
-  /** Byte offset of the chunk's first value in `shared`. */
-  readonly byteOffset: number;
+export type ChunkSource =
+  | { readonly kind: 'staged' }
+  | { readonly kind: 'shared'; readonly shared: SharedArrayBuffer; readonly byteOffset: number };
+
+/**
+ * Pool -> worker: the shared buffers of staging area `stage` (sent once, and again when they
+ * grow). Spectra go in `input`, the worker leaves a chunk's scores in `scores`. Nothing is
+ * transferred per chunk: moving a fresh ArrayBuffer per chunk made V8 collect garbage every few
+ * blocks in every thread (external-memory pressure), 5-17 ms pauses in the middle of blocks.
+ */
+export interface AttachMessage {
+  readonly type: 'attach';
+  readonly id: number;
+  readonly stage: number;
+  readonly input: SharedArrayBuffer;
+  readonly scores: SharedArrayBuffer;
 }
 
-/** Pool -> worker: score one chunk of `pixels` spectra held in `input` (transferred, or a shared span). */
+/** Pool -> worker: score one chunk of `pixels` spectra; scores go to staging area `stage`. */
 export interface RunMessage {
   readonly type: 'run';
   readonly id: number;
   readonly key: string;
-  readonly input: ArrayBuffer | SharedSpan;
+  readonly stage: number;
+  readonly source: ChunkSource;
   readonly inputType: PoolInputType;
   readonly pixels: number;
   readonly bands: number;
-  /** Scores buffer to write into (transferred; at least `pixels` floats). */
-  readonly scores: ArrayBuffer;
   readonly inputName: string;
   readonly scoresName: string;
   readonly feeds: Readonly<Record<string, PoolFeed>>;
@@ -63,16 +75,12 @@ export interface PingMessage {
 }
 
 /** Any message a worker accepts. */
-export type PoolRequest = LoadMessage | ReleaseMessage | RunMessage | PingMessage;
+export type PoolRequest = LoadMessage | ReleaseMessage | RunMessage | PingMessage | AttachMessage;
 
 /** Worker -> pool: a request finished. */
 export interface DoneReply {
   readonly type: 'done';
   readonly id: number;
-  /** The run's input buffer, handed back for reuse (runs only). */
-  readonly input?: ArrayBuffer;
-  /** The scores buffer, filled (runs only). */
-  readonly scores?: ArrayBuffer;
   /** The requested further outputs, in request order (runs only). */
   readonly outputs?: readonly Float32Array[];
 }
@@ -82,8 +90,6 @@ export interface FailedReply {
   readonly type: 'failed';
   readonly id: number;
   readonly message: string;
-  readonly input?: ArrayBuffer;
-  readonly scores?: ArrayBuffer;
 }
 
 /** Any message a worker sends. */
