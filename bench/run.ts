@@ -13,7 +13,8 @@ import { runXmr } from './xmr-scenario.js';
 
 const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train]
   [--cubes 2] [--xmr-width 1000] [--seconds 10] [--train-seconds 5] [--workers 2] [--threads 2] [--no-spin]
-  [--chunk 8192]
+  [--chunk 8192] [--fx10-max-nm 772]
+  (--fx10-max-nm 772 keeps 27 FX10 bands: the cuvis default network's 27 -> 128 -> 32)
   (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)`;
 
 const SCENARIOS = ['xmr', 'fx10', 'train'] as const;
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     'train-seconds': { type: 'string' },
     workers: { type: 'string' },
+    'fx10-max-nm': { type: 'string' },
     threads: { type: 'string' },
     'no-spin': { type: 'boolean', default: false },
     chunk: { type: 'string' },
@@ -83,7 +85,7 @@ const scoringOn =
   workers === 0
     ? `in-thread session, ${threads} intra-op threads${values['no-spin'] ? ', no spinning' : ''}`
     : `${workers} worker threads x 1 intra-op thread`;
-const backend = `tfjs-${engine.backend}${engine.wasmSimd ? ' (simd, 1 thread)' : ''} | onnxruntime-node ${ortEnv.versions.node ?? '?'} cpu (scoring: ${scoringOn}, ${ort.chunkPixels ?? 8192}-pixel runs; training: ${threads} intra-op threads)`;
+const backend = `tfjs-${engine.backend}${engine.wasmSimd ? ' (simd, 1 thread)' : ''} | onnxruntime-node ${ortEnv.versions.node ?? '?'} cpu (scoring: ${scoringOn}, ${ort.chunkPixels === undefined ? 'chunks of 8,192 px at 61 uint16 bands, 4,096 at 224' : `${ort.chunkPixels}-pixel chunks`}; training: ${threads} intra-op threads)`;
 log(
   `backend: ${backend}; load average ${loadavg()
     .map((l) => l.toFixed(2))
@@ -137,8 +139,15 @@ if (scenarios.includes('fx10')) {
     maxNm: FX10.maxNm,
     seed: 42,
   });
-  const model = syntheticModel(cube.data, cube.wavelengths, { minNm: 700 });
-  log(`fx10: 4 distinct blocks 64x1024x224 made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const fx10MaxNm =
+    values['fx10-max-nm'] === undefined ? undefined : positive('fx10-max-nm', values['fx10-max-nm'], 1000);
+  const model = syntheticModel(cube.data, cube.wavelengths, {
+    minNm: 700,
+    ...(fx10MaxNm === undefined ? {} : { maxNm: fx10MaxNm }),
+  });
+  log(
+    `fx10: 4 distinct blocks 64x1024x224 made in ${((performance.now() - t) / 1000).toFixed(1)} s; model ${model.params.zscore.mean.length} -> ${model.params.project.hidden} -> ${model.params.project.rep}`,
+  );
   for (const e of engines) {
     const result = await runFx10(e, cube, seconds, {
       params: model.params,

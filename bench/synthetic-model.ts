@@ -15,6 +15,8 @@ export interface SyntheticModel {
 export interface SyntheticModelOptions {
   /** Band-pass minimum (nm). */
   readonly minNm: number;
+  /** Band-pass maximum (nm; default none). */
+  readonly maxNm?: number;
   /** Pixels sampled (every k-th pixel of `data`). */
   readonly samples?: number;
 }
@@ -58,7 +60,7 @@ export function syntheticModel(
   options: SyntheticModelOptions,
 ): SyntheticModel {
   const bands = wavelengths.length;
-  const bandpass = { minNm: options.minNm };
+  const bandpass = { minNm: options.minNm, ...(options.maxNm === undefined ? {} : { maxNm: options.maxNm }) };
   const kept = selectBands(wavelengths, bandpass);
   const c = kept.length;
   const total = data.length / bands;
