@@ -2,6 +2,7 @@ import { concatMap, defer, finalize, type OperatorFunction } from 'rxjs';
 import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
+import type { ChunkPrep } from '../src/onnx/chunk-runner.js';
 import { type ChunkRunnerOptions, createChunkRunner } from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
 import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
@@ -24,11 +25,24 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   readonly chunkPixels?: number;
   /** How the band-pass and unit norm become nodes (default `ops`); see {@link SelectionStyle}. */
   readonly selection?: SelectionStyle;
+  /**
+   * Where band selection and unit norm run (default `wasm`): `wasm` in one fused SIMD pass per
+   * chunk before onnxruntime (`BandPrepKernel`; kept bands must be contiguous, else `graph`),
+   * `graph` as onnxruntime nodes (Slice, Cast, ReduceMean, Sub, ReduceSumSquare, Sqrt, Max, Div).
+   */
+  readonly bandPrep?: 'wasm' | 'graph';
   /** Stage name under which the score time is stamped into `timings` (default `fusedDeepSvddScore`). */
   readonly stampAs?: string;
 }
 
 const STAGE = 'fusedDeepSvddScore';
+
+/** The kernel's work for contiguous kept bands (a band-pass always keeps a contiguous run), else undefined. */
+function chunkPrepOf(kept: Int32Array, unitNorm: boolean): ChunkPrep | undefined {
+  const lo = kept[0];
+  if (lo === undefined || kept[kept.length - 1] !== lo + kept.length - 1) return undefined;
+  return { lo, count: kept.length, unitNorm, eps: 1e-8 };
+}
 
 /** The frame's identity: everything but its spectra. */
 function identityOf(frame: FusedInputFrame): FrameIdentity {
@@ -88,6 +102,7 @@ export function fusedDeepSvddScore(
   const version = options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion };
   const stamp = options.stampAs ?? STAGE;
   const selection = options.selection ?? 'ops';
+  const bandPrep = options.bandPrep ?? 'wasm';
   // Fails now for a bad worker count; each subscription gets its own runner.
   createChunkRunner(options).close();
 
@@ -104,16 +119,24 @@ export function fusedDeepSvddScore(
       const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
         const inputType = frameElementType(frame);
         const bands = plan(frame.wavelengths, frame.wavelengthUnits);
+        const prep = bandPrep === 'wasm' ? chunkPrepOf(bands.kept, params.unitNorm === true) : undefined;
         const { scores, zsumNormal, nNormal } = await runDeepSvdd(
           runner,
-          `${inputType}|${bands.key}`,
+          `${inputType}|${bands.key}${prep === undefined ? '' : '|prep'}`,
           () =>
-            buildDeepSvddGraph(params, {
-              inChannels: bands.inChannels,
-              kept: bands.kept,
-              inputType,
-              selection,
-            }),
+            prep === undefined
+              ? buildDeepSvddGraph(params, {
+                  inChannels: bands.inChannels,
+                  kept: bands.kept,
+                  inputType,
+                  selection,
+                })
+              : buildDeepSvddGraph(params, {
+                  inChannels: prep.count,
+                  kept: Int32Array.from({ length: prep.count }, (_, i) => i),
+                  inputType: 'float32',
+                  prepared: true,
+                }),
           {
             data: frame.data,
             inputType,
@@ -122,7 +145,10 @@ export function fusedDeepSvddScore(
             center: centers.current(frame.cameraId),
             tau: centers.tau(frame.cameraId),
           },
-          options.chunkPixels === undefined ? {} : { chunkPixels: options.chunkPixels },
+          {
+            ...(options.chunkPixels === undefined ? {} : { chunkPixels: options.chunkPixels }),
+            ...(prep === undefined ? {} : { prep }),
+          },
         );
         centers.update(frame.cameraId, zsumNormal, nNormal);
         const identity = identityOf(frame);

@@ -6,6 +6,21 @@ export interface RunnableGraph {
   readonly describe: string;
 }
 
+/**
+ * Band selection and unit norm done on each chunk before onnxruntime, by the WASM SIMD
+ * `BandPrepKernel`, for a graph built with `prepared: true`: the graph then gets float32
+ * `[n, count]` (bands `lo .. lo+count-1`, unit-normed when `unitNorm`).
+ */
+export interface ChunkPrep {
+  /** First kept band. */
+  readonly lo: number;
+  /** Kept bands (contiguous). */
+  readonly count: number;
+  /** Centre each pixel's kept values and divide by max(L2 norm, eps). */
+  readonly unitNorm: boolean;
+  readonly eps: number;
+}
+
 /** One block to score in chunks: spectra in, one score per pixel and small per-chunk outputs out. */
 export interface ChunkRunRequest {
   /** `[pixels, bands]` spectra, pixel-major (never changed). */
@@ -22,6 +37,8 @@ export interface ChunkRunRequest {
   readonly feeds: Readonly<Record<string, PoolFeed>>;
   /** Further small float32 outputs to collect per chunk (sums, counts). */
   readonly outputs: readonly string[];
+  /** Prepare each chunk with the WASM kernel before the graph (which must be built `prepared`). */
+  readonly prep?: ChunkPrep;
 }
 
 /** Scores of a block, and each chunk's further outputs in chunk (pixel) order. */

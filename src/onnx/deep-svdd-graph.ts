@@ -27,6 +27,12 @@ export interface DeepSvddGraphOptions {
   readonly unitNormEps?: number;
   /** Default `ops`. */
   readonly selection?: SelectionStyle;
+  /**
+   * The band-pass and unit norm are done before the graph (the WASM `BandPrepKernel`): `x` is
+   * float32 `[N, kept.length]`, already band-selected and, when `params.unitNorm`, unit-normed
+   * (`inChannels` must then equal `kept.length`). Default false.
+   */
+  readonly prepared?: boolean;
 }
 
 /** A serialised Deep SVDD graph and what it expects. */
@@ -187,7 +193,8 @@ export function buildDeepSvddGraph(params: DeepSvddParams, options: DeepSvddGrap
     whiten === undefined
       ? foldZscore(params.project.W1, params.project.b1, params.zscore)
       : { W1: params.project.W1, b1: params.project.b1 };
-  const describe = `deep-svdd ${inChannels}->${channels}->${whiten === undefined ? '' : `${projectIn}->`}${hidden}->${rep}${residual ? ' residual' : ''} ${inputType}`;
+  const head = options.prepared === true ? `prepared ${channels}` : `${inChannels}->${channels}`;
+  const describe = `deep-svdd ${head}->${whiten === undefined ? '' : `${projectIn}->`}${hidden}->${rep}${residual ? ' residual' : ''} ${inputType}`;
 
   const g = new OnnxGraphBuilder('deep_svdd');
   g.input(DEEP_SVDD_IO.x, inputType, ['N', inChannels]);
@@ -197,7 +204,15 @@ export function buildDeepSvddGraph(params: DeepSvddParams, options: DeepSvddGrap
     inputType === 'float32' ? v : g.node('Cast', [v], [`${v}_f32`], { to: onnxTypeCode('float32') });
 
   let y: string;
-  if (params.unitNorm) {
+  if (options.prepared === true) {
+    if (inputType !== 'float32' || inChannels !== channels) {
+      throw new ModelParamsError(
+        'prepared',
+        `a prepared input is float32 [N, ${channels}], got ${inputType} [N, ${inChannels}]`,
+      );
+    }
+    y = DEEP_SVDD_IO.x;
+  } else if (params.unitNorm) {
     let centered: string;
     if (selection === 'matmul') {
       const m = g.initializer('select_center', selectionMatrix(inChannels, kept, true), [

@@ -1,4 +1,4 @@
-import type { ChunkRunner, RunnableGraph } from './chunk-runner.js';
+import type { ChunkPrep, ChunkRunner, RunnableGraph } from './chunk-runner.js';
 import { defaultChunkPixels } from './chunk-size.js';
 import { DEEP_SVDD_IO, type GraphInputType } from './deep-svdd-graph.js';
 import { OnnxRuntimeError } from './onnx-errors.js';
@@ -54,7 +54,7 @@ export async function runDeepSvdd(
   key: string,
   build: () => RunnableGraph,
   input: DeepSvddRunInput,
-  options: { readonly chunkPixels?: number } = {},
+  options: { readonly chunkPixels?: number; readonly prep?: ChunkPrep } = {},
 ): Promise<DeepSvddRunOutput> {
   const { center } = input;
   let describe = key;
@@ -79,6 +79,7 @@ export async function runDeepSvdd(
         [DEEP_SVDD_IO.tau]: { data: Float32Array.of(input.tau), dims: [1] },
       },
       outputs: [DEEP_SVDD_IO.zsumNormal, DEEP_SVDD_IO.nNormal],
+      ...(options.prep === undefined ? {} : { prep: options.prep }),
     },
   );
   const zsumNormal = new Float64Array(center.length);

@@ -1,5 +1,6 @@
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ChunkRunner, ChunkRunRequest, ChunkRunResult, RunnableGraph } from './chunk-runner.js';
+import { BandPrepKernel } from './kernels/band-prep.js';
 import { OnnxRuntimeError } from './onnx-errors.js';
 import { createOrtSession } from './ort-session.js';
 import { SessionCache } from './session-cache.js';
@@ -29,6 +30,7 @@ export class SessionChunkRunner implements ChunkRunner {
   readonly describe: string;
   readonly #sessions = new SessionCache<string>();
   readonly #options: SessionChunkRunnerOptions;
+  #kernel: BandPrepKernel | undefined;
 
   constructor(options: SessionChunkRunnerOptions = {}) {
     this.#options = options;
@@ -51,10 +53,14 @@ export class SessionChunkRunner implements ChunkRunner {
     const chunkOutputs: Float32Array[][] = [];
     for (let start = 0; start < pixels; start += chunk) {
       const n = Math.min(chunk, pixels - start);
-      feeds[request.inputName] = new Tensor(inputType, data.subarray(start * bands, (start + n) * bands), [
-        n,
-        bands,
-      ]);
+      const spectra = data.subarray(start * bands, (start + n) * bands);
+      if (request.prep === undefined) {
+        feeds[request.inputName] = new Tensor(inputType, spectra, [n, bands]);
+      } else {
+        this.#kernel ??= BandPrepKernel.create();
+        const prepared = this.#kernel.prepare(spectra, { pixels: n, bands, ...request.prep });
+        feeds[request.inputName] = new Tensor('float32', prepared, [n, request.prep.count]);
+      }
       const fetches: Record<string, Tensor | null> = {
         [request.scoresName]: new Tensor('float32', scores.subarray(start, start + n), [n]),
       };

@@ -242,10 +242,12 @@ describe('fusedDeepSvddScore', () => {
     it('gated-ema: averages only pixels scoring below τ, read per camera; no update when none passes', async () => {
       const params = randomParams(6);
       const frames = randomFrames(13, 4, 4, 6, ['a', 'b']);
-      // τ at the median score of the frozen chain: about half the pixels pass.
+      // τ between the two middle scores of the frozen chain: about half the pixels pass, and no
+      // pixel sits on τ (where rounding differences between the engines would flip it).
       const frozen = await lastValueFrom(from(frames).pipe(fusedDeepSvddScore(params), toArray()));
       const sorted = [...(frozen[0]?.scores ?? [])].sort((p, q) => p - q);
-      const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+      const middle = Math.floor(sorted.length / 2);
+      const median = ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
       const gate = (camera: string): number => (camera === 'a' ? median : 0);
       const refUpdates: [string, Float32Array][] = [];
       const gotUpdates: [string, Float32Array][] = [];
@@ -408,7 +410,9 @@ describe('fusedDeepSvddScore on worker threads', () => {
     const params = randomParams(12);
     const frames = randomFrames(21, 4, 40, 50, ['cam0', 'cam1']).map(asUint16);
     // Gate at the median score, so that about half of every frame updates the centre.
-    const frozen = await lastValueFrom(from(frames).pipe(fusedDeepSvddScore(params, { workers: 0 }), toArray()));
+    const frozen = await lastValueFrom(
+      from(frames).pipe(fusedDeepSvddScore(params, { workers: 0 }), toArray()),
+    );
     const sorted = concatScores(frozen).sort();
     const median = sorted[sorted.length >> 1] ?? 0;
     const run = async (workers: number): Promise<{ scored: ScoredFrame[]; updates: Float32Array[] }> => {
@@ -439,6 +443,19 @@ describe('fusedDeepSvddScore on worker threads', () => {
     pooled.updates.forEach((c, i) => {
       expectClose(c, inThread.updates[i] ?? [], 1e-6, 1e-6);
     });
+  });
+
+  it('prepares bands in the WASM kernel (default) as the graph nodes do, with and without unit norm', async () => {
+    for (const unitNorm of [true, false]) {
+      const params = randomParams(14, { unitNorm });
+      const frames = randomFrames(22, 2, 30, 40);
+      for (const input of [frames, frames.map(asUint16)]) {
+        const run = (bandPrep: 'wasm' | 'graph') =>
+          lastValueFrom(from(input).pipe(fusedDeepSvddScore(params, { bandPrep }), toArray()));
+        const [wasm, graph] = [await run('wasm'), await run('graph')];
+        expectClose(concatScores(wasm), concatScores(graph), 1e-5, 1e-6);
+      }
+    }
   });
 
   it('rejects a bad worker count when the operator is built', () => {

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { BandPrepKernel } from '../kernels/band-prep.js';
 import type { PoolReply, PoolRequest, RunMessage } from './pool-messages.js';
 
 const port = parentPort;
@@ -15,6 +16,10 @@ const sessions = new Map<string, Promise<InferenceSession>>();
 const stages = new Map<number, { input: SharedArrayBuffer; scores: SharedArrayBuffer }>();
 let ownInput = new ArrayBuffer(0);
 let ownScores = new ArrayBuffer(0);
+let kernel: BandPrepKernel | undefined;
+
+/** Pixels of the warm-up chunk (`ping`): big enough to grow the kernel's memory for real chunks. */
+const WARM_UP_PIXELS = 8192;
 
 const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
@@ -27,23 +32,34 @@ function reply(message: PoolReply): void {
   port?.postMessage(message);
 }
 
-/** The chunk's spectra, copied into this worker's own buffer. */
-function chunkSpectra(message: RunMessage): Float32Array | Uint16Array {
+/** The chunk's spectra where the pool left them (shared memory: not for onnxruntime). */
+function sharedSpectra(message: RunMessage): Float32Array | Uint16Array {
   const values = message.pixels * message.bands;
-  const bytes = values * (message.inputType === 'uint16' ? 2 : 4);
-  if (ownInput.byteLength < bytes) ownInput = new ArrayBuffer(bytes);
   const { source } = message;
   const from = source.kind === 'shared' ? source.shared : stages.get(message.stage)?.input;
   if (from === undefined) throw new Error(`staging area ${message.stage} was never attached`);
   const offset = source.kind === 'shared' ? source.byteOffset : 0;
-  if (message.inputType === 'uint16') {
-    const own = new Uint16Array(ownInput, 0, values);
-    own.set(new Uint16Array(from, offset, values));
-    return own;
+  return message.inputType === 'uint16'
+    ? new Uint16Array(from, offset, values)
+    : new Float32Array(from, offset, values);
+}
+
+/** The graph's input tensor: the chunk prepared by the WASM kernel, or copied into this worker's own buffer. */
+function inputTensor(message: RunMessage): Tensor {
+  const { pixels, bands, prep } = message;
+  const shared = sharedSpectra(message);
+  if (prep !== undefined) {
+    kernel ??= BandPrepKernel.create();
+    return new Tensor('float32', kernel.prepare(shared, { pixels, bands, ...prep }), [pixels, prep.count]);
   }
-  const own = new Float32Array(ownInput, 0, values);
-  own.set(new Float32Array(from, offset, values));
-  return own;
+  const bytes = shared.length * shared.BYTES_PER_ELEMENT;
+  if (ownInput.byteLength < bytes) ownInput = new ArrayBuffer(bytes);
+  const own =
+    shared instanceof Uint16Array
+      ? new Uint16Array(ownInput, 0, shared.length)
+      : new Float32Array(ownInput, 0, shared.length);
+  own.set(shared);
+  return new Tensor(message.inputType, own, [pixels, bands]);
 }
 
 async function run(message: RunMessage): Promise<readonly Float32Array[]> {
@@ -51,10 +67,8 @@ async function run(message: RunMessage): Promise<readonly Float32Array[]> {
   if (session === undefined) throw new Error(`no session loaded under ${message.key}`);
   const stage = stages.get(message.stage);
   if (stage === undefined) throw new Error(`staging area ${message.stage} was never attached`);
-  const { pixels, bands } = message;
-  const feeds: Record<string, Tensor> = {
-    [message.inputName]: new Tensor(message.inputType, chunkSpectra(message), [pixels, bands]),
-  };
+  const { pixels } = message;
+  const feeds: Record<string, Tensor> = { [message.inputName]: inputTensor(message) };
   for (const [name, feed] of Object.entries(message.feeds)) {
     feeds[name] = new Tensor('float32', feed.data, [...feed.dims]);
   }
@@ -96,7 +110,16 @@ async function handle(message: PoolRequest): Promise<void> {
         break;
       }
       case 'ping':
-        // Nothing to do: being able to answer means onnxruntime is loaded.
+        // Being able to answer means onnxruntime is loaded; warm the kernel too (its first call
+        // grows memory and runs before the optimised tier is ready: ~5 ms).
+        kernel ??= BandPrepKernel.create();
+        kernel.prepare(new Uint16Array(WARM_UP_PIXELS * 224), {
+          pixels: WARM_UP_PIXELS,
+          bands: 224,
+          lo: 0,
+          count: 224,
+          unitNorm: true,
+        });
         break;
     }
     reply({ type: 'done', id: message.id });

@@ -393,6 +393,7 @@ export class OrtWorkerPool {
         scoresName: request.scoresName,
         feeds: request.feeds,
         outputs: request.outputs,
+        ...(request.prep === undefined ? {} : { prep: request.prep }),
       };
       const run = this.#request(slot, message).then(
         (reply) => {

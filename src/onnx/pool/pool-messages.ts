@@ -1,3 +1,5 @@
+import type { ChunkPrep } from '../chunk-runner.js';
+
 /**
  * Messages between an {@link OrtWorkerPool} and its workers (`ort-pool-worker.ts`). Chunk
  * spectra and scores pass through shared staging areas set up once per worker; each worker
@@ -66,6 +68,8 @@ export interface RunMessage {
   readonly feeds: Readonly<Record<string, PoolFeed>>;
   /** Further outputs to return (small: sums, counts). */
   readonly outputs: readonly string[];
+  /** Band selection and unit norm by the worker's WASM kernel before the graph. */
+  readonly prep?: ChunkPrep;
 }
 
 /** Pool -> worker: answer once started (onnxruntime loaded): the pool's warm-up. */
