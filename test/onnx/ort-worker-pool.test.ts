@@ -83,9 +83,9 @@ describe('OrtWorkerPool', () => {
     expect(chunkPlan(10, 8192, 2)).toEqual([{ start: 0, pixels: 10 }]);
     const spans = chunkPlan(65_536, 4096, 2);
     expect(spans.reduce((n, c) => n + c.pixels, 0)).toBe(65_536);
-    spans.forEach((c, i) =>
-      expect(c.start).toBe(i === 0 ? 0 : (spans[i - 1]?.start ?? 0) + (spans[i - 1]?.pixels ?? 0)),
-    );
+    spans.forEach((c, i) => {
+      expect(c.start).toBe(i === 0 ? 0 : (spans[i - 1]?.start ?? 0) + (spans[i - 1]?.pixels ?? 0));
+    });
     pool = new OrtWorkerPool({ workers: 2 });
     const graph = rxGraph('float32');
     await pool.load('rx|f32', graph.bytes, graph.describe);
