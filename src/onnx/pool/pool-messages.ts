@@ -1,4 +1,4 @@
-import type { ChunkPrep } from '../chunk-runner.js';
+import type { ChunkRunRequest } from '../chunk-runner.js';
 
 /**
  * Messages between an {@link OrtWorkerPool} and its workers (`ort-pool-worker.ts`). Chunk
@@ -53,23 +53,22 @@ export interface AttachMessage {
   readonly scores: SharedArrayBuffer;
 }
 
-/** Pool -> worker: score one chunk of `pixels` spectra; scores go to staging area `stage`. */
-export interface RunMessage {
+/**
+ * Pool -> worker: score one chunk of `pixels` spectra (the request's names, feeds, outputs and
+ * prep apply); its scores go to staging area `stage`.
+ */
+export interface RunMessage
+  extends Pick<
+    ChunkRunRequest,
+    'inputType' | 'bands' | 'inputName' | 'scoresName' | 'feeds' | 'outputs' | 'prep'
+  > {
   readonly type: 'run';
   readonly id: number;
   readonly key: string;
   readonly stage: number;
   readonly source: ChunkSource;
-  readonly inputType: PoolInputType;
+  /** Pixels of this chunk. */
   readonly pixels: number;
-  readonly bands: number;
-  readonly inputName: string;
-  readonly scoresName: string;
-  readonly feeds: Readonly<Record<string, PoolFeed>>;
-  /** Further outputs to return (small: sums, counts). */
-  readonly outputs: readonly string[];
-  /** Band selection and unit norm by the worker's WASM kernel before the graph. */
-  readonly prep?: ChunkPrep;
 }
 
 /** Pool -> worker: answer once started (onnxruntime loaded): the pool's warm-up. */
