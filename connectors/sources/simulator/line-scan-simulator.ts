@@ -25,7 +25,7 @@ export interface LineScanSimulator {
   readonly blocksEmitted: number;
   /** Whether the `frames` / `maxBlocks` limit has been reached. */
   readonly done: boolean;
-  /** The next block, or `undefined` once the limit is reached. `capturedAt` defaults to now. */
+  /** The next block, or `undefined` once the limit is reached. `capturedAt` defaults to the time its last line was sensed. */
   nextBlock(capturedAt?: number): CubeFrame | undefined;
   /** Objects created so far, by class (foreign-body share = anomaly classes / objects). */
   stats(): BeltStats;
@@ -59,7 +59,7 @@ export function createLineScanSimulator(input: SimulatedLineScanOptions = {}): L
   let frameId = 0;
   let rowOffset = 0;
 
-  const nextBlock = (capturedAt: number = Date.now()): CubeFrame | undefined => {
+  const nextBlock = (capturedAt?: number): CubeFrame | undefined => {
     if (emitted >= limit) return undefined;
     const rows = Math.min(blockRows, totalRows - rowOffset);
     const data = new Float32Array(rows * width * bands);
@@ -73,7 +73,8 @@ export function createLineScanSimulator(input: SimulatedLineScanOptions = {}): L
       frameId,
       rowOffset,
       totalRows,
-      capturedAt,
+      // A camera stamps a block when its last line is captured: after sensing, not before.
+      capturedAt: capturedAt ?? Date.now(),
       timings: {},
       height: rows,
       width,
