@@ -103,7 +103,12 @@ const PipelineSchema = z.strictObject({
       windowSeconds: z.number().positive().optional(),
       /** τ = quantile × margin (default: the bundle's calibration margin). */
       margin: z.number().positive().optional(),
-      sketch: z.enum(['exact', 'ddsketch']).default('exact'),
+      /**
+       * Window summary (default ddsketch): `exact` keeps every score and selects the quantile anew
+       * for each frame, on the latency path: ~19 ms per 65,536-pixel block with a 50-frame window
+       * here, against 0.4 ms for one DDSketch per frame (1 % relative error, bounded memory).
+       */
+      sketch: z.enum(['exact', 'ddsketch']).default('ddsketch'),
       minSamples: PositiveInt.optional(),
     })
     .prefault({}),

@@ -29,7 +29,7 @@ describe('RunConfigSchema', () => {
       seed: 1,
     });
     expect(config.pipeline).toMatchObject({
-      threshold: { mode: 'rolling', windowFrames: 50, sketch: 'exact' },
+      threshold: { mode: 'rolling', windowFrames: 50, sketch: 'ddsketch' },
       center: { mode: 'gated-ema', alpha: 0.005 },
       decide: { connectivity: 8, assemble: 'block' },
       backpressure: { policy: 'dropOldest', capacity: 4 },
