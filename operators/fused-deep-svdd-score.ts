@@ -3,7 +3,11 @@ import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-s
 import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
 import type { ChunkPrep } from '../src/onnx/chunk-runner.js';
-import { type ChunkRunnerOptions, createChunkRunner } from '../src/onnx/create-chunk-runner.js';
+import {
+  type ChunkRunnerOptions,
+  checkChunkRunnerOptions,
+  createChunkRunner,
+} from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
 import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
@@ -103,8 +107,7 @@ export function fusedDeepSvddScore(
   const stamp = options.stampAs ?? STAGE;
   const selection = options.selection ?? 'ops';
   const bandPrep = options.bandPrep ?? 'wasm';
-  // Fails now for a bad worker count; each subscription gets its own runner.
-  createChunkRunner(options).close();
+  checkChunkRunnerOptions(options); // fails now for a bad worker count
 
   return (source) =>
     defer(() => {

@@ -2,7 +2,11 @@ import { concatMap, defer, finalize, type OperatorFunction } from 'rxjs';
 import { ChannelCountError } from '../src/model/model-errors.js';
 import type { RxModel } from '../src/model/rx-stats.js';
 import { defaultChunkPixels } from '../src/onnx/chunk-size.js';
-import { type ChunkRunnerOptions, createChunkRunner } from '../src/onnx/create-chunk-runner.js';
+import {
+  type ChunkRunnerOptions,
+  checkChunkRunnerOptions,
+  createChunkRunner,
+} from '../src/onnx/create-chunk-runner.js';
 import { buildRxGraph, validateRxModel } from '../src/onnx/rx-graph.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
 import type { ScoredFrame } from '../src/scored-frame.js';
@@ -42,7 +46,7 @@ export function fusedRxScore(
   validateRxModel(model);
   const version = options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion };
   const stamp = options.stampAs ?? 'fusedRxScore';
-  createChunkRunner(options).close(); // fails now for a bad worker count
+  checkChunkRunnerOptions(options); // fails now for a bad worker count
 
   return (source) =>
     defer(() => {

@@ -70,7 +70,8 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  * `frames` is cold: reading starts on subscribe, one block at a time, and the next block is
  * read only after the previous one was delivered (a slow synchronous consumer slows the
  * replay, nothing piles up); without `linesPerSecond`, `demand()` (when given) is awaited before
- * each block, so that an asynchronous consumer sets the pace too. Blocks carry `rowOffset`/`totalRows`, the header's wavelengths
+ * each block, so that an asynchronous consumer sets the pace too. Blocks carry
+ * `rowOffset`/`totalRows`, the header's wavelengths
  * (band indices when unknown), `capturedAt` = emission time, and `labels` from the cube's mask
  * (`<base>_mask.hdr`, or `mask.hdr` in its folder) when there is one. Frame ids increase across
  * cubes and loops. The open file closes on completion, error and unsubscribe, before `state`

@@ -29,9 +29,9 @@ export { SIM_PRESETS, type SimPreset } from './simulator/wavelengths.js';
  * `frames` is cold: each subscription starts a fresh simulator from the seed, so two
  * subscriptions (or two runs) see identical data and labels whatever the pacing. Without
  * `linesPerSecond` blocks are emitted as fast as possible, one per macrotask (`setImmediate`),
- * so the event loop keeps turning, each after `demand()` (when given) says the consumer has room; with it, a block of `n` lines is emitted once `n /
- * linesPerSecond` seconds have passed since the previous one (real timers, catching up after a
- * stall rather than drifting). Unsubscribing clears the pending timer. `state` goes `starting` ->
+ * so the event loop keeps turning, each after `demand()` (when given) says the consumer has
+ * room; with it, a block of `n` lines is emitted once `n / linesPerSecond` seconds have passed
+ * since the previous one (real timers, catching up after a stall rather than drifting). Unsubscribing clears the pending timer. `state` goes `starting` ->
  * `running` (on subscribe) -> `ended` (once every subscription has reached its limit or
  * unsubscribed) or `error`.
  *

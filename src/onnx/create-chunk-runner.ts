@@ -1,5 +1,5 @@
 import type { ChunkRunner } from './chunk-runner.js';
-import { DEFAULT_POOL_WORKERS } from './pool/ort-worker-pool.js';
+import { DEFAULT_POOL_WORKERS, OrtWorkerPool } from './pool/ort-worker-pool.js';
 import { PoolChunkRunner } from './pool/pool-chunk-runner.js';
 import { SessionChunkRunner } from './session-chunk-runner.js';
 
@@ -17,6 +17,17 @@ export interface ChunkRunnerOptions {
 }
 
 /**
+ * The worker count the options ask for (0: in this thread), checked without starting anything,
+ * so that an operator fails when it is built rather than on its first frame.
+ *
+ * @throws {@link OnnxRuntimeError} (phase `create`) for a negative or fractional worker count
+ */
+export function checkChunkRunnerOptions(options: ChunkRunnerOptions): number {
+  const workers = options.workers ?? DEFAULT_POOL_WORKERS;
+  return workers === 0 ? 0 : OrtWorkerPool.checkWorkers(workers);
+}
+
+/**
  * The {@link ChunkRunner} the options ask for: a worker pool by default, or one session in
  * this thread with `workers: 0`. Workers start on the first block.
  *
@@ -27,7 +38,7 @@ export interface ChunkRunnerOptions {
  * ```
  */
 export function createChunkRunner(options: ChunkRunnerOptions = {}): ChunkRunner {
-  const workers = options.workers ?? DEFAULT_POOL_WORKERS;
+  const workers = checkChunkRunnerOptions(options);
   if (workers === 0) {
     return new SessionChunkRunner({
       ...(options.threads === undefined ? {} : { threads: options.threads }),

@@ -57,33 +57,23 @@ export async function runDeepSvdd(
   options: { readonly chunkPixels?: number; readonly prep?: ChunkPrep } = {},
 ): Promise<DeepSvddRunOutput> {
   const { center } = input;
-  let describe = key;
-  const { scores, chunkOutputs } = await runner.run(
-    key,
-    () => {
-      const graph = build();
-      describe = graph.describe;
-      return graph;
+  const { scores, chunkOutputs } = await runner.run(key, build, {
+    data: input.data,
+    inputType: input.inputType,
+    pixels: input.pixels,
+    bands: input.bands,
+    chunkPixels: options.chunkPixels ?? defaultChunkPixels(input.bands, input.inputType === 'uint16' ? 2 : 4),
+    inputName: DEEP_SVDD_IO.x,
+    scoresName: DEEP_SVDD_IO.scores,
+    feeds: {
+      [DEEP_SVDD_IO.center]: { data: Float32Array.from(center), dims: [center.length] },
+      [DEEP_SVDD_IO.tau]: { data: Float32Array.of(input.tau), dims: [1] },
     },
-    {
-      data: input.data,
-      inputType: input.inputType,
-      pixels: input.pixels,
-      bands: input.bands,
-      chunkPixels:
-        options.chunkPixels ?? defaultChunkPixels(input.bands, input.inputType === 'uint16' ? 2 : 4),
-      inputName: DEEP_SVDD_IO.x,
-      scoresName: DEEP_SVDD_IO.scores,
-      feeds: {
-        [DEEP_SVDD_IO.center]: { data: Float32Array.from(center), dims: [center.length] },
-        [DEEP_SVDD_IO.tau]: { data: Float32Array.of(input.tau), dims: [1] },
-      },
-      outputs: [DEEP_SVDD_IO.zsumNormal, DEEP_SVDD_IO.nNormal],
-      ...(options.prep === undefined ? {} : { prep: options.prep }),
-    },
-  );
+    outputs: [DEEP_SVDD_IO.zsumNormal, DEEP_SVDD_IO.nNormal],
+    ...(options.prep === undefined ? {} : { prep: options.prep }),
+  });
   const zsumNormal = new Float64Array(center.length);
   let nNormal = 0;
-  for (const [sum, count] of chunkOutputs) nNormal += addChunkSums(zsumNormal, sum, count, describe);
+  for (const [sum, count] of chunkOutputs) nNormal += addChunkSums(zsumNormal, sum, count, `graph ${key}`);
   return { scores, zsumNormal, nNormal };
 }

@@ -25,6 +25,9 @@ export interface EvaluationMetrics {
   readonly ap: number;
 }
 
+/** The headline figures of an evaluation, as `eval` reports them. */
+export type HeadlineMetrics = Pick<EvaluationMetrics, 'auroc' | 'ap' | 'iou' | 'precision' | 'recall' | 'f1'>;
+
 /** Options of {@link EvaluationAccumulator}. */
 export interface EvaluationAccumulatorOptions {
   /** Scores reserved up front, grown by doubling (default 65,536). */

@@ -5,10 +5,11 @@ import { type Dataset, openDataset } from './dataset.js';
 import { streamDatasetFrames } from './dataset-frames.js';
 import type { DatasetItem } from './dataset-item.js';
 import { evaluateFrames } from './evaluate-frames.js';
+import type { HeadlineMetrics } from './metrics.js';
 import type { TrainingStages } from './training-stages.js';
 
 /** What `cubestream eval --model DIR --data DIR --json` prints. */
-export interface ModelEvaluation {
+export interface ModelEvaluation extends HeadlineMetrics {
   readonly model: string;
   readonly version: string;
   readonly detector: string;
@@ -20,12 +21,6 @@ export interface ModelEvaluation {
   readonly anomalies: number;
   /** The deployed threshold τ from `calibration.json`. */
   readonly threshold: number;
-  readonly auroc: number;
-  readonly ap: number;
-  readonly iou: number;
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
   /** Normal pixels flagged (score >= τ). */
   readonly falseAlarms: number;
   /** Normal pixels flagged / normal pixels: on clean frames, the pixel false-alarm rate. */

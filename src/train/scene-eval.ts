@@ -10,7 +10,7 @@ import { calibrateScores } from './calibrate.js';
 import { BINARY_ANOMALY_CLASS_IDS, BINARY_NORMAL_CLASS_IDS, ClassMap } from './class-map.js';
 import { discoverDatasetItems } from './dataset.js';
 import { DatasetError } from './dataset-item.js';
-import { EvaluationAccumulator } from './metrics.js';
+import { EvaluationAccumulator, type HeadlineMetrics } from './metrics.js';
 import { runOnce } from './operator-runner.js';
 import { statisticalInit } from './statistical-init.js';
 import { TrainOptionError } from './train-errors.js';
@@ -23,23 +23,13 @@ import { paramsOfSnapshot } from './validation.js';
  * Deep SVDD's result on a scene: ranking metrics, and metrics at the threshold its bundle would
  * deploy with (τ = quantile(q) x margin of the scene's own scores), and the time.
  */
-export interface SceneDeepSvddResult {
-  readonly auroc: number;
-  readonly ap: number;
-  readonly iou: number;
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
-  /** Fit (statistical + gradient phase), calibration and scoring, in seconds. */
-  readonly seconds: number;
+export interface SceneDeepSvddResult extends HeadlineMetrics {
+  /** Fit (statistical + gradient phase), calibration and scoring, in seconds. */ readonly seconds: number;
 }
 
 /** RX's result on a scene. */
-export interface SceneRxResult {
-  readonly auroc: number;
-  readonly ap: number;
-  /** Fit and scoring, in seconds. */
-  readonly seconds: number;
+export interface SceneRxResult extends Pick<HeadlineMetrics, 'auroc' | 'ap'> {
+  /** Fit and scoring, in seconds. */ readonly seconds: number;
 }
 
 /** What `cubestream eval --scene DIR --json` prints: exactly this object. */

@@ -45,9 +45,8 @@ interface Stage {
 interface Slot {
   worker: Worker;
   readonly pending: Map<number, Pending>;
-  /** One staging area per chunk that may be queued on the worker. */
+  /** One staging area per chunk that may be queued on the worker; a busy one holds a queued chunk. */
   readonly stages: Stage[];
-  queued: number;
   chunks: number;
 }
 
@@ -158,7 +157,6 @@ export class OrtWorkerPool {
         scores: new SharedArrayBuffer(0),
         busy: false,
       })),
-      queued: 0,
       chunks: 0,
     };
     // An idle worker does not keep the process alive; one with requests in flight does.
@@ -174,7 +172,6 @@ export class OrtWorkerPool {
       const error = cause instanceof Error ? cause : new Error(String(cause));
       for (const pending of slot.pending.values()) pending.reject(error);
       slot.pending.clear();
-      slot.queued = 0;
       if (index >= 0 && !this.#closed) {
         // Replace the dead worker and reload every graph into it (messages are handled in order).
         const fresh = this.#spawn();
@@ -324,12 +321,14 @@ export class OrtWorkerPool {
     for (const waiting of this.#waiting.splice(0)) waiting();
   }
 
-  /** The least busy worker with room, waiting for one to free up when all are full. */
+  /** The least busy worker with a free staging area, waiting for one to free up when all are full. */
   async #freeSlot(): Promise<Slot> {
+    const queued = (slot: Slot): number => slot.stages.filter((stage) => stage.busy).length;
     for (;;) {
       let best: Slot | undefined;
       for (const slot of this.#slots) {
-        if (slot.queued < QUEUED_PER_WORKER && (best === undefined || slot.queued < best.queued)) best = slot;
+        if (queued(slot) < QUEUED_PER_WORKER && (best === undefined || queued(slot) < queued(best)))
+          best = slot;
       }
       if (best !== undefined) return best;
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
@@ -337,8 +336,9 @@ export class OrtWorkerPool {
   }
 
   /**
-   * Scores a block in chunks on every worker: each chunk's spectra are copied into a recycled
-   * buffer and moved to a worker, its scores land in the block's score array.
+   * Scores a block in chunks on every worker, cut by {@link chunkPlan}: each chunk's spectra go
+   * to a free staging area of the least busy worker (or are read in place from shared memory),
+   * its scores land in the block's score array.
    *
    * @throws {@link OnnxRuntimeError} (phase `run`) naming the graph when a chunk fails or its worker dies,
    *   or when the pool is closed or `key` was never loaded
@@ -378,7 +378,6 @@ export class OrtWorkerPool {
       const stage = slot.stages[index] as Stage;
       const source = this.#stage(slot, index, data, start * bands, n * bands, n);
       stage.busy = true;
-      slot.queued++;
       slot.chunks++;
       const message: RunMessage = {
         type: 'run',
@@ -403,7 +402,6 @@ export class OrtWorkerPool {
             chunkOutputs[c] = [...(reply.outputs ?? [])];
           }
           stage.busy = false;
-          slot.queued = Math.max(0, slot.queued - 1);
           this.#wake();
         },
         (error: unknown) => {
