@@ -1,7 +1,8 @@
-import { lastValueFrom, Observable, toArray } from 'rxjs';
+import { lastValueFrom, Observable, Subject, toArray } from 'rxjs';
 import { backpressure } from '../operators/backpressure.js';
 import type { DecisionFrame } from '../operators/decide-anomalies.js';
 import type { Uint16CubeFrame } from '../src/onnx/uint16-frame.js';
+import type { RowsReady } from '../src/rows-ready.js';
 import { BlockRunner, nowMs, RssSampler, StageClock } from './block-runner.js';
 import { type BenchEngine, type PipelineOptions, scoringPipeline } from './pipelines.js';
 import { type ScenarioResult, scenarioResult } from './scenario-result.js';
@@ -14,38 +15,70 @@ export const FX10 = { linesPerSecond: 330, width: 1024, bands: 224, blockLines: 
 /** Blocks that may wait behind the one being scored before the oldest is dropped. */
 export const FX10_QUEUE_CAPACITY = 2;
 
+/** Block buffers the camera fills in turn (queue + one being scored + one being filled, and spare). */
+const RING_BLOCKS = FX10_QUEUE_CAPACITY + 4;
+
 /**
- * Emits `count` blocks paced in real time: block k when its last line is captured, at
- * `start + (k + 1)·blockLines / linesPerSecond`, stamped with that time as `capturedAt` (so a
- * source delayed by a busy event loop still counts the delay as latency).
+ * A line-scan camera paced in real time: line `i` is captured at `start + (i + 1) / linesPerSecond`
+ * and copied into its block's buffer (a ring of {@link RING_BLOCKS}, as a camera driver's); a
+ * block is emitted when its last line is in, stamped with that line's time as `capturedAt` (so a
+ * source delayed by a busy event loop still counts the delay as latency). With `rows`, the
+ * progress of the block being filled is published there as lines arrive ({@link RowsReady}).
+ * Lines are cut from the `count` blocks' templates in turn.
  */
-function pacedBlocks(templates: readonly Uint16CubeFrame[], count: number): Observable<Uint16CubeFrame> {
-  const period = (1000 * FX10.blockLines) / FX10.linesPerSecond;
+function pacedLines(
+  templates: readonly Uint16CubeFrame[],
+  count: number,
+  rows: Subject<RowsReady> | undefined,
+): Observable<Uint16CubeFrame> {
+  const linePeriod = 1000 / FX10.linesPerSecond;
+  const lineValues = FX10.width * FX10.bands;
+  const ring = Array.from({ length: RING_BLOCKS }, () => new Uint16Array(FX10.blockLines * lineValues));
   return new Observable<Uint16CubeFrame>((subscriber) => {
     const start = nowMs();
-    let k = 0;
+    const lines = count * FX10.blockLines;
+    let line = 0;
     let timer: NodeJS.Timeout | undefined;
-    const emitDue = (): void => {
-      // A camera keeps capturing while the event loop is busy: every block whose last line is
-      // captured by now arrives at once (as from a socket buffer), stamped with its capture time.
-      while (k < count && start + (k + 1) * period <= nowMs()) {
+    const captureDue = (): void => {
+      // A camera keeps capturing while the event loop is busy: every line captured by now
+      // arrives at once (as from a socket buffer).
+      const before = line;
+      while (line < lines && start + (line + 1) * linePeriod <= nowMs()) {
+        const k = Math.floor(line / FX10.blockLines);
+        const row = line % FX10.blockLines;
         const template = templates[k % templates.length] as Uint16CubeFrame;
-        subscriber.next({
-          ...template,
-          frameId: Math.floor((k * FX10.blockLines) / 1024),
-          rowOffset: (k * FX10.blockLines) % 1024,
-          totalRows: 1024,
-          capturedAt: start + (k + 1) * period,
-        });
-        k++;
+        const data = ring[k % RING_BLOCKS] as Uint16Array;
+        data.set(template.data.subarray(row * lineValues, (row + 1) * lineValues), row * lineValues);
+        line++;
+        if (row === FX10.blockLines - 1) {
+          subscriber.next({
+            ...template,
+            data,
+            frameId: Math.floor((k * FX10.blockLines) / 1024),
+            rowOffset: (k * FX10.blockLines) % 1024,
+            totalRows: 1024,
+            capturedAt: start + line * linePeriod,
+          });
+        }
       }
-      if (k >= count) subscriber.complete();
-      else next();
+      const filled = line % FX10.blockLines;
+      if (rows !== undefined && line > before && filled > 0) {
+        const template = templates[0] as Uint16CubeFrame;
+        rows.next({
+          cameraId: template.cameraId,
+          height: FX10.blockLines,
+          width: FX10.width,
+          bands: FX10.bands,
+          wavelengths: template.wavelengths,
+          wavelengthUnits: template.wavelengthUnits,
+          data: ring[Math.floor(line / FX10.blockLines) % RING_BLOCKS] as Uint16Array,
+          rows: filled,
+        });
+      }
+      if (line >= lines) subscriber.complete();
+      else timer = setTimeout(captureDue, Math.max(0, start + (line + 1) * linePeriod - nowMs()));
     };
-    const next = (): void => {
-      timer = setTimeout(emitDue, Math.max(0, start + (k + 1) * period - nowMs()));
-    };
-    next();
+    timer = setTimeout(captureDue, linePeriod);
     return () => clearTimeout(timer);
   });
 }
@@ -60,11 +93,23 @@ export async function runFx10(
   engine: BenchEngine,
   cube: SyntheticCube,
   seconds: number,
-  options: PipelineOptions,
+  options: PipelineOptions & { readonly wholeBlocks?: boolean },
 ): Promise<ScenarioResult> {
   const templates = cubeBlocks(cube, 'fx10', 0, FX10.blockLines);
   const clock = new StageClock();
-  const runner = new BlockRunner<Uint16CubeFrame, DecisionFrame>(scoringPipeline(engine, clock, options));
+  const rows = engine === 'onnx' && options.wholeBlocks !== true ? new Subject<RowsReady>() : undefined;
+  let early = 0;
+  let total = 0;
+  const runner = new BlockRunner<Uint16CubeFrame, DecisionFrame>(
+    scoringPipeline(engine, clock, {
+      ...options,
+      ...(rows === undefined ? {} : { earlyRows: rows }),
+      onScored: (scored) => {
+        early += scored.earlyPixels;
+        total += scored.pixels;
+      },
+    }),
+  );
   for (const block of templates.slice(0, 2)) await runner.run({ ...block, frameId: 0, capturedAt: nowMs() });
   const warmClock = clock.perBlock(1);
   const count = Math.max(1, Math.round((seconds * FX10.linesPerSecond) / FX10.blockLines));
@@ -72,9 +117,10 @@ export async function runFx10(
   const latencies: number[] = [];
   let dropped = 0;
   let pixels = 0;
+  early = total = 0;
   const began = nowMs();
   await lastValueFrom(
-    pacedBlocks(templates, count).pipe(
+    pacedLines(templates, count, rows).pipe(
       backpressure(
         async (block: Uint16CubeFrame) => {
           const decision = await runner.run({ ...block, frameId: block.frameId + 1 });
@@ -101,5 +147,6 @@ export async function runFx10(
     dropped: dropped,
     stageTotals: clock.perBlock(1),
     warmStageTotals: warmClock,
+    ...(rows === undefined ? {} : { earlyShare: total > 0 ? early / total : 0 }),
   });
 }

@@ -1,7 +1,7 @@
 import { map, type Observable, type OperatorFunction } from 'rxjs';
 import { bandpassByWavelength } from '../operators/bandpass-by-wavelength.js';
 import { type DecisionFrame, decideAnomalies } from '../operators/decide-anomalies.js';
-import { fusedDeepSvddScore } from '../operators/fused-deep-svdd-score.js';
+import { type BlockScored, fusedDeepSvddScore } from '../operators/fused-deep-svdd-score.js';
 import { perPixelUnitNorm } from '../operators/per-pixel-unit-norm.js';
 import { projectEmbeddings } from '../operators/project-embeddings.js';
 import { rollingQuantileThreshold } from '../operators/rolling-quantile-threshold.js';
@@ -12,6 +12,7 @@ import { zscoreNormalize } from '../operators/zscore-normalize.js';
 import type { CubeFrame } from '../src/frame.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import type { Uint16CubeFrame } from '../src/onnx/uint16-frame.js';
+import type { RowsReady } from '../src/rows-ready.js';
 import type { ScoredFrame } from '../src/scored-frame.js';
 import type { StageClock } from './block-runner.js';
 
@@ -31,6 +32,10 @@ export interface PipelineOptions {
   readonly spinning?: boolean;
   /** Pixels per onnxruntime run (default: the operator's, 8,192). */
   readonly chunkPixels?: number;
+  /** Rows of blocks still being captured, scored ahead by the onnx engine (`fusedDeepSvddScore`'s `earlyRows`). */
+  readonly earlyRows?: Observable<RowsReady>;
+  /** Called per block by the onnx engine with how many pixels were scored ahead. */
+  readonly onScored?: (scored: BlockScored) => void;
 }
 
 /** Online centre tracking in both engines: gated EMA, α = 0.005, gated by the camera's current τ. */
@@ -70,6 +75,8 @@ export function scoringPipeline(
         ...(options.workers === undefined ? {} : { workers: options.workers }),
         ...(options.spinning === undefined ? {} : { spinning: options.spinning }),
         ...(options.chunkPixels === undefined ? {} : { chunkPixels: options.chunkPixels }),
+        ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
+        ...(options.onScored === undefined ? {} : { onScored: options.onScored }),
       }),
     );
   } else {

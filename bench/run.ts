@@ -13,8 +13,9 @@ import { runXmr } from './xmr-scenario.js';
 
 const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train]
   [--cubes 2] [--xmr-width 1000] [--seconds 10] [--train-seconds 5] [--workers 2] [--threads 2] [--no-spin]
-  [--chunk 8192] [--fx10-max-nm 772]
-  (--fx10-max-nm 772 keeps 27 FX10 bands: the cuvis default network's 27 -> 128 -> 32)
+  [--chunk 8192] [--fx10-max-nm 772] [--whole-blocks]
+  (--fx10-max-nm 772 keeps 27 FX10 bands: the cuvis default network's 27 -> 128 -> 32;
+   --whole-blocks: fx10 scores a block only once complete, not its rows as they arrive)
   (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)`;
 
 const SCENARIOS = ['xmr', 'fx10', 'train'] as const;
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     'fx10-max-nm': { type: 'string' },
     threads: { type: 'string' },
     'no-spin': { type: 'boolean', default: false },
+    'whole-blocks': { type: 'boolean', default: false },
     chunk: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -153,6 +155,7 @@ if (scenarios.includes('fx10')) {
       params: model.params,
       seedThreshold: model.seedThreshold,
       ...ort,
+      wholeBlocks: values['whole-blocks'],
     });
     results.push(result);
     log(formatResult(result));
@@ -178,6 +181,7 @@ const summary = {
     dropped: r.dropped,
     blocksPerSecond: r.blocksPerSecond,
     stageMs: r.stageMs,
+    ...(r.earlyShare === undefined ? {} : { earlyShare: r.earlyShare }),
   })),
   // The best engine's figure (onnx, the default training engine on wasm, when both ran).
   trainStepsPerSecond: bestTrain === null ? null : round(bestTrain, 2),

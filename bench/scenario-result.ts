@@ -19,6 +19,8 @@ export interface ScenarioResult {
   readonly blocks: number;
   /** Mean ms per block in each stage. */
   readonly stageMs: Record<string, number>;
+  /** Share of pixels scored from early rows, before their block was complete (line-scan with early rows only). */
+  readonly earlyShare?: number;
 }
 
 /** Rounds a figure for the report (3 significant decimals at most). */
@@ -36,7 +38,8 @@ export function formatResult(r: ScenarioResult): string {
   return (
     `${r.name.padEnd(5)} ${r.engine.padEnd(5)} ${r.mpxPerSecond.toFixed(3).padStart(7)} Mpx/s ` +
     `${r.blocksPerSecond.toFixed(2).padStart(6)} blocks/s  p50 ${r.p50BlockMs.toFixed(1)} ms  p99 ${r.p99BlockMs.toFixed(1)} ms  ` +
-    `peak RSS ${r.peakRssMb.toFixed(0)} MiB  dropped ${r.dropped}/${r.blocks + r.dropped}\n      ms per block: ${stages}`
+    `peak RSS ${r.peakRssMb.toFixed(0)} MiB  dropped ${r.dropped}/${r.blocks + r.dropped}` +
+    `${r.earlyShare === undefined ? '' : `  scored ahead ${(100 * r.earlyShare).toFixed(0)}%`}\n      ms per block: ${stages}`
   );
 }
 
@@ -55,6 +58,8 @@ export interface ScenarioMeasurements {
   /** Total ms per stage at the end, and at the end of the warm-up (subtracted). */
   readonly stageTotals: Readonly<Record<string, number>>;
   readonly warmStageTotals: Readonly<Record<string, number>>;
+  /** Share of pixels scored from early rows (when the scenario fed them). */
+  readonly earlyShare?: number;
 }
 
 /** Summarises a scenario's measurements: rates, latency percentiles, mean ms per block and stage. */
@@ -77,5 +82,6 @@ export function scenarioResult(m: ScenarioMeasurements): ScenarioResult {
     dropped: m.dropped,
     blocks,
     stageMs,
+    ...(m.earlyShare === undefined ? {} : { earlyShare: round(m.earlyShare) }),
   };
 }

@@ -1,8 +1,9 @@
-import { concatMap, defer, finalize, type OperatorFunction } from 'rxjs';
+import { concatMap, defer, Observable, type OperatorFunction } from 'rxjs';
 import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
 import type { ChunkPrep } from '../src/onnx/chunk-runner.js';
+import { defaultChunkPixels } from '../src/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
@@ -10,7 +11,9 @@ import {
 } from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
 import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
+import { EarlyRowScorer, type ScoredPart, type ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
+import type { RowsReady } from '../src/rows-ready.js';
 import type { FrameIdentity, ScoredFrame } from '../src/scored-frame.js';
 
 /** Options of {@link fusedDeepSvddScore}. */
@@ -37,7 +40,32 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   readonly bandPrep?: 'wasm' | 'graph';
   /** Stage name under which the score time is stamped into `timings` (default `fusedDeepSvddScore`). */
   readonly stampAs?: string;
+  /**
+   * Rows of blocks still being captured, from a line-scan source that fills each block's buffer
+   * line by line ({@link RowsReady}). While no frame is being scored, rows that are in are
+   * scored ahead (a chunk at a time, on the same workers), so a block's frame waits only for
+   * its last rows. Scores are the same as without (rows scored under another centre or τ than
+   * the frame's are dropped); the centre sums may differ in float32 rounding.
+   */
+  readonly earlyRows?: Observable<RowsReady>;
+  /** Called after each block with how many of its pixels were scored ahead from `earlyRows`. */
+  readonly onScored?: (scored: BlockScored) => void;
 }
+
+/** What {@link FusedDeepSvddScoreOptions.onScored} gets per block. */
+export interface BlockScored {
+  readonly cameraId: string;
+  /** Pixels in the block. */
+  readonly pixels: number;
+  /** Of them, scored from early rows before the frame arrived. */
+  readonly earlyPixels: number;
+}
+
+/** A block to score: a frame, or the rows of one still being captured. */
+type ScoredBlock = Pick<
+  FusedInputFrame,
+  'data' | 'height' | 'width' | 'bands' | 'wavelengths' | 'wavelengthUnits'
+>;
 
 const STAGE = 'fusedDeepSvddScore';
 
@@ -118,12 +146,15 @@ export function fusedDeepSvddScore(
         countStage: 'zscoreNormalize',
       });
       const runner = createChunkRunner(options);
+      const chunkOf = (block: ScoredBlock): number =>
+        options.chunkPixels ?? defaultChunkPixels(block.bands, block.data instanceof Uint16Array ? 2 : 4);
 
-      const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
-        const inputType = frameElementType(frame);
-        const bands = plan(frame.wavelengths, frame.wavelengthUnits);
+      /** Scores pixels `from .. to-1` of a block (validated here: a bad frame throws its error). */
+      const scorePart = (block: ScoredBlock, from: number, to: number, snapshot: ScoringSnapshot) => {
+        const inputType = frameElementType(block);
+        const bands = plan(block.wavelengths, block.wavelengthUnits);
         const prep = bandPrep === 'wasm' ? chunkPrepOf(bands.kept, params.unitNorm === true) : undefined;
-        const { scores, zsumNormal, nNormal } = await runDeepSvdd(
+        return runDeepSvdd(
           runner,
           `${inputType}|${bands.key}${prep === undefined ? '' : '|prep'}`,
           () =>
@@ -141,29 +172,73 @@ export function fusedDeepSvddScore(
                   prepared: true,
                 }),
           {
-            data: frame.data,
+            data: block.data.subarray(from * block.bands, to * block.bands),
             inputType,
-            pixels: frame.height * frame.width,
-            bands: frame.bands,
-            center: centers.current(frame.cameraId),
-            tau: centers.tau(frame.cameraId),
+            pixels: to - from,
+            bands: block.bands,
+            center: snapshot.center,
+            tau: snapshot.tau,
           },
-          {
-            ...(options.chunkPixels === undefined ? {} : { chunkPixels: options.chunkPixels }),
-            ...(prep === undefined ? {} : { prep }),
-          },
+          { chunkPixels: chunkOf(block), ...(prep === undefined ? {} : { prep }) },
         );
-        centers.update(frame.cameraId, zsumNormal, nNormal);
+      };
+      const snapshotOf = (cameraId: string): ScoringSnapshot => ({
+        center: centers.current(cameraId),
+        tau: centers.tau(cameraId),
+      });
+      const early =
+        options.earlyRows === undefined
+          ? undefined
+          : new EarlyRowScorer({ run: scorePart, snapshot: snapshotOf, minPixels: chunkOf });
+
+      const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
+        const pixels = frame.height * frame.width;
+        await early?.pause();
+        const snapshot = snapshotOf(frame.cameraId);
+        const done = early?.claim(frame, snapshot);
+        let result: ScoredPart;
+        if (done === undefined) result = await scorePart(frame, 0, pixels, snapshot);
+        else if (done.pixels === pixels) result = done;
+        else {
+          const rest = await scorePart(frame, done.pixels, pixels, snapshot);
+          done.scores.set(rest.scores, done.pixels);
+          const zsumNormal = done.zsumNormal;
+          for (let d = 0; d < zsumNormal.length; d++) zsumNormal[d]! += rest.zsumNormal[d]!;
+          result = { scores: done.scores, zsumNormal, nNormal: done.nNormal + rest.nNormal };
+        }
+        centers.update(frame.cameraId, result.zsumNormal, result.nNormal);
+        options.onScored?.({ cameraId: frame.cameraId, pixels, earlyPixels: done?.pixels ?? 0 });
         const identity = identityOf(frame);
-        return { ...identity, timings: { ...identity.timings, [stamp]: Date.now() }, scores, ...version };
+        return {
+          ...identity,
+          timings: { ...identity.timings, [stamp]: Date.now() },
+          scores: result.scores,
+          ...version,
+        };
       };
 
-      return source.pipe(
-        concatMap(score),
-        finalize(() => {
+      return new Observable<ScoredFrame>((subscriber) => {
+        const rows = options.earlyRows?.subscribe({
+          next: (ready) => early?.offer(ready),
+          error: () => early?.close(), // the blocks are still scored, whole
+        });
+        const frames = source.pipe(concatMap(score)).subscribe({
+          next: (frame) => {
+            subscriber.next(frame);
+            // Downstream has taken the frame (a rolling threshold has set the next τ): rows
+            // scored from now on see the centre and τ the next block will.
+            early?.resume();
+          },
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => subscriber.complete(),
+        });
+        return () => {
+          rows?.unsubscribe();
+          frames.unsubscribe();
+          early?.close();
           centers.clear();
           void runner.close();
-        }),
-      );
+        };
+      });
     });
 }

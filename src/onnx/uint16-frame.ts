@@ -25,7 +25,9 @@ export type FusedInputFrame = CubeFrame | Uint16CubeFrame;
  * frameElementType(frame); // 'uint16' for a Uint16CubeFrame
  * ```
  */
-export function frameElementType(frame: FusedInputFrame): 'float32' | 'uint16' {
+export function frameElementType(
+  frame: Pick<FusedInputFrame, 'data' | 'height' | 'width' | 'bands' | 'wavelengths'>,
+): 'float32' | 'uint16' {
   const { data } = frame;
   const expected = frame.height * frame.width * frame.bands;
   const type = data instanceof Float32Array ? 'float32' : data instanceof Uint16Array ? 'uint16' : undefined;
