@@ -10,7 +10,7 @@ import {
   createChunkRunner,
 } from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
-import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
+import { type ChunkSums, runDeepSvdd, sumChunks } from '../src/onnx/deep-svdd-run.js';
 import { EarlyRowScorer, type ScoredPart, type ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
 import type { RowsReady } from '../src/rows-ready.js';
@@ -43,9 +43,11 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   /**
    * Rows of blocks still being captured, from a line-scan source that fills each block's buffer
    * line by line ({@link RowsReady}). While no frame is being scored, rows that are in are
-   * scored ahead (a chunk at a time, on the same workers), so a block's frame waits only for
-   * its last rows. Scores are the same as without (rows scored under another centre or τ than
-   * the frame's are dropped); the centre sums may differ in float32 rounding.
+   * scored ahead (whole chunks, on the same workers), so a block's frame waits only for its
+   * last rows. Blocks are then cut into chunks on a fixed grid (not the pool's guided plan) and
+   * rows scored under another centre or τ than their frame's are dropped, so scores and centre
+   * updates are bit for bit the same whichever rows came early (and the same as with no rows
+   * published).
    */
   readonly earlyRows?: Observable<RowsReady>;
   /** Called after each block with how many of its pixels were scored ahead from `earlyRows`. */
@@ -150,7 +152,12 @@ export function fusedDeepSvddScore(
         options.chunkPixels ?? defaultChunkPixels(block.bands, block.data instanceof Uint16Array ? 2 : 4);
 
       /** Scores pixels `from .. to-1` of a block (validated here: a bad frame throws its error). */
-      const scorePart = (block: ScoredBlock, from: number, to: number, snapshot: ScoringSnapshot) => {
+      const scorePart = async (
+        block: ScoredBlock,
+        from: number,
+        to: number,
+        snapshot: ScoringSnapshot,
+      ): Promise<ScoredPart> => {
         const inputType = frameElementType(block);
         const bands = plan(block.wavelengths, block.wavelengthUnits);
         const prep = bandPrep === 'wasm' ? chunkPrepOf(bands.kept, params.unitNorm === true) : undefined;
@@ -179,7 +186,12 @@ export function fusedDeepSvddScore(
             center: snapshot.center,
             tau: snapshot.tau,
           },
-          { chunkPixels: chunkOf(block), ...(prep === undefined ? {} : { prep }) },
+          // With early rows, every run is cut on the block's grid: results do not depend on timing.
+          {
+            chunkPixels: chunkOf(block),
+            grid: options.earlyRows !== undefined,
+            ...(prep === undefined ? {} : { prep }),
+          },
         );
       };
       const snapshotOf = (cameraId: string): ScoringSnapshot => ({
@@ -189,30 +201,31 @@ export function fusedDeepSvddScore(
       const early =
         options.earlyRows === undefined
           ? undefined
-          : new EarlyRowScorer({ run: scorePart, snapshot: snapshotOf, minPixels: chunkOf });
+          : new EarlyRowScorer({ run: scorePart, snapshot: snapshotOf, chunkPixels: chunkOf });
 
       const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
         const pixels = frame.height * frame.width;
         await early?.pause();
         const snapshot = snapshotOf(frame.cameraId);
         const done = early?.claim(frame, snapshot);
-        let result: ScoredPart;
-        if (done === undefined) result = await scorePart(frame, 0, pixels, snapshot);
-        else if (done.pixels === pixels) result = done;
+        let scores: Float32Array;
+        let chunks: readonly ChunkSums[];
+        if (done === undefined) ({ scores, chunks } = await scorePart(frame, 0, pixels, snapshot));
+        else if (done.pixels === pixels) ({ scores, chunks } = done);
         else {
           const rest = await scorePart(frame, done.pixels, pixels, snapshot);
-          done.scores.set(rest.scores, done.pixels);
-          const zsumNormal = done.zsumNormal;
-          for (let d = 0; d < zsumNormal.length; d++) zsumNormal[d]! += rest.zsumNormal[d]!;
-          result = { scores: done.scores, zsumNormal, nNormal: done.nNormal + rest.nNormal };
+          scores = done.scores;
+          scores.set(rest.scores, done.pixels);
+          chunks = [...done.chunks, ...rest.chunks];
         }
-        centers.update(frame.cameraId, result.zsumNormal, result.nNormal);
+        const { zsumNormal, nNormal } = sumChunks(chunks, snapshot.center.length);
+        centers.update(frame.cameraId, zsumNormal, nNormal);
         options.onScored?.({ cameraId: frame.cameraId, pixels, earlyPixels: done?.pixels ?? 0 });
         const identity = identityOf(frame);
         return {
           ...identity,
           timings: { ...identity.timings, [stamp]: Date.now() },
-          scores: result.scores,
+          scores,
           ...version,
         };
       };

@@ -39,6 +39,13 @@ export interface ChunkRunRequest {
   readonly outputs: readonly string[];
   /** Prepare each chunk with the WASM kernel before the graph (which must be built `prepared`). */
   readonly prep?: ChunkPrep;
+  /**
+   * Cut the block into chunks of exactly `chunkPixels` from its first pixel (the last one
+   * shorter), as the in-thread runner always does, instead of the pool's guided plan. Chunk
+   * outputs then depend only on the pixels, so a block scored in several runs that start on
+   * the grid gives the same chunks as scored in one.
+   */
+  readonly grid?: boolean;
 }
 
 /** Scores of a block, and each chunk's further outputs in chunk (pixel) order. */

@@ -1,4 +1,4 @@
-import type { ChunkPrep, ChunkRunner, RunnableGraph } from './chunk-runner.js';
+import type { ChunkPrep, ChunkRunner, ChunkRunRequest, RunnableGraph } from './chunk-runner.js';
 import { defaultChunkPixels } from './chunk-size.js';
 import { DEEP_SVDD_IO, type GraphInputType } from './deep-svdd-graph.js';
 import { OnnxRuntimeError } from './onnx-errors.js';
@@ -16,29 +16,59 @@ export interface DeepSvddRunInput {
   readonly tau: number;
 }
 
+/** One chunk's gated sums, as the graph returns them (float32). */
+export interface ChunkSums {
+  readonly zsumNormal: Float32Array;
+  readonly nNormal: number;
+}
+
 /** Scores of a block and the sums the centre update needs. */
 export interface DeepSvddRunOutput {
   /** One score per pixel (a new array owned by the caller). */
   readonly scores: Float32Array;
-  /** Sum of z over the pixels scoring below τ, accumulated over chunks in float64. */
+  /** Each chunk's sums, in pixel order (to add to another run's with {@link sumChunks}). */
+  readonly chunks: readonly ChunkSums[];
+  /** Sum of z over the pixels scoring below τ: {@link sumChunks} of `chunks`. */
   readonly zsumNormal: Float64Array;
   /** How many pixels scored below τ. */
   readonly nNormal: number;
 }
 
-/** Adds one chunk's `zsum_normal` into `total` (float64) and returns its `n_normal`. */
-function addChunkSums(total: Float64Array, sum: unknown, count: unknown, describe: string): number {
-  if (!(sum instanceof Float32Array) || sum.length !== total.length || !(count instanceof Float32Array)) {
+/**
+ * Adds chunks' sums in order, in float64: the same chunks give the same totals however the
+ * runs that made them were split.
+ *
+ * @example
+ * ```ts
+ * const { zsumNormal, nNormal } = sumChunks([...early.chunks, ...rest.chunks], 32);
+ * ```
+ */
+export function sumChunks(
+  chunks: readonly ChunkSums[],
+  dims: number,
+): { zsumNormal: Float64Array; nNormal: number } {
+  const zsumNormal = new Float64Array(dims);
+  let nNormal = 0;
+  for (const chunk of chunks) {
+    for (let d = 0; d < dims; d++) zsumNormal[d]! += chunk.zsumNormal[d]!;
+    nNormal += chunk.nNormal;
+  }
+  return { zsumNormal, nNormal };
+}
+
+/** One chunk's `zsum_normal` / `n_normal` outputs, checked. */
+function chunkSums(sum: unknown, count: unknown, dims: number, describe: string): ChunkSums {
+  if (!(sum instanceof Float32Array) || sum.length !== dims || !(count instanceof Float32Array)) {
     throw new OnnxRuntimeError('run', describe, 'zsum_normal / n_normal outputs are missing or mis-sized');
   }
-  for (let d = 0; d < sum.length; d++) total[d]! += sum[d]!;
-  return count[0] ?? 0;
+  return { zsumNormal: sum, nNormal: count[0] ?? 0 };
 }
 
 /**
  * Scores one block with a Deep SVDD graph (`buildDeepSvddGraph`) on a {@link ChunkRunner}, in
  * chunks of `chunkPixels` (default {@link defaultChunkPixels}), and adds the chunks' gated sums in pixel order (float64): the same
- * scores and sums whether the chunks ran in this thread or on several workers at once.
+ * scores and sums whether the chunks ran in this thread or on several workers at once. With
+ * `grid`, chunks lie on a fixed grid from the first pixel (see {@link ChunkRunRequest.grid}).
  *
  * @param key - the graph's key in the runner (e.g. input type + wavelength vector)
  * @param build - builds the graph on the key's first use
@@ -54,7 +84,7 @@ export async function runDeepSvdd(
   key: string,
   build: () => RunnableGraph,
   input: DeepSvddRunInput,
-  options: { readonly chunkPixels?: number; readonly prep?: ChunkPrep } = {},
+  options: { readonly chunkPixels?: number; readonly prep?: ChunkPrep; readonly grid?: boolean } = {},
 ): Promise<DeepSvddRunOutput> {
   const { center } = input;
   const { scores, chunkOutputs } = await runner.run(key, build, {
@@ -71,9 +101,8 @@ export async function runDeepSvdd(
     },
     outputs: [DEEP_SVDD_IO.zsumNormal, DEEP_SVDD_IO.nNormal],
     ...(options.prep === undefined ? {} : { prep: options.prep }),
+    ...(options.grid === undefined ? {} : { grid: options.grid }),
   });
-  const zsumNormal = new Float64Array(center.length);
-  let nNormal = 0;
-  for (const [sum, count] of chunkOutputs) nNormal += addChunkSums(zsumNormal, sum, count, `graph ${key}`);
-  return { scores, zsumNormal, nNormal };
+  const chunks = chunkOutputs.map(([sum, count]) => chunkSums(sum, count, center.length, `graph ${key}`));
+  return { scores, chunks, ...sumChunks(chunks, center.length) };
 }

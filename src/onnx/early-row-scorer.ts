@@ -1,4 +1,5 @@
 import type { RowsReady } from '../rows-ready.js';
+import type { ChunkSums } from './deep-svdd-run.js';
 import type { FusedInputFrame } from './uint16-frame.js';
 
 /** The centre and gate τ a block is scored with; early rows count only if the block gets the same. */
@@ -7,30 +8,28 @@ export interface ScoringSnapshot {
   readonly tau: number;
 }
 
-/** Scores and centre sums of a run of pixels. */
+/** Scores and each chunk's centre sums of a run of pixels. */
 export interface ScoredPart {
   /** One score per pixel of the part. */
   readonly scores: Float32Array;
-  /** Sum of the gated embeddings (float64). */
-  readonly zsumNormal: Float64Array;
-  /** Pixels that passed the gate. */
-  readonly nNormal: number;
+  /** The chunks' gated sums, in pixel order. */
+  readonly chunks: readonly ChunkSums[];
 }
 
 /** What a block's frame finds already scored: pixels `0 .. pixels-1`. */
 export interface EarlyScored extends ScoredPart {
-  /** Pixels scored early (a prefix of the block); `scores` holds the whole block's length. */
+  /** Pixels scored early (a prefix of the block, whole chunks); `scores` holds the whole block's length. */
   readonly pixels: number;
 }
 
 /** Options of {@link EarlyRowScorer}. */
 export interface EarlyRowScorerOptions {
-  /** Scores pixels `from .. to-1` of a block under `snapshot`. */
+  /** Scores pixels `from .. to-1` of a block under `snapshot`, in chunks on the block's grid. */
   readonly run: (rows: RowsReady, from: number, to: number, snapshot: ScoringSnapshot) => Promise<ScoredPart>;
   /** The snapshot the camera's next block would be scored with now. */
   readonly snapshot: (cameraId: string) => ScoringSnapshot;
-  /** Fewest new pixels of a block worth a run (its chunk size, so that every run fills one). */
-  readonly minPixels: (rows: RowsReady) => number;
+  /** The chunk grid of a block's runs: every run starts and (but for the block's last) ends on it. */
+  readonly chunkPixels: (rows: RowsReady) => number;
   /** Blocks tracked at once; the oldest is forgotten beyond it (default 4). */
   readonly maxBlocks?: number;
 }
@@ -38,8 +37,7 @@ export interface EarlyRowScorerOptions {
 interface Entry {
   rows: RowsReady;
   readonly scores: Float32Array;
-  readonly zsumNormal: Float64Array[];
-  nNormal: number;
+  readonly chunks: ChunkSums[];
   /** Pixels handed to runs so far (scored or in flight). */
   claimed: number;
   /** Pixels whose results are in. */
@@ -76,10 +74,11 @@ function sameBlock(rows: RowsReady, frame: FusedInputFrame): boolean {
  * nothing else to do, so that when a block's frame arrives only its last rows are left.
  *
  * Exactness: a run uses the centre and τ the camera's next block would get at that moment
- * (`snapshot`), and {@link EarlyRowScorer.claim} hands the results over only when the frame's
- * own snapshot is the same (else they are dropped and the block is scored whole), so a block's
- * scores never depend on whether rows were scored early; its centre sums may differ in float32
- * rounding of the chunks' partial sums. Runs happen one at a time, never while a frame is being
+ * (`snapshot`) and covers whole chunks of the block's grid, and {@link EarlyRowScorer.claim}
+ * hands the results over only when the frame's own snapshot is the same (else they are dropped
+ * and the block is scored whole). So when the frame's part is cut on the same grid, a block's
+ * scores and chunk sums are bit for bit those of scoring it whole: results never depend on
+ * timing. Runs happen one at a time, never while a frame is being
  * scored ({@link EarlyRowScorer.pause} .. {@link EarlyRowScorer.resume}): a frame scored in
  * between would move the centre. Blocks are matched by their buffer (`data`, the same object
  * in the rows and in the frame); when a frame claims its block, the camera's blocks begun
@@ -88,7 +87,7 @@ function sameBlock(rows: RowsReady, frame: FusedInputFrame): boolean {
  *
  * @example
  * ```ts
- * const early = new EarlyRowScorer({ run, snapshot: (cam) => ({ center: centers.current(cam), tau: centers.tau(cam) }), minPixels: () => 4096 });
+ * const early = new EarlyRowScorer({ run, snapshot: (cam) => ({ center: centers.current(cam), tau: centers.tau(cam) }), chunkPixels: () => 4096 });
  * rows$.subscribe((rows) => early.offer(rows));
  * await early.pause(); const done = early.claim(frame, snapshotNow); ... ; early.resume();
  * ```
@@ -131,8 +130,7 @@ export class EarlyRowScorer {
       this.#entries.set(rows.data, {
         rows,
         scores: new Float32Array(pixels),
-        zsumNormal: [],
-        nNormal: 0,
+        chunks: [],
         claimed: 0,
         scored: 0,
         snapshot: undefined,
@@ -175,11 +173,7 @@ export class EarlyRowScorer {
       sameSnapshot(entry.snapshot, snapshot) &&
       sameBlock(entry.rows, frame);
     if (!valid) return undefined;
-    const [first, ...rest] = entry.zsumNormal;
-    if (first === undefined) return undefined;
-    const zsumNormal = Float64Array.from(first);
-    for (const part of rest) for (let d = 0; d < part.length; d++) zsumNormal[d]! += part[d]!;
-    return { pixels: entry.scored, scores: entry.scores, zsumNormal, nNormal: entry.nNormal };
+    return { pixels: entry.scored, scores: entry.scores, chunks: entry.chunks };
   }
 
   /** Forgets every block and starts no more runs (the one in flight finishes unseen). */
@@ -196,12 +190,16 @@ export class EarlyRowScorer {
       const now = this.#options.snapshot(entry.rows.cameraId);
       if (entry.snapshot !== undefined && !sameSnapshot(entry.snapshot, now)) {
         // A frame scored since moved the centre (or τ): what was done no longer counts.
-        entry.claimed = entry.scored = entry.nNormal = 0;
-        entry.zsumNormal.length = 0;
+        entry.claimed = entry.scored = 0;
+        entry.chunks.length = 0;
         entry.snapshot = undefined;
       }
-      if (ready - entry.claimed < this.#options.minPixels(entry.rows)) continue;
-      this.#start(entry, ready, now);
+      const chunk = this.#options.chunkPixels(entry.rows);
+      // Whole chunks only, but for a complete block's last one.
+      const complete = entry.rows.rows === entry.rows.height;
+      const to = complete ? ready : ready - (ready % chunk);
+      if (to - entry.claimed < (complete ? 1 : chunk)) continue;
+      this.#start(entry, to, now);
       return;
     }
   }
@@ -217,8 +215,7 @@ export class EarlyRowScorer {
         (part) => {
           if (this.#entries.get(data) !== entry) return;
           entry.scores.set(part.scores, from);
-          entry.zsumNormal.push(part.zsumNormal);
-          entry.nNormal += part.nNormal;
+          entry.chunks.push(...part.chunks);
           entry.scored = to;
           this.#earlyPixels += to - from;
         },

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChunkRunRequest } from '../../src/onnx/chunk-runner.js';
 import { OnnxRuntimeError } from '../../src/onnx/onnx-errors.js';
-import { chunkPlan, OrtWorkerPool } from '../../src/onnx/pool/ort-worker-pool.js';
+import { chunkPlan, gridPlan, OrtWorkerPool } from '../../src/onnx/pool/ort-worker-pool.js';
 import { buildRxGraph } from '../../src/onnx/rx-graph.js';
 import { SessionChunkRunner } from '../../src/onnx/session-chunk-runner.js';
 
@@ -93,6 +93,15 @@ describe('OrtWorkerPool', () => {
     const { scores, chunkOutputs } = await pool.runChunks({ ...request(data, 8192), key: 'rx|f32' });
     expect(chunkOutputs).toHaveLength(2);
     expectScores(scores, expected(data, 3000));
+    // On a grid instead: chunks of exactly chunkPixels from the first pixel.
+    expect(gridPlan(10_000, 4096).map((c) => [c.start, c.pixels])).toEqual([
+      [0, 4096],
+      [4096, 4096],
+      [8192, 1808],
+    ]);
+    const gridded = await pool.runChunks({ ...request(data, 1024), key: 'rx|f32', grid: true });
+    expect(gridded.chunkOutputs).toHaveLength(3);
+    expect(gridded.scores).toEqual(scores);
   });
 
   it('reads a block held in shared memory in place (each worker copies its own chunks)', async () => {

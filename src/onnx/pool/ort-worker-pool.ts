@@ -87,6 +87,23 @@ export function chunkPlan(pixels: number, maxChunk: number, workers: number): Ch
 }
 
 /**
+ * A block of `pixels` cut into chunks of exactly `maxChunk` (the last one shorter): the plan
+ * of a {@link ChunkRunRequest} with `grid`.
+ *
+ * @example
+ * ```ts
+ * gridPlan(10_000, 4096).map((c) => c.pixels); // [4096, 4096, 1808]
+ * ```
+ */
+export function gridPlan(pixels: number, maxChunk: number): ChunkSpan[] {
+  const size = Math.max(1, Math.floor(maxChunk));
+  const spans: ChunkSpan[] = [];
+  for (let start = 0; start < pixels; start += size)
+    spans.push({ start, pixels: Math.min(size, pixels - start) });
+  return spans;
+}
+
+/**
  * Starts a pool worker: its compiled .js, or, when running from the TypeScript sources (tests,
  * `tsx`), a bootstrap that registers tsx in the worker first (Node 20 workers do not inherit
  * the parent's `--import` loaders).
@@ -336,7 +353,7 @@ export class OrtWorkerPool {
   }
 
   /**
-   * Scores a block in chunks on every worker, cut by {@link chunkPlan}: each chunk's spectra go
+   * Scores a block in chunks on every worker, cut by {@link chunkPlan} (or {@link gridPlan}): each chunk's spectra go
    * to a free staging area of the least busy worker (or are read in place from shared memory),
    * its scores land in the block's score array.
    *
@@ -364,7 +381,10 @@ export class OrtWorkerPool {
     this.#graphs.set(request.key, graph);
     await graph.loaded;
     const { data, pixels, bands } = request;
-    const plan = chunkPlan(pixels, request.chunkPixels, this.size);
+    const plan =
+      request.grid === true
+        ? gridPlan(pixels, request.chunkPixels)
+        : chunkPlan(pixels, request.chunkPixels, this.size);
     const chunks = plan.length;
     const scores = new Float32Array(pixels);
     const chunkOutputs: Float32Array[][] = new Array(chunks);
