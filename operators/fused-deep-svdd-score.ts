@@ -203,7 +203,9 @@ export function fusedDeepSvddScore(
           ? undefined
           : new EarlyRowScorer({ run: scorePart, snapshot: snapshotOf, chunkPixels: chunkOf });
 
+      let scoring = false;
       const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
+        scoring = true;
         const pixels = frame.height * frame.width;
         await early?.pause();
         const snapshot = snapshotOf(frame.cameraId);
@@ -237,10 +239,16 @@ export function fusedDeepSvddScore(
         });
         const frames = source.pipe(concatMap(score)).subscribe({
           next: (frame) => {
+            scoring = false;
             subscriber.next(frame);
-            // Downstream has taken the frame (a rolling threshold has set the next τ): rows
-            // scored from now on see the centre and τ the next block will.
-            early?.resume();
+            // Once downstream has taken the frame (a rolling threshold has set the next τ, also
+            // when it runs a few promise turns later), rows scored see the centre and τ the next
+            // block will; unless the next frame has come in meanwhile.
+            if (early !== undefined) {
+              setImmediate(() => {
+                if (!scoring) early.resume();
+              });
+            }
           },
           error: (error: unknown) => subscriber.error(error),
           complete: () => subscriber.complete(),

@@ -165,6 +165,7 @@ describe('fusedDeepSvddScore with early rows', () => {
     await capture(second, blockCounts(1), rows);
     await h.score(frameOf(0, first));
     // ...which the first block then moved: its rows are scored again before its frame claims them.
+    await sleep(20);
     await h.score(frameOf(1, second));
     h.close();
     for (const [k, o] of h.out.entries()) expect(o.scores, `block ${k}`).toEqual(ref.out[k]?.scores);
