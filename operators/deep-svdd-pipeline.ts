@@ -1,14 +1,16 @@
-import { finalize, type OperatorFunction, pipe, tap } from 'rxjs';
+import { finalize, type Observable, type OperatorFunction, pipe, tap } from 'rxjs';
 import { currentEngine } from '../src/engine.js';
 import type { CubeFrame, InvalidFrameError } from '../src/frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
 import { deepSvddFromBundle } from '../src/model/detector-bundle.js';
 import { ModelParamsError } from '../src/model/model-errors.js';
+import type { RowsReady } from '../src/rows-ready.js';
 import type { ScoredFrame, ThresholdedFrame } from '../src/scored-frame.js';
 import { createThresholdState, type ThresholdState } from '../src/threshold-state.js';
 import { type BackpressurePolicy, backpressure, type DropReason } from './backpressure.js';
 import { type CenterTracking, type ScorerOptions, scorerFromBundle } from './bundle-scorer.js';
 import { type DecideAnomaliesOptions, type DecisionFrame, decideAnomalies } from './decide-anomalies.js';
+import type { BlockScored } from './fused-deep-svdd-score.js';
 import { fusedScorerFromBundle, fusedUnsupportedReason } from './fused-scorer-from-bundle.js';
 import { persistentStage } from './internal/persistent-stage.js';
 import { type StageTimer, timedStage } from './internal/timed-stage.js';
@@ -47,6 +49,8 @@ export interface PipelineHooks {
   readonly onCenterUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
   /** Per-stage duration in seconds. */
   readonly onStage?: StageTimer;
+  /** After each block the onnx Deep SVDD scorer scored, with how many pixels it scored ahead from early rows. */
+  readonly onScored?: (scored: BlockScored) => void;
 }
 
 /** Options of {@link deepSvddPipeline}; every field has a production default. */
@@ -70,6 +74,11 @@ export interface PipelineOptions {
   readonly scorerWorkers?: number;
   /** onnxruntime intra-op threads of the in-thread `onnx` scorer (`scorerWorkers: 0`; default 1). */
   readonly scorerThreads?: number;
+  /**
+   * Rows of blocks still being captured (`CameraSource.rows`): the onnx scorer scores them
+   * ahead (`fusedDeepSvddScore`'s `earlyRows`); the tfjs scorer and RX ignore them.
+   */
+  readonly earlyRows?: Observable<RowsReady>;
   readonly hooks?: PipelineHooks;
 }
 
@@ -180,6 +189,8 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
             ...scorerOptions,
             threads: options.scorerThreads ?? 1,
             ...(options.scorerWorkers === undefined ? {} : { workers: options.scorerWorkers }),
+            ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
+            ...(hooks.onScored === undefined ? {} : { onScored: hooks.onScored }),
           })
         : undefined;
     const scorer = persistentStage(fused ?? scorerFromBundle(bundle, scorerOptions));

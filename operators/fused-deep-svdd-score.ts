@@ -3,7 +3,7 @@ import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-s
 import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
 import type { ChunkPrep } from '../src/onnx/chunk-runner.js';
-import { defaultChunkPixels } from '../src/onnx/chunk-size.js';
+import { defaultChunkPixels, earlyChunkPixels } from '../src/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
@@ -28,7 +28,10 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
   /** Model version copied into every `ScoredFrame`. */
   readonly modelVersion?: string;
-  /** Largest chunk of pixels per onnxruntime run (default `defaultChunkPixels`: 8,192 for 61 uint16 bands, 4,096 for 224). */
+  /**
+   * Largest chunk of pixels per onnxruntime run (default `defaultChunkPixels`: 8,192 for 61
+   * uint16 bands, 4,096 for 224; with `earlyRows`, `earlyChunkPixels`: about an eighth of a block).
+   */
   readonly chunkPixels?: number;
   /** How the band-pass and unit norm become nodes (default `ops`); see {@link SelectionStyle}. */
   readonly selection?: SelectionStyle;
@@ -148,8 +151,13 @@ export function fusedDeepSvddScore(
         countStage: 'zscoreNormalize',
       });
       const runner = createChunkRunner(options);
-      const chunkOf = (block: ScoredBlock): number =>
-        options.chunkPixels ?? defaultChunkPixels(block.bands, block.data instanceof Uint16Array ? 2 : 4);
+      const chunkOf = (block: ScoredBlock): number => {
+        if (options.chunkPixels !== undefined) return options.chunkPixels;
+        const bytes = block.data instanceof Uint16Array ? 2 : 4;
+        return options.earlyRows === undefined
+          ? defaultChunkPixels(block.bands, bytes)
+          : earlyChunkPixels(block.height * block.width, block.bands, bytes);
+      };
 
       /** Scores pixels `from .. to-1` of a block (validated here: a bad frame throws its error). */
       const scorePart = async (

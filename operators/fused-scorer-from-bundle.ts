@@ -1,11 +1,12 @@
-import type { OperatorFunction } from 'rxjs';
+import type { Observable, OperatorFunction } from 'rxjs';
 import type { CubeFrame } from '../src/frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { deepSvddFromBundle, rxFromBundle } from '../src/model/detector-bundle.js';
+import type { RowsReady } from '../src/rows-ready.js';
 import type { ScoredFrame } from '../src/scored-frame.js';
 import type { ScorerOptions } from './bundle-scorer.js';
-import { fusedDeepSvddScore } from './fused-deep-svdd-score.js';
+import { type BlockScored, fusedDeepSvddScore } from './fused-deep-svdd-score.js';
 import { fusedRxScore } from './fused-rx-score.js';
 import { timedStage } from './internal/timed-stage.js';
 
@@ -15,6 +16,10 @@ export interface FusedScorerOptions extends ScorerOptions {
   readonly workers?: number;
   /** Intra-op threads of the in-thread session (`workers: 0`; default 1: on a 2-core box shared with the rest of the pipeline it measured faster than 2). */
   readonly threads?: number;
+  /** Rows of blocks still being captured, scored ahead by the Deep SVDD graph (see `fusedDeepSvddScore`); RX ignores them. */
+  readonly earlyRows?: Observable<RowsReady>;
+  /** After each Deep SVDD block, with how many of its pixels were scored ahead. */
+  readonly onScored?: (scored: BlockScored) => void;
 }
 
 /**
@@ -83,6 +88,8 @@ export function fusedScorerFromBundle(
       ...(center.alpha === undefined ? {} : { alpha: center.alpha }),
       ...(center.gate === undefined ? {} : { gate: center.gate }),
       ...(center.onUpdate === undefined ? {} : { onUpdate: center.onUpdate }),
+      ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
+      ...(options.onScored === undefined ? {} : { onScored: options.onScored }),
     }),
     options.onStage,
   );

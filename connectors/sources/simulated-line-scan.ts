@@ -2,9 +2,10 @@
  * The simulated hyperspectral line-scan camera over a lentil conveyor: the realistic source for
  * tests, demos and benchmarks. See `simulator/` for the scene, spectra and sensor models.
  */
-import { Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import type { CubeFrame } from '../../src/frame.js';
-import { createLineScanSimulator } from './simulator/line-scan-simulator.js';
+import type { RowsReady } from '../../src/rows-ready.js';
+import { type BlockCapture, createLineScanSimulator } from './simulator/line-scan-simulator.js';
 import { resolveSimOptions, type SimulatedLineScanOptions } from './simulator/options.js';
 import { type CameraSource, createSourceState } from './source-state.js';
 
@@ -15,7 +16,15 @@ export {
   SIM_NORMAL_CLASS_IDS,
   type SimClass,
 } from './simulator/classes.js';
-export { createLineScanSimulator, type LineScanSimulator } from './simulator/line-scan-simulator.js';
+export {
+  type BlockCapture,
+  createLineScanSimulator,
+  type LineScanSimulator,
+} from './simulator/line-scan-simulator.js';
+
+/** Shortest wait between two paced ticks (ms): at high line rates a tick senses several lines. */
+const MIN_TICK_MS = 2;
+
 export {
   type SimOutput,
   type SimulatedLineScanOptions,
@@ -30,8 +39,11 @@ export { SIM_PRESETS, type SimPreset } from './simulator/wavelengths.js';
  * subscriptions (or two runs) see identical data and labels whatever the pacing. Without
  * `linesPerSecond` blocks are emitted as fast as possible, one per macrotask (`setImmediate`),
  * so the event loop keeps turning, each after `demand()` (when given) says the consumer has
- * room; with it, a block of `n` lines is emitted once `n / linesPerSecond` seconds have passed
- * since the previous one (real timers, catching up after a stall rather than drifting). Unsubscribing clears the pending timer. `state` goes `starting` ->
+ * room; with it, lines are sensed in real time (line `i` once `(i + 1) / linesPerSecond` seconds
+ * have passed, catching up after a stall rather than drifting), a block is emitted with its
+ * last line, and the block being filled is published on `rows` ({@link RowsReady}) as its lines
+ * come in, for a scorer that scores rows ahead (`fusedDeepSvddScore`'s `earlyRows`). `rows` is
+ * shared by every subscription (a block is known by its buffer). Unsubscribing clears the pending timer. `state` goes `starting` ->
  * `running` (on subscribe) -> `ended` (once every subscription has reached its limit or
  * unsubscribed) or `error`.
  *
@@ -45,6 +57,7 @@ export { SIM_PRESETS, type SimPreset } from './simulator/wavelengths.js';
 export function simulatedLineScan(options: SimulatedLineScanOptions = {}): CameraSource {
   const linesPerSecond = resolveSimOptions(options).linesPerSecond;
   const status = createSourceState();
+  const rows = new Subject<RowsReady>();
   let running = 0;
   const frames = new Observable<CubeFrame>((subscriber) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -69,10 +82,9 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
     }
     status.set('running');
     const started = performance.now();
-    let lines = 0;
 
+    // Unpaced: whole blocks, each as soon as the consumer has room.
     const step = (): void => {
-      timer = undefined;
       immediate = undefined;
       if (subscriber.closed) return;
       let block: CubeFrame | undefined;
@@ -84,7 +96,6 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
         return;
       }
       if (block !== undefined) {
-        lines += block.height;
         subscriber.next(block);
         if (subscriber.closed) return;
         if (!simulator.done) {
@@ -95,27 +106,76 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
       finish();
       subscriber.complete();
     };
-
     const schedule = (): void => {
-      if (linesPerSecond === undefined) {
-        const room = options.demand?.();
-        if (room === undefined) immediate = setImmediate(step);
-        else void room.then(() => (immediate = setImmediate(step)));
-        return;
-      }
-      // The next block is due when its lines have been "scanned": (lines + next block) / rate.
-      const { blockRows, totalRows } = simulator.options;
-      const nextLines = Math.min(blockRows, totalRows - (lines % totalRows));
-      const due = started + ((lines + nextLines) * 1000) / linesPerSecond;
-      timer = setTimeout(step, Math.max(0, due - performance.now()));
+      const room = options.demand?.();
+      if (room === undefined) immediate = setImmediate(step);
+      else void room.then(() => (immediate = setImmediate(step)));
     };
 
-    schedule();
+    // Paced: line i is sensed once (i + 1) / linesPerSecond seconds have passed (catching up
+    // after a stall rather than drifting); a block goes out with its last line, and the block
+    // being filled is published on `rows` as its lines come in.
+    let capture: BlockCapture | undefined;
+    let lines = 0;
+    const tick = (rate: number): void => {
+      timer = undefined;
+      if (subscriber.closed) return;
+      try {
+        const due = Math.floor(((performance.now() - started) * rate) / 1000);
+        let progressed = false;
+        while (capture !== undefined && lines < due) {
+          const sensed = capture.sense(due - lines);
+          lines += sensed;
+          progressed = sensed > 0;
+          if (capture.sensed === capture.rows) {
+            subscriber.next(capture.finish());
+            if (subscriber.closed) return;
+            progressed = false;
+            capture = simulator.beginBlock();
+          }
+        }
+        if (capture === undefined) {
+          finish();
+          subscriber.complete();
+          return;
+        }
+        if (progressed) rows.next(rowsOf(capture));
+      } catch (error) {
+        finish(error);
+        subscriber.error(error);
+        return;
+      }
+      const nextLine = started + ((lines + 1) * 1000) / rate;
+      timer = setTimeout(() => tick(rate), Math.max(MIN_TICK_MS, nextLine - performance.now()));
+    };
+    const rowsOf = (block: BlockCapture): RowsReady => ({
+      cameraId: simulator.options.cameraId,
+      height: block.rows,
+      width: simulator.options.width,
+      bands: simulator.wavelengths.length,
+      wavelengths: simulator.wavelengths,
+      wavelengthUnits: 'nm',
+      data: block.data,
+      rows: block.sensed,
+    });
+
+    if (linesPerSecond === undefined) schedule();
+    else {
+      try {
+        capture = simulator.beginBlock();
+      } catch (error) {
+        finish(error);
+        subscriber.error(error);
+        return undefined;
+      }
+      const rate = linesPerSecond;
+      timer = setTimeout(() => tick(rate), Math.max(MIN_TICK_MS, 1000 / rate));
+    }
     return () => {
       if (timer !== undefined) clearTimeout(timer);
       if (immediate !== undefined) clearImmediate(immediate);
       finish();
     };
   });
-  return { frames, state: status.state };
+  return { frames, state: status.state, rows: rows.asObservable() };
 }

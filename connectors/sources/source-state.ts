@@ -1,5 +1,6 @@
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
 import type { CubeFrame } from '../../src/frame.js';
+import type { RowsReady } from '../../src/rows-ready.js';
 
 /**
  * Lifecycle of a camera source:
@@ -21,6 +22,11 @@ export interface CameraSource {
   readonly frames: Observable<CubeFrame>;
   /** Current lifecycle state; starts at `starting`, emits only on change. */
   readonly state: Observable<SourceState>;
+  /**
+   * Progress of blocks still being captured, from sources that fill a block line by line
+   * (the paced simulator); the scorer may score their rows ahead. Absent: blocks come whole.
+   */
+  readonly rows?: Observable<RowsReady>;
 }
 
 /** A writable source state: sources call `set`, consumers subscribe to `state`. */

@@ -27,3 +27,26 @@ export function defaultChunkPixels(bands: number, elementBytes: number): number 
   while (pixels * 2 <= Math.min(fit, DEFAULT_CHUNK_PIXELS)) pixels *= 2;
   return pixels;
 }
+
+/** Chunks per block that {@link earlyChunkPixels} aims at. */
+const EARLY_CHUNKS_PER_BLOCK = 8;
+
+/**
+ * Pixels per run when a block's rows are scored as they are captured (`earlyRows`): at most
+ * {@link defaultChunkPixels}, but small enough that a block is about
+ * {@link EARLY_CHUNKS_PER_BLOCK} chunks (not below 1,024 pixels, where a run's ~0.1 ms overhead
+ * starts to show). What is left when the block's last line comes is at most one chunk, so a
+ * smaller chunk is a shorter wait.
+ *
+ * @example
+ * ```ts
+ * earlyChunkPixels(64 * 256, 61, 4);   // 2048 (the demo camera)
+ * earlyChunkPixels(64 * 1024, 224, 2); // 4096 (FX10)
+ * ```
+ */
+export function earlyChunkPixels(blockPixels: number, bands: number, elementBytes: number): number {
+  const most = defaultChunkPixels(bands, elementBytes);
+  let pixels = 1024;
+  while (pixels * 2 <= Math.min(most, blockPixels / EARLY_CHUNKS_PER_BLOCK)) pixels *= 2;
+  return pixels;
+}

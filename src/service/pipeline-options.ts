@@ -1,9 +1,11 @@
+import type { Observable } from 'rxjs';
 /** Turns the `pipeline` section of a run configuration into `deepSvddPipeline` options. */
 import {
   PIPELINE_DEFAULTS,
   type PipelineHooks,
   type PipelineOptions,
 } from '../../operators/deep-svdd-pipeline.js';
+import type { RowsReady } from '../rows-ready.js';
 import type { PipelineConfig } from './run-config.js';
 
 /**
@@ -16,7 +18,11 @@ import type { PipelineConfig } from './run-config.js';
  * const pipeline = deepSvddPipeline(bundle, pipelineOptions(config.pipeline, hooks));
  * ```
  */
-export function pipelineOptions(config: PipelineConfig, hooks: PipelineHooks): PipelineOptions {
+export function pipelineOptions(
+  config: PipelineConfig,
+  hooks: PipelineHooks,
+  earlyRows?: Observable<RowsReady>,
+): PipelineOptions {
   const { threshold, center, decide, backpressure } = config;
   const minArea = decide.minArea ?? (decide.minPixels === undefined ? PIPELINE_DEFAULTS.minArea : undefined);
   return {
@@ -41,6 +47,7 @@ export function pipelineOptions(config: PipelineConfig, hooks: PipelineHooks): P
     scorer: config.scorer,
     scorerThreads: config.scorerThreads,
     ...(config.scorerWorkers === undefined ? {} : { scorerWorkers: config.scorerWorkers }),
+    ...(config.earlyRows && earlyRows !== undefined ? { earlyRows } : {}),
     hooks,
   };
 }

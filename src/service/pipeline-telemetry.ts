@@ -1,8 +1,8 @@
 /**
  * Where the pipeline's events go: every DESIGN §5 metric the pipeline feeds (frames received,
  * dropped, rejected, stage durations, τ, centre drift, queue depth, decisions, scored pixels,
- * anomalous ratio), the service's running totals, the logs (child loggers bound to `camera` and
- * `frameId`), and rejected frames to the dead-letter route.
+ * pixels scored early, anomalous ratio), the service's running totals, the logs (child loggers
+ * bound to `camera` and `frameId`), and rejected frames to the dead-letter route.
  */
 import type { DeadLetterSink } from '../../connectors/sinks/dead-letter.js';
 import { deadLetterFromError } from '../../connectors/sinks/dead-letter.js';
@@ -77,6 +77,8 @@ export class PipelineTelemetry {
       },
       onCenterUpdate: (_center, drift, cameraId) => metrics.centerDrift.set({ camera: cameraId }, drift),
       onStage: (stage, seconds) => metrics.stageDuration.observe({ stage }, seconds),
+      // inc by 0 too, so that a camera's series exists from its first scored block
+      onScored: (scored) => metrics.pixelsScoredEarly.inc({ camera: scored.cameraId }, scored.earlyPixels),
     };
   }
 

@@ -145,6 +145,12 @@ const PipelineSchema = z.strictObject({
   scorerWorkers: z.number().int().min(0).max(64).optional(),
   /** onnxruntime intra-op threads of the in-thread session (`scorerWorkers: 0` only). */
   scorerThreads: PositiveInt.default(1),
+  /**
+   * Score the rows of a block while the camera is still capturing it, when the source publishes
+   * them (the paced simulator) and the scorer is `onnx`: a block's decision then waits only for
+   * its last rows. Results are the same either way.
+   */
+  earlyRows: z.boolean().default(true),
 });
 
 /** A capped exponential backoff, ms. */

@@ -255,14 +255,20 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
     const hooks = telemetryHooks.hooks;
     const pipeline = deepSvddPipeline(
       bundle,
-      pipelineOptions(config.pipeline, {
-        ...hooks,
-        onQueueDepth: (depth) => {
-          hooks.onQueueDepth?.(depth);
-          room.update(depth);
+      pipelineOptions(
+        config.pipeline,
+        {
+          ...hooks,
+          onQueueDepth: (depth) => {
+            hooks.onQueueDepth?.(depth);
+            room.update(depth);
+          },
         },
-      }),
+        camera.rows,
+      ),
     );
+    const earlyRows = scorer.engine === 'onnx' && config.pipeline.earlyRows && camera.rows !== undefined;
+    if (earlyRows) log.info('scoring rows ahead as the camera captures them (early rows)');
     const stop$ = new Subject<void>();
     let stopReason: string | undefined;
     let streamError: Error | undefined;

@@ -9,7 +9,7 @@ export const METRIC_PREFIX = 'cubestream_';
 
 /**
  * The metric names of DESIGN §5 (without the prefix), exactly as the Grafana dashboard uses them,
- * plus the documented addition `engine_info{backend}`.
+ * plus the documented additions `engine_info{backend}` and `pixels_scored_early_total{camera}`.
  */
 export const METRIC_NAMES = [
   'frames_received_total',
@@ -27,6 +27,7 @@ export const METRIC_NAMES = [
   'broker_connected',
   'model_info',
   'engine_info',
+  'pixels_scored_early_total',
 ] as const;
 
 /** Buckets of `stage_duration_seconds`: 0.5 ms doubling up to 8.192 s (15 buckets). */
@@ -75,6 +76,11 @@ export interface CubestreamMetrics {
   readonly frameLatency: Histogram<'camera'>;
   /** `cubestream_pixels_scored_total`: pixels that went through the score stage. */
   readonly pixelsScored: Counter<string>;
+  /**
+   * `cubestream_pixels_scored_early_total{camera}` (addition to DESIGN §5): pixels scored from early
+   * rows, while their block was still being captured (a share of `pixels_scored_total`).
+   */
+  readonly pixelsScoredEarly: Counter<'camera'>;
   /** `cubestream_anomalous_pixels_ratio{camera}`: share of anomalous pixels in the last frame. */
   readonly anomalousPixelsRatio: Gauge<'camera'>;
   /** `cubestream_decisions_total{camera,anomalous}`: decisions made, `anomalous` is `true`/`false`. */
@@ -160,6 +166,12 @@ export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {
     pixelsScored: new Counter({
       name: name('pixels_scored_total'),
       help: 'Pixels scored',
+      registers,
+    }),
+    pixelsScoredEarly: new Counter({
+      name: name('pixels_scored_early_total'),
+      help: 'Pixels scored from early rows, while their block was still being captured',
+      labelNames: ['camera'] as const,
       registers,
     }),
     anomalousPixelsRatio: new Gauge({

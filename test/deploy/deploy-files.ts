@@ -77,6 +77,7 @@ export function touchEveryMetric(metrics: CubestreamMetrics): void {
   metrics.stageDuration.observe({ stage: 'project' }, 0.002);
   metrics.frameLatency.observe({ camera: 'cam1' }, 0.03);
   metrics.pixelsScored.inc(80_000);
+  metrics.pixelsScoredEarly.inc({ camera: 'cam1' }, 20_000);
   metrics.anomalousPixelsRatio.set({ camera: 'cam1' }, 0.004);
   metrics.decisions.inc({ camera: 'cam1', anomalous: 'false' });
   metrics.threshold.set({ camera: 'cam1' }, 1.25);

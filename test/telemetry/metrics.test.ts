@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DeadLetterSink } from '../../connectors/sinks/dead-letter.js';
+import { PipelineTelemetry } from '../../src/service/pipeline-telemetry.js';
+import { ServiceStats } from '../../src/service/service-stats.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import {
   createMetrics,
   METRIC_NAMES,
@@ -25,6 +29,7 @@ describe('createMetrics', () => {
     m.stageDuration.observe({ stage: 'project' }, 0.002);
     m.frameLatency.observe({ camera: 'c' }, 0.05);
     m.pixelsScored.inc(80_000);
+    m.pixelsScoredEarly.inc({ camera: 'c' }, 20_000);
     m.anomalousPixelsRatio.set({ camera: 'c' }, 0.01);
     m.decisions.inc({ camera: 'c', anomalous: 'true' });
     m.threshold.set({ camera: 'c' }, 0.7);
@@ -42,6 +47,7 @@ describe('createMetrics', () => {
       'cubestream_stage_duration_seconds_count{stage="project"} 1',
       'cubestream_frame_latency_seconds_count{camera="c"} 1',
       'cubestream_pixels_scored_total 80000',
+      'cubestream_pixels_scored_early_total{camera="c"} 20000',
       'cubestream_anomalous_pixels_ratio{camera="c"} 0.01',
       'cubestream_decisions_total{camera="c",anomalous="true"} 1',
       'cubestream_threshold{camera="c"} 0.7',
@@ -85,5 +91,26 @@ describe('createMetrics', () => {
     const m = createMetrics({ defaultMetrics: false, defaultLabels: { instance: 'line-3' } });
     m.pixelsScored.inc();
     expect(await m.registry.metrics()).toContain('cubestream_pixels_scored_total{instance="line-3"} 1');
+  });
+
+  it('counts early-scored pixels per camera from the pipeline onScored hook, from the first block', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const telemetry = new PipelineTelemetry({
+      metrics,
+      stats: new ServiceStats(),
+      logger: createLogger({ level: 'silent' }),
+      deadLetters: new DeadLetterSink([]),
+      queueLabel: 'cam0',
+    });
+    telemetry.hooks.onScored?.({ cameraId: 'cam0', pixels: 256, earlyPixels: 0 });
+    expect(await metrics.registry.metrics()).toContain(
+      'cubestream_pixels_scored_early_total{camera="cam0"} 0',
+    );
+    telemetry.hooks.onScored?.({ cameraId: 'cam0', pixels: 256, earlyPixels: 96 });
+    telemetry.hooks.onScored?.({ cameraId: 'cam0', pixels: 256, earlyPixels: 32 });
+    telemetry.hooks.onScored?.({ cameraId: 'cam1', pixels: 256, earlyPixels: 64 });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('cubestream_pixels_scored_early_total{camera="cam0"} 128');
+    expect(text).toContain('cubestream_pixels_scored_early_total{camera="cam1"} 64');
   });
 });

@@ -27,8 +27,32 @@ export interface LineScanSimulator {
   readonly done: boolean;
   /** The next block, or `undefined` once the limit is reached. `capturedAt` defaults to the time its last line was sensed. */
   nextBlock(capturedAt?: number): CubeFrame | undefined;
+  /**
+   * Starts capturing the next block line by line (as a paced camera does), or `undefined` once
+   * the limit is reached. Lines come out exactly as from {@link LineScanSimulator.nextBlock};
+   * begin the next block only after finishing this one.
+   */
+  beginBlock(): BlockCapture | undefined;
   /** Objects created so far, by class (foreign-body share = anomaly classes / objects). */
   stats(): BeltStats;
+}
+
+/** A block being captured: its buffer fills line by line. */
+export interface BlockCapture {
+  /** The block's whole buffer, `[rows * width, bands]`; lines `0 .. sensed-1` are final. */
+  readonly data: Float32Array;
+  /** Lines in the block. */
+  readonly rows: number;
+  /** Lines captured so far. */
+  readonly sensed: number;
+  /** Captures up to `lines` more lines; returns how many it did. */
+  sense(lines: number): number;
+  /**
+   * The block as a frame, once every line is in (`capturedAt` defaults to now).
+   *
+   * @throws {Error} when lines are missing
+   */
+  finish(capturedAt?: number): CubeFrame;
 }
 
 /**
@@ -59,38 +83,64 @@ export function createLineScanSimulator(input: SimulatedLineScanOptions = {}): L
   let frameId = 0;
   let rowOffset = 0;
 
-  const nextBlock = (capturedAt?: number): CubeFrame | undefined => {
+  const beginBlock = (): BlockCapture | undefined => {
     if (emitted >= limit) return undefined;
     const rows = Math.min(blockRows, totalRows - rowOffset);
     const data = new Float32Array(rows * width * bands);
     const labels = new Uint8Array(rows * width);
-    for (let row = 0; row < rows; row++, line++) {
-      const objects = scene.rasterise(line, owner, radius2);
-      sensor.senseLine(line, owner, radius2, objects, scene.belt, data, labels, row);
-    }
-    const frame: CubeFrame = {
-      cameraId: options.cameraId,
-      frameId,
-      rowOffset,
-      totalRows,
-      // A camera stamps a block when its last line is captured: after sensing, not before.
-      capturedAt: capturedAt ?? Date.now(),
-      timings: {},
-      height: rows,
-      width,
-      bands,
-      wavelengths,
-      wavelengthUnits: 'nm',
+    let sensed = 0;
+    let finished = false;
+    return {
       data,
-      labels,
+      rows,
+      get sensed() {
+        return sensed;
+      },
+      sense: (lines) => {
+        const end = Math.min(rows, sensed + Math.max(0, Math.floor(lines)));
+        const from = sensed;
+        for (; sensed < end; sensed++, line++) {
+          const objects = scene.rasterise(line, owner, radius2);
+          sensor.senseLine(line, owner, radius2, objects, scene.belt, data, labels, sensed);
+        }
+        return end - from;
+      },
+      finish: (capturedAt) => {
+        if (sensed < rows || finished)
+          throw new Error(`block finished twice or with ${rows - sensed} lines missing`);
+        finished = true;
+        const frame: CubeFrame = {
+          cameraId: options.cameraId,
+          frameId,
+          rowOffset,
+          totalRows,
+          // A camera stamps a block when its last line is captured: after sensing, not before.
+          capturedAt: capturedAt ?? Date.now(),
+          timings: {},
+          height: rows,
+          width,
+          bands,
+          wavelengths,
+          wavelengthUnits: 'nm',
+          data,
+          labels,
+        };
+        emitted++;
+        rowOffset += rows;
+        if (rowOffset >= totalRows) {
+          rowOffset = 0;
+          frameId++;
+        }
+        return frame;
+      },
     };
-    emitted++;
-    rowOffset += rows;
-    if (rowOffset >= totalRows) {
-      rowOffset = 0;
-      frameId++;
-    }
-    return frame;
+  };
+
+  const nextBlock = (capturedAt?: number): CubeFrame | undefined => {
+    const capture = beginBlock();
+    if (capture === undefined) return undefined;
+    capture.sense(capture.rows);
+    return capture.finish(capturedAt);
   };
 
   return {
@@ -104,6 +154,7 @@ export function createLineScanSimulator(input: SimulatedLineScanOptions = {}): L
       return emitted >= limit;
     },
     nextBlock,
+    beginBlock,
     stats: () => scene.stats(),
   };
 }

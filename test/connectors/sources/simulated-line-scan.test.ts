@@ -12,6 +12,7 @@ import { SIM_BELT, SIM_BLACK_LENTIL, SIM_STONE } from '../../../connectors/sourc
 import { materialReflectance } from '../../../connectors/sources/simulator/spectra.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
 import { type CubeFrame, validateFrame } from '../../../src/frame.js';
+import type { RowsReady } from '../../../src/rows-ready.js';
 
 /** The first `n` blocks of a simulator, synchronously. */
 function blocks(options: SimulatedLineScanOptions, n: number): CubeFrame[] {
@@ -128,6 +129,36 @@ describe('simulated line-scan camera', () => {
         expect(run[i]!.labels).toEqual(fast[i]!.labels);
       }
     }
+  });
+
+  it('paced, publishes each block line by line on rows, in the buffer its frame then carries', async () => {
+    const options = { width: 32, blockRows: 16, maxBlocks: 2, seed: 4, linesPerSecond: 400 };
+    const source = simulatedLineScan(options);
+    const progress: RowsReady[] = [];
+    const rows = source.rows?.subscribe((r) => progress.push({ ...r, data: r.data }));
+    const frames = await lastValueFrom(source.frames.pipe(toArray()));
+    rows?.unsubscribe();
+    expect(frames).toHaveLength(2);
+    for (const frame of frames) {
+      const mine = progress.filter((r) => r.data === frame.data);
+      // 16 lines at 400 lines/s over ~40 ms: several partial steps, rows growing, never the whole block.
+      expect(mine.length).toBeGreaterThan(1);
+      const counts = mine.map((r) => r.rows);
+      expect(counts).toEqual([...counts].sort((x, y) => x - y));
+      expect(Math.max(...counts)).toBeLessThan(16);
+      expect(mine[0]).toMatchObject({ cameraId: frame.cameraId, height: 16, width: 32, bands: frame.bands });
+    }
+    // A capture senses the same lines as a whole block.
+    const sim = createLineScanSimulator(options);
+    const capture = sim.beginBlock();
+    expect(capture?.sense(5)).toBe(5);
+    expect(capture?.sense(100)).toBe(11);
+    const whole = blocks(options, 1)[0];
+    expect(sameValues(capture?.finish().data ?? new Float32Array(), whole?.data ?? new Float32Array())).toBe(
+      true,
+    );
+    expect(() => capture?.finish()).toThrow(/finished twice/);
+    expect(() => sim.beginBlock()?.finish()).toThrow(/16 lines missing/);
   });
 
   it('cuts frames into blocks: frame ids, row offsets and the frames limit', async () => {
