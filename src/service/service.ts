@@ -289,14 +289,18 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
             publisher.publish(decided.decision);
             const frame = register?.take(decided);
             if (hub !== undefined && frame !== undefined) {
-              try {
-                hub.push({ frame, decided });
-              } catch (error) {
-                log.warn(
-                  { err: error, camera: decided.cameraId, frameId: decided.frameId },
-                  'viewer push failed',
-                );
-              }
+              // The viewer renders a strip (a few ms): after the decision has left for the
+              // brokers (their clients write on the next tick), not before.
+              setImmediate(() => {
+                try {
+                  hub.push({ frame, decided });
+                } catch (error) {
+                  log.warn(
+                    { err: error, camera: decided.cameraId, frameId: decided.frameId },
+                    'viewer push failed',
+                  );
+                }
+              });
             }
             deps.onDecision?.(decided);
           },
