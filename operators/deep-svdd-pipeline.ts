@@ -76,7 +76,7 @@ export interface PipelineOptions {
   readonly scorerThreads?: number;
   /**
    * Rows of blocks still being captured (`CameraSource.rows`): the onnx scorer scores them
-   * ahead (`fusedDeepSvddScore`'s `earlyRows`); the tfjs scorer and RX ignore them.
+   * ahead (`fusedDeepSvddScore`'s and `fusedRxScore`'s `earlyRows`); the tfjs scorer ignores them.
    */
   readonly earlyRows?: Observable<RowsReady>;
   readonly hooks?: PipelineHooks;

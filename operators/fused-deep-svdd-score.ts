@@ -1,4 +1,4 @@
-import { concatMap, defer, Observable, type OperatorFunction } from 'rxjs';
+import { defer, type Observable, type OperatorFunction } from 'rxjs';
 import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
@@ -10,11 +10,14 @@ import {
   createChunkRunner,
 } from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
-import { type ChunkSums, runDeepSvdd, sumChunks } from '../src/onnx/deep-svdd-run.js';
-import { EarlyRowScorer, type ScoredPart, type ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
+import { runDeepSvdd, sumChunks } from '../src/onnx/deep-svdd-run.js';
+import type { BlockScored, ScoredBlock, ScoredPart, ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
 import type { RowsReady } from '../src/rows-ready.js';
 import type { FrameIdentity, ScoredFrame } from '../src/scored-frame.js';
+import { earlyRowStage } from './internal/early-row-stage.js';
+
+export type { BlockScored } from '../src/onnx/early-row-scorer.js';
 
 /** Options of {@link fusedDeepSvddScore}. */
 export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
@@ -56,21 +59,6 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   /** Called after each block with how many of its pixels were scored ahead from `earlyRows`. */
   readonly onScored?: (scored: BlockScored) => void;
 }
-
-/** What {@link FusedDeepSvddScoreOptions.onScored} gets per block. */
-export interface BlockScored {
-  readonly cameraId: string;
-  /** Pixels in the block. */
-  readonly pixels: number;
-  /** Of them, scored from early rows before the frame arrived. */
-  readonly earlyPixels: number;
-}
-
-/** A block to score: a frame, or the rows of one still being captured. */
-type ScoredBlock = Pick<
-  FusedInputFrame,
-  'data' | 'height' | 'width' | 'bands' | 'wavelengths' | 'wavelengthUnits'
->;
 
 const STAGE = 'fusedDeepSvddScore';
 
@@ -206,68 +194,24 @@ export function fusedDeepSvddScore(
         center: centers.current(cameraId),
         tau: centers.tau(cameraId),
       });
-      const early =
-        options.earlyRows === undefined
-          ? undefined
-          : new EarlyRowScorer({ run: scorePart, snapshot: snapshotOf, chunkPixels: chunkOf });
-
-      let scoring = false;
-      const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
-        scoring = true;
-        const pixels = frame.height * frame.width;
-        await early?.pause();
-        const snapshot = snapshotOf(frame.cameraId);
-        const done = early?.claim(frame, snapshot);
-        let scores: Float32Array;
-        let chunks: readonly ChunkSums[];
-        if (done === undefined) ({ scores, chunks } = await scorePart(frame, 0, pixels, snapshot));
-        else if (done.pixels === pixels) ({ scores, chunks } = done);
-        else {
-          const rest = await scorePart(frame, done.pixels, pixels, snapshot);
-          scores = done.scores;
-          scores.set(rest.scores, done.pixels);
-          chunks = [...done.chunks, ...rest.chunks];
-        }
-        const { zsumNormal, nNormal } = sumChunks(chunks, snapshot.center.length);
-        centers.update(frame.cameraId, zsumNormal, nNormal);
-        options.onScored?.({ cameraId: frame.cameraId, pixels, earlyPixels: done?.pixels ?? 0 });
-        const identity = identityOf(frame);
-        return {
-          ...identity,
-          timings: { ...identity.timings, [stamp]: Date.now() },
-          scores,
-          ...version,
-        };
-      };
-
-      return new Observable<ScoredFrame>((subscriber) => {
-        const rows = options.earlyRows?.subscribe({
-          next: (ready) => early?.offer(ready),
-          error: () => early?.close(), // the blocks are still scored, whole
-        });
-        const frames = source.pipe(concatMap(score)).subscribe({
-          next: (frame) => {
-            scoring = false;
-            subscriber.next(frame);
-            // Once downstream has taken the frame (a rolling threshold has set the next τ, also
-            // when it runs a few promise turns later), rows scored see the centre and τ the next
-            // block will; unless the next frame has come in meanwhile.
-            if (early !== undefined) {
-              setImmediate(() => {
-                if (!scoring) early.resume();
-              });
-            }
+      return source.pipe(
+        earlyRowStage({
+          earlyRows: options.earlyRows,
+          scorePart,
+          snapshot: snapshotOf,
+          chunkPixels: chunkOf,
+          finish: (frame, { scores, chunks, snapshot, earlyPixels }) => {
+            const { zsumNormal, nNormal } = sumChunks(chunks, snapshot.center.length);
+            centers.update(frame.cameraId, zsumNormal, nNormal);
+            options.onScored?.({ cameraId: frame.cameraId, pixels: scores.length, earlyPixels });
+            const identity = identityOf(frame);
+            return { ...identity, timings: { ...identity.timings, [stamp]: Date.now() }, scores, ...version };
           },
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => subscriber.complete(),
-        });
-        return () => {
-          rows?.unsubscribe();
-          frames.unsubscribe();
-          early?.close();
-          centers.clear();
-          void runner.close();
-        };
-      });
+          release: () => {
+            centers.clear();
+            void runner.close();
+          },
+        }),
+      );
     });
 }

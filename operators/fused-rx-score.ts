@@ -1,15 +1,18 @@
-import { concatMap, defer, finalize, type OperatorFunction } from 'rxjs';
+import { defer, type Observable, type OperatorFunction } from 'rxjs';
 import { ChannelCountError } from '../src/model/model-errors.js';
 import type { RxModel } from '../src/model/rx-stats.js';
-import { defaultChunkPixels } from '../src/onnx/chunk-size.js';
+import { defaultChunkPixels, earlyChunkPixels } from '../src/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
   createChunkRunner,
 } from '../src/onnx/create-chunk-runner.js';
+import type { BlockScored, ScoredBlock, ScoredPart, ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
 import { buildRxGraph, validateRxModel } from '../src/onnx/rx-graph.js';
 import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
+import type { RowsReady } from '../src/rows-ready.js';
 import type { ScoredFrame } from '../src/scored-frame.js';
+import { earlyRowStage } from './internal/early-row-stage.js';
 
 /** Options of {@link fusedRxScore}. */
 export interface FusedRxScoreOptions extends ChunkRunnerOptions {
@@ -19,7 +22,14 @@ export interface FusedRxScoreOptions extends ChunkRunnerOptions {
   readonly chunkPixels?: number;
   /** Stage name under which the score time is stamped into `timings` (default `fusedRxScore`). */
   readonly stampAs?: string;
+  /** Rows of blocks still being captured, scored ahead as in `fusedDeepSvddScore` (RX has no state, so they always count). */
+  readonly earlyRows?: Observable<RowsReady>;
+  /** Called after each block with how many of its pixels were scored ahead from `earlyRows`. */
+  readonly onScored?: (scored: BlockScored) => void;
 }
+
+/** RX scores do not depend on any state: one snapshot for every block. */
+const STATELESS: ScoringSnapshot = { center: new Float32Array(0), tau: 0 };
 
 const STAGE = 'rxScore';
 
@@ -28,7 +38,8 @@ const STAGE = 'rxScore';
  * factored once in float64, exactly what `rxScore` computes on tfjs. Takes float32 frames or
  * raw uint16 counts (cast in the graph); one graph per element type, run in chunks on worker
  * threads (or in this thread with `workers: 0`), released on finalize after any run in flight;
- * frames come out in order.
+ * frames come out in order. With `earlyRows`, rows of blocks still being captured are scored
+ * ahead, on a fixed chunk grid (see `fusedDeepSvddScore`).
  *
  * @throws {@link ModelParamsError} at build time when `mean`/`covInverse` do not fit `bands` or are not finite
  * @throws {@link ChannelCountError} (reason `bands`, stage `rxScore`) when a frame does not have `model.bands` channels
@@ -51,26 +62,43 @@ export function fusedRxScore(
   return (source) =>
     defer(() => {
       const runner = createChunkRunner(options);
-      const score = async (frame: FusedInputFrame): Promise<ScoredFrame> => {
-        const inputType = frameElementType(frame);
-        if (frame.bands !== model.bands) throw new ChannelCountError(STAGE, model.bands, frame.bands);
+      const chunkOf = (block: ScoredBlock): number => {
+        if (options.chunkPixels !== undefined) return options.chunkPixels;
+        const bytes = block.data instanceof Uint16Array ? 2 : 4;
+        return options.earlyRows === undefined
+          ? defaultChunkPixels(block.bands, bytes)
+          : earlyChunkPixels(block.height * block.width, block.bands, bytes);
+      };
+      const scorePart = async (block: ScoredBlock, from: number, to: number): Promise<ScoredPart> => {
+        const inputType = frameElementType(block);
+        if (block.bands !== model.bands) throw new ChannelCountError(STAGE, model.bands, block.bands);
         const { scores } = await runner.run(inputType, () => buildRxGraph(model, { inputType }), {
-          data: frame.data,
+          data: block.data.subarray(from * block.bands, to * block.bands),
           inputType,
-          pixels: frame.height * frame.width,
-          bands: frame.bands,
-          chunkPixels: options.chunkPixels ?? defaultChunkPixels(frame.bands, inputType === 'uint16' ? 2 : 4),
+          pixels: to - from,
+          bands: block.bands,
+          chunkPixels: chunkOf(block),
+          grid: options.earlyRows !== undefined,
           inputName: 'x',
           scoresName: 'scores',
           feeds: {},
           outputs: [],
         });
-        const { data: _d, bands: _b, wavelengths: _w, wavelengthUnits: _u, ...identity } = frame;
-        return { ...identity, timings: { ...identity.timings, [stamp]: Date.now() }, scores, ...version };
+        return { scores, chunks: [] };
       };
       return source.pipe(
-        concatMap(score),
-        finalize(() => void runner.close()),
+        earlyRowStage({
+          earlyRows: options.earlyRows,
+          scorePart,
+          snapshot: () => STATELESS,
+          chunkPixels: chunkOf,
+          finish: (frame, { scores, earlyPixels }) => {
+            options.onScored?.({ cameraId: frame.cameraId, pixels: scores.length, earlyPixels });
+            const { data: _d, bands: _b, wavelengths: _w, wavelengthUnits: _u, ...identity } = frame;
+            return { ...identity, timings: { ...identity.timings, [stamp]: Date.now() }, scores, ...version };
+          },
+          release: () => void runner.close(),
+        }),
       );
     });
 }

@@ -16,9 +16,9 @@ export interface FusedScorerOptions extends ScorerOptions {
   readonly workers?: number;
   /** Intra-op threads of the in-thread session (`workers: 0`; default 1: on a 2-core box shared with the rest of the pipeline it measured faster than 2). */
   readonly threads?: number;
-  /** Rows of blocks still being captured, scored ahead by the Deep SVDD graph (see `fusedDeepSvddScore`); RX ignores them. */
+  /** Rows of blocks still being captured, scored ahead (see `fusedDeepSvddScore`). */
   readonly earlyRows?: Observable<RowsReady>;
-  /** After each Deep SVDD block, with how many of its pixels were scored ahead. */
+  /** After each block, with how many of its pixels were scored ahead. */
   readonly onScored?: (scored: BlockScored) => void;
 }
 
@@ -69,7 +69,14 @@ export function fusedScorerFromBundle(
   if (bundle.manifest.detector === 'rx') {
     return timedStage(
       'score',
-      fusedRxScore(rxFromBundle(bundle).rx, { modelVersion, threads, spinning: false, ...workers }),
+      fusedRxScore(rxFromBundle(bundle).rx, {
+        modelVersion,
+        threads,
+        spinning: false,
+        ...workers,
+        ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
+        ...(options.onScored === undefined ? {} : { onScored: options.onScored }),
+      }),
       options.onStage,
     );
   }

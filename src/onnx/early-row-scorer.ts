@@ -2,10 +2,25 @@ import type { RowsReady } from '../rows-ready.js';
 import type { ChunkSums } from './deep-svdd-run.js';
 import type { FusedInputFrame } from './uint16-frame.js';
 
+/** A block to score: a frame, or the rows of one still being captured. */
+export type ScoredBlock = Pick<
+  FusedInputFrame,
+  'data' | 'height' | 'width' | 'bands' | 'wavelengths' | 'wavelengthUnits'
+>;
+
 /** The centre and gate τ a block is scored with; early rows count only if the block gets the same. */
 export interface ScoringSnapshot {
   readonly center: Float32Array;
   readonly tau: number;
+}
+
+/** What a fused scorer's `onScored` gets per block. */
+export interface BlockScored {
+  readonly cameraId: string;
+  /** Pixels in the block. */
+  readonly pixels: number;
+  /** Of them, scored from early rows before the frame arrived. */
+  readonly earlyPixels: number;
 }
 
 /** Scores and each chunk's centre sums of a run of pixels. */

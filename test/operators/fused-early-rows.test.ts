@@ -2,8 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { type BlockScored, fusedDeepSvddScore } from '../../operators/fused-deep-svdd-score.js';
+import { fusedRxScore } from '../../operators/fused-rx-score.js';
 import { rollingQuantileThreshold } from '../../operators/rolling-quantile-threshold.js';
 import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
+import { fitRx, RxStats } from '../../src/model/rx-stats.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import type { Uint16CubeFrame } from '../../src/onnx/uint16-frame.js';
 import type { RowsReady } from '../../src/rows-ready.js';
@@ -200,5 +202,39 @@ describe('fusedDeepSvddScore with early rows', () => {
     h.close();
     for (const [k, o] of h.out.entries()) expect(o.scores, `block ${k}`).toEqual(ref.out[k]?.scores);
     expect(h.centers).toEqual(ref.centers);
+  });
+
+  it('scores RX rows ahead too, bit for bit as whole blocks', async () => {
+    const stats = new RxStats(BANDS);
+    for (let k = 10; k < 12; k++) stats.add(Float32Array.from(blockCounts(k)));
+    const model = fitRx(stats);
+    const score = async (rows?: Subject<RowsReady>) => {
+      const frames = new Subject<Uint16CubeFrame>();
+      const scored: BlockScored[] = [];
+      const out: Float32Array[] = [];
+      frames
+        .pipe(
+          fusedRxScore(model, {
+            workers: 2,
+            chunkPixels: 128,
+            earlyRows: rows ?? new Subject<RowsReady>(),
+            onScored: (s) => scored.push(s),
+          }),
+        )
+        .subscribe((frame) => out.push(frame.scores));
+      for (let k = 0; k < 3; k++) {
+        const data = new Uint16Array(HEIGHT * ROW_VALUES);
+        await capture(data, blockCounts(k), rows);
+        frames.next(frameOf(k, data));
+        while (out.length <= k) await sleep(2);
+      }
+      frames.complete();
+      return { out, scored };
+    };
+    const whole = await score();
+    const early = await score(new Subject<RowsReady>());
+    expect(whole.scored.every((s) => s.earlyPixels === 0)).toBe(true);
+    for (const s of early.scored) expect(s.earlyPixels).toBeGreaterThanOrEqual(3 * WIDTH);
+    expect(early.out).toEqual(whole.out);
   });
 });
