@@ -1,9 +1,10 @@
-import { Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { CubestreamError } from '../../src/errors.js';
 import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from '../../src/frame.js';
 import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
 import { EnviDataError } from '../../src/io/envi/errors.js';
 import { type EnviReader, openEnvi, readEnviMask } from '../../src/io/envi/reader.js';
+import type { RowsReady } from '../../src/rows-ready.js';
 import type { Demand } from './demand.js';
 import { type CameraSource, createSourceState } from './source-state.js';
 
@@ -35,6 +36,9 @@ export class EnviReplayOptionError extends CubestreamError {
     this.field = field;
   }
 }
+
+/** Shortest wait between two paced steps (ms): at high line rates a step covers several lines. */
+const MIN_TICK_MS = 2;
 
 function checkOptions(options: EnviReplayOptions): void {
   if (typeof options.path !== 'string' || options.path === '') {
@@ -70,7 +74,10 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  * `frames` is cold: reading starts on subscribe, one block at a time, and the next block is
  * read only after the previous one was delivered (a slow synchronous consumer slows the
  * replay, nothing piles up); without `linesPerSecond`, `demand()` (when given) is awaited before
- * each block, so that an asynchronous consumer sets the pace too. Blocks carry
+ * each block, so that an asynchronous consumer sets the pace too; with it, a block's lines
+ * arrive at their times as from a line-scan camera, the rows in so far published on `rows`
+ * ({@link RowsReady}: the block's buffer, which its frame then carries), and the block is
+ * emitted with its last line. Blocks carry
  * `rowOffset`/`totalRows`, the header's wavelengths
  * (band indices when unknown), `capturedAt` = emission time, and `labels` from the cube's mask
  * (`<base>_mask.hdr`, or `mask.hdr` in its folder) when there is one. Frame ids increase across
@@ -97,6 +104,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
     demand,
   } = options;
   const status = createSourceState();
+  const progress = new Subject<RowsReady>();
 
   const frames = new Observable<CubeFrame>((subscriber) => {
     let stopped = false;
@@ -131,9 +139,29 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
               if (linesPerSecond === undefined) {
                 await demand?.();
               } else {
-                const due = started + ((linesDone + height) * 1000) / linesPerSecond;
-                const wait = due - performance.now();
-                if (wait > 0) await sleep(wait);
+                // Paced like a line-scan camera: the block's lines arrive at their times, and
+                // the rows in so far are published (the block's buffer is the frame's data).
+                let published = 0;
+                for (;;) {
+                  const arrived =
+                    Math.floor(((performance.now() - started) * linesPerSecond) / 1000) - linesDone;
+                  if (arrived >= height || stopped) break;
+                  if (arrived > published) {
+                    published = arrived;
+                    progress.next({
+                      cameraId,
+                      height,
+                      width: samples,
+                      bands,
+                      wavelengths: reader.wavelengths,
+                      wavelengthUnits: reader.wavelengthUnits,
+                      data,
+                      rows: arrived,
+                    });
+                  }
+                  const nextLine = started + ((linesDone + Math.max(arrived, 0) + 1) * 1000) / linesPerSecond;
+                  await sleep(Math.max(MIN_TICK_MS, nextLine - performance.now()));
+                }
               }
               if (stopped) return;
               const frame = createFrame(
@@ -189,5 +217,5 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
     };
   });
 
-  return { frames, state: status.state };
+  return { frames, state: status.state, rows: progress.asObservable() };
 }

@@ -11,6 +11,7 @@ import type { CubeFrame } from '../../../src/frame.js';
 import { EnviDataError, EnviHeaderError } from '../../../src/io/envi/errors.js';
 import { readEnviCube } from '../../../src/io/envi/reader.js';
 import { writeEnviCube } from '../../../src/io/envi/writer.js';
+import type { RowsReady } from '../../../src/rows-ready.js';
 
 const LINES = 23;
 const SAMPLES = 5;
@@ -123,6 +124,23 @@ describe('enviReplay', () => {
         blocks[i - 1]?.capturedAt ?? Number.POSITIVE_INFINITY,
       );
     }
+  });
+
+  it('paced, publishes the rows of each block as its lines arrive, in the buffer its frame carries', async () => {
+    const source = enviReplay({ path: cubeHdr, blockRows: 10, linesPerSecond: 400 });
+    const progress: RowsReady[] = [];
+    const rows = source.rows?.subscribe((r) => progress.push(r));
+    const blocks = await lastValueFrom(source.frames.pipe(toArray()));
+    rows?.unsubscribe();
+    expect(reassemble(blocks)).toEqual(cubeData);
+    for (const block of blocks) {
+      // 10 lines at 400 lines/s (25 ms): several steps, growing, the last line only with the frame.
+      const mine = progress.filter((r) => r.data === block.data).map((r) => r.rows);
+      expect(mine.length).toBeGreaterThan(1);
+      expect(mine).toEqual([...mine].sort((x, y) => x - y));
+      expect(Math.max(...mine)).toBeLessThan(block.height);
+    }
+    expect(progress[0]).toMatchObject({ height: 10, width: blocks[0]?.width, bands: blocks[0]?.bands });
   });
 
   it('loops over a folder with increasing frame ids, skipping mask headers', async () => {
