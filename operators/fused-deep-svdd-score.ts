@@ -3,7 +3,7 @@ import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-s
 import { bandPlanner } from '../src/onnx/band-plan.js';
 import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
 import type { ChunkPrep } from '../src/onnx/chunk-runner.js';
-import { defaultChunkPixels, earlyChunkPixels } from '../src/onnx/chunk-size.js';
+import { scorerChunkPixels } from '../src/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
@@ -139,13 +139,11 @@ export function fusedDeepSvddScore(
         countStage: 'zscoreNormalize',
       });
       const runner = createChunkRunner(options);
-      const chunkOf = (block: ScoredBlock): number => {
-        if (options.chunkPixels !== undefined) return options.chunkPixels;
-        const bytes = block.data instanceof Uint16Array ? 2 : 4;
-        return options.earlyRows === undefined
-          ? defaultChunkPixels(block.bands, bytes)
-          : earlyChunkPixels(block.height * block.width, block.bands, bytes);
-      };
+      const chunkOf = (block: ScoredBlock): number =>
+        scorerChunkPixels(block, {
+          chunkPixels: options.chunkPixels,
+          early: options.earlyRows !== undefined,
+        });
 
       /** Scores pixels `from .. to-1` of a block (validated here: a bad frame throws its error). */
       const scorePart = async (

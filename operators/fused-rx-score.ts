@@ -1,7 +1,7 @@
 import { defer, type Observable, type OperatorFunction } from 'rxjs';
 import { ChannelCountError } from '../src/model/model-errors.js';
 import type { RxModel } from '../src/model/rx-stats.js';
-import { defaultChunkPixels, earlyChunkPixels } from '../src/onnx/chunk-size.js';
+import { scorerChunkPixels } from '../src/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
@@ -62,13 +62,11 @@ export function fusedRxScore(
   return (source) =>
     defer(() => {
       const runner = createChunkRunner(options);
-      const chunkOf = (block: ScoredBlock): number => {
-        if (options.chunkPixels !== undefined) return options.chunkPixels;
-        const bytes = block.data instanceof Uint16Array ? 2 : 4;
-        return options.earlyRows === undefined
-          ? defaultChunkPixels(block.bands, bytes)
-          : earlyChunkPixels(block.height * block.width, block.bands, bytes);
-      };
+      const chunkOf = (block: ScoredBlock): number =>
+        scorerChunkPixels(block, {
+          chunkPixels: options.chunkPixels,
+          early: options.earlyRows !== undefined,
+        });
       const scorePart = async (block: ScoredBlock, from: number, to: number): Promise<ScoredPart> => {
         const inputType = frameElementType(block);
         if (block.bands !== model.bands) throw new ChannelCountError(STAGE, model.bands, block.bands);

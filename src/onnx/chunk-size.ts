@@ -50,3 +50,28 @@ export function earlyChunkPixels(blockPixels: number, bands: number, elementByte
   while (pixels * 2 <= Math.min(most, blockPixels / EARLY_CHUNKS_PER_BLOCK)) pixels *= 2;
   return pixels;
 }
+
+/**
+ * A fused scorer's chunk for a block: `chunkPixels` when set, else {@link earlyChunkPixels}
+ * when the scorer takes early rows, else {@link defaultChunkPixels}.
+ *
+ * @example
+ * ```ts
+ * scorerChunkPixels(frame, { early: true }); // 2048 for a 64 x 256 x 61 float32 block
+ * ```
+ */
+export function scorerChunkPixels(
+  block: {
+    readonly data: Float32Array | Uint16Array;
+    readonly height: number;
+    readonly width: number;
+    readonly bands: number;
+  },
+  options: { readonly chunkPixels?: number | undefined; readonly early: boolean },
+): number {
+  if (options.chunkPixels !== undefined) return options.chunkPixels;
+  const bytes = block.data instanceof Uint16Array ? 2 : 4;
+  return options.early
+    ? earlyChunkPixels(block.height * block.width, block.bands, bytes)
+    : defaultChunkPixels(block.bands, bytes);
+}
