@@ -136,6 +136,15 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
             for (let start = 0; start < lines && !stopped; start += rows) {
               const height = Math.min(rows, lines - start);
               const data = await reader.readRows(start, height);
+              const block = {
+                cameraId,
+                height,
+                width: samples,
+                bands,
+                wavelengths: reader.wavelengths,
+                wavelengthUnits: reader.wavelengthUnits,
+                data,
+              };
               if (linesPerSecond === undefined) {
                 await demand?.();
               } else {
@@ -148,16 +157,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
                   if (arrived >= height || stopped) break;
                   if (arrived > published) {
                     published = arrived;
-                    progress.next({
-                      cameraId,
-                      height,
-                      width: samples,
-                      bands,
-                      wavelengths: reader.wavelengths,
-                      wavelengthUnits: reader.wavelengthUnits,
-                      data,
-                      rows: arrived,
-                    });
+                    progress.next({ ...block, rows: arrived });
                   }
                   const nextLine = started + ((linesDone + Math.max(arrived, 0) + 1) * 1000) / linesPerSecond;
                   await sleep(Math.max(MIN_TICK_MS, nextLine - performance.now()));
@@ -166,17 +166,11 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
               if (stopped) return;
               const frame = createFrame(
                 {
-                  cameraId,
+                  ...block,
                   frameId,
                   rowOffset: start,
                   totalRows: lines,
                   capturedAt: Date.now(),
-                  height,
-                  width: samples,
-                  bands,
-                  wavelengths: reader.wavelengths,
-                  wavelengthUnits: reader.wavelengthUnits,
-                  data,
                   ...(mask === undefined
                     ? {}
                     : { labels: mask.slice(start * samples, (start + height) * samples) }),

@@ -21,20 +21,8 @@ function rowsOf(data: Uint16Array, rows: number, cameraId = 'cam'): RowsReady {
 }
 
 function frameOf(data: Uint16Array, cameraId = 'cam'): Uint16CubeFrame {
-  return {
-    cameraId,
-    frameId: 0,
-    rowOffset: 0,
-    totalRows: HEIGHT,
-    capturedAt: 0,
-    timings: {},
-    height: HEIGHT,
-    width: WIDTH,
-    bands: 2,
-    wavelengths: WAVELENGTHS,
-    wavelengthUnits: 'nm',
-    data,
-  };
+  const { rows: _rows, ...block } = rowsOf(data, HEIGHT, cameraId);
+  return { ...block, data, frameId: 0, rowOffset: 0, totalRows: HEIGHT, capturedAt: 0, timings: {} };
 }
 
 /** A scorer whose runs score a pixel as its first band and record what they were asked to do. */
