@@ -135,7 +135,7 @@ function banner(
   const prefix = config.sinks.mqtt?.topicPrefix ?? 'cubestream';
   const lines = [
     `cubestream demo: simulated line-scan camera ${DEMO_CAMERA.cameraId} (${DEMO_CAMERA.width} px, 61 bands, ${DEMO_CAMERA.linesPerSecond} lines/s, seed ${options.seed})`,
-    `  model    ${service.modelVersion}, scored on ${service.scorer === 'onnx' ? `onnxruntime (fused graph, ${service.scorerWorkers > 0 ? `${service.scorerWorkers} worker threads` : 'main thread'})` : `tfjs-${service.engine.backend}`}`,
+    `  model    ${service.modelVersion}, scored on ${service.scorer === 'onnx' ? `onnxruntime (fused graph, ${service.scorerWorkers > 0 ? `${service.scorerWorkers} worker threads` : 'main thread'}${service.earlyRows ? ', rows scored as the camera captures them' : ''})` : `tfjs-${service.engine.backend}`}`,
     `  MQTT     decisions on ${prefix}/${DEMO_CAMERA.cameraId}/decisions via ${target.note}`,
     `  watch    mosquitto_sub -h ${host} -p ${port} -t '${prefix}/#' -v`,
   ];

@@ -64,6 +64,8 @@ export interface RunningService {
   readonly scorer: 'onnx' | 'tfjs';
   /** Worker threads scoring blocks (`onnx` scorer; 0: in the main thread or on tfjs). */
   readonly scorerWorkers: number;
+  /** Whether the source publishes rows as it captures them and the scorer scores them ahead (`pipeline.earlyRows`). */
+  readonly earlyRows: boolean;
   readonly metrics: CubestreamMetrics;
   /** Running totals for summaries. */
   readonly stats: ServiceStats;
@@ -367,6 +369,7 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       engine,
       scorer: scorer.engine,
       scorerWorkers,
+      earlyRows,
       metrics,
       stats,
       telemetryUrl: telemetry.url,

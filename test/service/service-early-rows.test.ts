@@ -44,6 +44,7 @@ async function run(earlyRows: boolean): Promise<{ decisions: Decision[]; early: 
     'test',
   );
   const service = await startService(config, { logger });
+  expect(service.earlyRows).toBe(earlyRows);
   const outcome = await service.done;
   expect(outcome).toMatchObject({ code: 0, frames: 16, decisions: 16, dropped: 0 });
   const samples = parsePromText(await service.metrics.registry.metrics());
