@@ -16,7 +16,7 @@ import { OrtWorkerPool } from '../onnx/pool/ort-worker-pool.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/http-server.js';
 import { componentLogger, createLogger, type Logger } from '../telemetry/logger.js';
 import { type CubestreamMetrics, createMetrics } from '../telemetry/metrics.js';
-import { startViewerServer, ViewerHub, type ViewerServer } from '../web/index.js';
+import { startViewerServer, ViewerHub, type ViewerServer, WorkerStripRenderer } from '../web/index.js';
 import { DecisionPublisher } from './decision-publisher.js';
 import { FrameRegister } from './frame-register.js';
 import { healthReport, type ServiceHealthState } from './health.js';
@@ -153,8 +153,12 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
     };
 
     const viewerEnabled = config.viewer.enabled && config.pipeline.decide.assemble === 'block';
+    // Strips are drawn on a worker thread: PNG encoding stays off the loop that publishes decisions.
+    const renderer = viewerEnabled ? new WorkerStripRenderer() : undefined;
     const hub = viewerEnabled
       ? new ViewerHub({
+          ...(renderer === undefined ? {} : { renderer: (input) => renderer.render(input) }),
+          onRenderError: (error) => log.warn({ err: error }, 'viewer strip render failed'),
           statusProvider: (cameraId) => {
             const p99 = stats.latencyP99();
             return {
@@ -173,7 +177,7 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       const opened = viewer;
       cleanups.push(async () => {
         hub.close();
-        await opened.close();
+        await Promise.all([opened.close(), renderer?.close()]);
       });
     } else if (config.viewer.enabled) {
       log.info('live viewer off: it draws blocks, and pipeline.decide.assemble is frame');

@@ -14,7 +14,13 @@
 export { formatSseComment, formatSseMessage, type SseMessage } from './sse.js';
 export { StableStretch, type StableStretchOptions, type StretchBounds } from './stable-stretch.js';
 export { resolveAssetsDir, VIEWER_CSP } from './static-assets.js';
-export { MASK_ALPHA, MASK_COLOUR, type RenderedStrip, renderStrip } from './strip-renderer.js';
+export {
+  MASK_ALPHA,
+  MASK_COLOUR,
+  type RenderedStrip,
+  renderStrip,
+  type StripRenderInput,
+} from './strip-renderer.js';
 export { ViewerAssetsNotFoundError, ViewerInputError, ViewerOptionError } from './viewer-errors.js';
 export { createViewerHandler, type ViewerHandler, type ViewerHandlerOptions } from './viewer-handler.js';
 export {
@@ -38,3 +44,4 @@ export {
   type ViewerServer,
   type ViewerServerOptions,
 } from './viewer-server.js';
+export { WorkerStripRenderer } from './worker-strip-renderer.js';

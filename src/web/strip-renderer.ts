@@ -19,8 +19,10 @@ export const MASK_ALPHA = 0.6;
 
 /** Input of {@link renderStrip}. */
 export interface StripRenderInput {
-  readonly frame: CubeFrame;
-  readonly decided: DecidedFrame;
+  /** The block's geometry and spectra. */
+  readonly frame: Pick<CubeFrame, 'height' | 'width' | 'bands' | 'data'>;
+  /** Its anomaly mask and scores. */
+  readonly decided: Pick<DecidedFrame, 'mask' | 'scores'>;
   /** Bands shown as R, G, B. */
   readonly rgbBands: readonly [number, number, number];
   /** Stretch bounds per channel (see `StableStretch`). */

@@ -7,7 +7,7 @@ import type { DecidedFrame } from '../decision.js';
 import type { CubeFrame } from '../frame.js';
 import { chooseRgbBands } from '../report/false-colour.js';
 import { StableStretch } from './stable-stretch.js';
-import { renderStrip } from './strip-renderer.js';
+import { type RenderedStrip, renderStrip, type StripRenderInput } from './strip-renderer.js';
 import { ThresholdSeries } from './threshold-series.js';
 import { ViewerInputError, ViewerOptionError } from './viewer-errors.js';
 import type {
@@ -59,6 +59,15 @@ export interface ViewerHubOptions {
   statusProvider?: (cameraId: string) => ViewerStatusPatch | undefined;
   /** Called when a subscriber throws (the hub carries on); default: ignore. */
   onListenerError?: (error: unknown) => void;
+  /**
+   * Renders a strip's PNGs (default `renderStrip`, in this thread). One returning a promise
+   * (`WorkerStripRenderer`) takes the work off the event loop: the strip then joins the history
+   * and goes to subscribers when it resolves, in push order; one that fails is dropped and
+   * reported to `onRenderError`.
+   */
+  renderer?: (input: StripRenderInput) => RenderedStrip | Promise<RenderedStrip>;
+  /** Called when an asynchronous render fails (the block's strip is left out); default: ignore. */
+  onRenderError?: (error: unknown) => void;
 }
 
 /** What {@link ViewerHub.push} did with a block. */
@@ -238,10 +247,22 @@ export class ViewerHub {
     const due =
       now - state.lastStripAt >= this.intervalMs ||
       (decision.anomalous && now - state.lastAnomalyStripAt >= this.intervalMs);
+    let strip: ViewerStrip | undefined;
     if (due) {
-      const strip = this.render(state, frame, decided);
-      state.strips.push(strip);
-      if (state.strips.length > this.historyStrips) state.strips.shift();
+      const rendered = this.render(state, frame, decided);
+      if (rendered instanceof Promise) {
+        rendered.then(
+          (late) => {
+            if (this.closed) return;
+            this.addStrip(state, late);
+            this.emit({ type: 'strip', cameraId: state.cameraId, strip: late });
+          },
+          (error: unknown) => this.options.onRenderError?.(error),
+        );
+      } else {
+        strip = rendered;
+        this.addStrip(state, strip);
+      }
       state.stripsRendered += 1;
       state.skippedSinceStrip = 0;
       state.lastStripAt = now;
@@ -264,10 +285,7 @@ export class ViewerHub {
       });
       if (state.recentAnomalies.length > RECENT_ANOMALIES) state.recentAnomalies.pop();
     }
-    if (due) {
-      const strip = state.strips[state.strips.length - 1] as ViewerStrip;
-      this.emit({ type: 'strip', cameraId: state.cameraId, strip });
-    }
+    if (strip !== undefined) this.emit({ type: 'strip', cameraId: state.cameraId, strip });
     if (isNew) this.emit({ type: 'cameras', cameras: this.cameras() });
     this.requestStatus(state);
     return due ? 'rendered' : 'skipped';
@@ -372,7 +390,17 @@ export class ViewerHub {
     };
   }
 
-  private render(state: CameraState, frame: CubeFrame, decided: DecidedFrame): ViewerStrip {
+  private addStrip(state: CameraState, strip: ViewerStrip): void {
+    state.strips.push(strip);
+    if (state.strips.length > this.historyStrips) state.strips.shift();
+  }
+
+  /** The block's strip, or its promise when the renderer works asynchronously. */
+  private render(
+    state: CameraState,
+    frame: CubeFrame,
+    decided: DecidedFrame,
+  ): ViewerStrip | Promise<ViewerStrip> {
     const rgbBands = chooseRgbBands(frame.wavelengths, frame.wavelengthUnits);
     if (rgbBands.join() !== state.rgbBands.join()) {
       state.rgbBands = rgbBands;
@@ -387,7 +415,7 @@ export class ViewerHub {
         : Number.isFinite(decision.maxScore) && decision.maxScore > 0
           ? decision.maxScore
           : 1;
-    const rendered = renderStrip({
+    const rendered = (this.options.renderer ?? renderStrip)({
       frame,
       decided,
       rgbBands,
@@ -396,17 +424,19 @@ export class ViewerHub {
       maxWidth: this.maxStripWidth,
     });
     state.seq += 1;
-    return {
-      seq: state.seq,
+    const seq = state.seq;
+    const skippedBefore = state.skippedSinceStrip;
+    const toStrip = (done: RenderedStrip): ViewerStrip => ({
+      seq,
       cameraId: frame.cameraId,
       frameId: frame.frameId,
       rowOffset: frame.rowOffset,
       totalRows: frame.totalRows,
       rows: frame.height,
       width: frame.width,
-      decimation: rendered.decimation,
-      imageWidth: rendered.imageWidth,
-      imageHeight: rendered.imageHeight,
+      decimation: done.decimation,
+      imageWidth: done.imageWidth,
+      imageHeight: done.imageHeight,
       capturedAt: frame.capturedAt,
       decidedAt: decision.decidedAt,
       threshold: decided.threshold,
@@ -415,11 +445,12 @@ export class ViewerHub {
       pixels: decision.pixels,
       maxScore: decision.maxScore,
       blobs: decision.blobs.map((b) => ({ ...b })),
-      skippedBefore: state.skippedSinceStrip,
-      rgb: `data:image/png;base64,${rendered.rgbPng.toString('base64')}`,
-      heat: `data:image/png;base64,${rendered.heatPng.toString('base64')}`,
+      skippedBefore,
+      rgb: `data:image/png;base64,${done.rgbPng.toString('base64')}`,
+      heat: `data:image/png;base64,${done.heatPng.toString('base64')}`,
       heatMax,
-    };
+    });
+    return rendered instanceof Promise ? rendered.then(toStrip) : toStrip(rendered);
   }
 
   private statusOf(state: CameraState): CameraStatus {

@@ -106,6 +106,15 @@ describe('startService', () => {
     expect(service.viewerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer\/$/);
     const cameras = await (await fetch(new URL('cameras', service.viewerUrl))).json();
     expect(cameras).toMatchObject([{ cameraId: 'cam0', width: 32, bands: 61 }]);
+    // Strips are drawn on the render worker and arrive in the snapshot as PNG data URLs.
+    const snapshot = (await (await fetch(new URL('snapshot?camera=cam0', service.viewerUrl))).json()) as {
+      strips: { seq: number; rgb: string; heat: string }[];
+    };
+    expect(snapshot.strips.length).toBeGreaterThan(0);
+    expect(snapshot.strips[0]?.rgb).toMatch(/^data:image\/png;base64,/);
+    expect(snapshot.strips.map((s) => s.seq)).toEqual(
+      [...snapshot.strips.map((s) => s.seq)].sort((a, b) => a - b),
+    );
 
     const outcome = await service.stop('test');
     expect(outcome).toMatchObject({ code: 0, reason: 'test', dropped: 0 });

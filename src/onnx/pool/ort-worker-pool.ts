@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../start-worker.js';
 import type { ChunkRunRequest, ChunkRunResult } from '../chunk-runner.js';
 import { OnnxRuntimeError } from '../onnx-errors.js';
 import type { ChunkSource, PoolReply, PoolRequest, RunMessage } from './pool-messages.js';
@@ -104,22 +103,6 @@ export function gridPlan(pixels: number, maxChunk: number): ChunkSpan[] {
 }
 
 /**
- * Starts a pool worker: its compiled .js, or, when running from the TypeScript sources (tests,
- * `tsx`), a bootstrap that registers tsx in the worker first (Node 20 workers do not inherit
- * the parent's `--import` loaders).
- */
-function startWorker(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './ort-pool-worker.ts' : './ort-pool-worker.js', import.meta.url);
-  if (!fromSource) return new Worker(entry);
-  // tsx's ESM api (`import` condition of `tsx/esm/api`), found next to its CommonJS twin.
-  const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true });
-}
-
-/**
  * A pool of worker threads, each holding one single-threaded onnxruntime-node session per
  * graph, that scores a block in chunks on all workers at once: a block's latency drops to
  * about its CPU time divided by the workers, and the event loop stays free meanwhile. Chunks
@@ -167,7 +150,7 @@ export class OrtWorkerPool {
 
   #spawn(): Slot {
     const slot: Slot = {
-      worker: startWorker(),
+      worker: startWorker(import.meta.url, 'ort-pool-worker'),
       pending: new Map(),
       stages: Array.from({ length: QUEUED_PER_WORKER }, () => ({
         input: new SharedArrayBuffer(0),
