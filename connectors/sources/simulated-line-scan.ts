@@ -3,6 +3,7 @@
  * tests, demos and benchmarks. See `simulator/` for the scene, spectra and sensor models.
  */
 import { Observable, Subject } from 'rxjs';
+import { BlockBufferPool } from '../../src/block-buffer-pool.js';
 import type { CubeFrame } from '../../src/frame.js';
 import type { RowsReady } from '../../src/rows-ready.js';
 import { type BlockCapture, createLineScanSimulator } from './simulator/line-scan-simulator.js';
@@ -43,7 +44,9 @@ export { SIM_PRESETS, type SimPreset } from './simulator/wavelengths.js';
  * have passed, catching up after a stall rather than drifting), a block is emitted with its
  * last line, and the block being filled is published on `rows` ({@link RowsReady}) as its lines
  * come in, for a scorer that scores rows ahead (`fusedDeepSvddScore`'s `earlyRows`). `rows` is
- * shared by every subscription (a block is known by its buffer). Unsubscribing clears the pending timer. `state` goes `starting` ->
+ * shared by every subscription (a block is known by its buffer). Block buffers come from
+ * `buffers`: a consumer done with a block may hand its `data` back for reuse (the service does,
+ * once the block's decision is out). Unsubscribing clears the pending timer. `state` goes `starting` ->
  * `running` (on subscribe) -> `ended` (once every subscription has reached its limit or
  * unsubscribed) or `error`.
  *
@@ -58,6 +61,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
   const linesPerSecond = resolveSimOptions(options).linesPerSecond;
   const status = createSourceState();
   const rows = new Subject<RowsReady>();
+  const buffers = new BlockBufferPool();
   let running = 0;
   const frames = new Observable<CubeFrame>((subscriber) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -74,7 +78,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
     running++;
     let simulator: ReturnType<typeof createLineScanSimulator>;
     try {
-      simulator = createLineScanSimulator(options);
+      simulator = createLineScanSimulator(options, buffers);
     } catch (error) {
       finish(error);
       subscriber.error(error);
@@ -177,5 +181,5 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
       finish();
     };
   });
-  return { frames, state: status.state, rows: rows.asObservable() };
+  return { frames, state: status.state, rows: rows.asObservable(), buffers };
 }

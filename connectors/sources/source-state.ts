@@ -27,6 +27,13 @@ export interface CameraSource {
    * (the paced simulator); the scorer may score their rows ahead. Absent: blocks come whole.
    */
   readonly rows?: Observable<RowsReady>;
+  /**
+   * Where a consumer hands back a block's `data` once nothing reads or keeps it any more (its
+   * decision is out, the viewer has drawn it), so that the source reuses the buffer instead of
+   * allocating one per block. Optional both ways: a source may have none, a consumer may never
+   * release.
+   */
+  readonly buffers?: { release(data: Float32Array | Uint16Array): void };
 }
 
 /** A writable source state: sources call `set`, consumers subscribe to `state`. */

@@ -26,7 +26,7 @@ import { expectedCameraIds, type RunConfig } from './run-config.js';
 import { PortInUseError } from './service-errors.js';
 import { ServiceStats } from './service-stats.js';
 import { createSinks } from './sinks.js';
-import { createSource } from './sources.js';
+import { createSource, sourceReusesBuffers } from './sources.js';
 import { StatusRefresher } from './status-refresher.js';
 
 /** How a service run ended. */
@@ -212,9 +212,14 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       cleanups.push(async () => refresher.close());
     }
 
-    const register =
-      hub === undefined ? undefined : new FrameRegister(config.pipeline.backpressure.capacity + 64);
     const source = config.source;
+    // Blocks are held from arrival to decision for the viewer, and to hand a pooled source's
+    // buffers back once a block is done (one decision per block).
+    const blockDecisions = config.pipeline.decide.assemble === 'block';
+    const register =
+      hub !== undefined || (blockDecisions && sourceReusesBuffers(source))
+        ? new FrameRegister(config.pipeline.backpressure.capacity + 64)
+        : undefined;
     const telemetryHooks = new PipelineTelemetry({
       metrics,
       stats,
@@ -269,6 +274,10 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
             hooks.onQueueDepth?.(depth);
             room.update(depth);
           },
+          onDrop: (frame, reason) => {
+            hooks.onDrop?.(frame, reason);
+            camera.buffers?.release(frame.data);
+          },
         },
         camera.rows,
       ),
@@ -294,19 +303,24 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
             telemetryHooks.decided(decided);
             publisher.publish(decided.decision);
             const frame = register?.take(decided);
-            if (hub !== undefined && frame !== undefined) {
-              // The viewer renders a strip (a few ms): after the decision has left for the
-              // brokers (their clients write on the next tick), not before.
-              setImmediate(() => {
-                try {
-                  hub.push({ frame, decided });
-                } catch (error) {
-                  log.warn(
-                    { err: error, camera: decided.cameraId, frameId: decided.frameId },
-                    'viewer push failed',
-                  );
-                }
-              });
+            if (frame !== undefined) {
+              if (hub === undefined) camera.buffers?.release(frame.data);
+              else {
+                // The viewer renders a strip after the decision has left for the brokers (their
+                // clients write on the next tick); it copies what it draws, so the block's buffer
+                // goes back to the source right after.
+                setImmediate(() => {
+                  try {
+                    hub.push({ frame, decided });
+                  } catch (error) {
+                    log.warn(
+                      { err: error, camera: decided.cameraId, frameId: decided.frameId },
+                      'viewer push failed',
+                    );
+                  }
+                  camera.buffers?.release(frame.data);
+                });
+              }
             }
             deps.onDecision?.(decided);
           },

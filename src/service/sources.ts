@@ -57,6 +57,19 @@ export function readTlsFiles(
 }
 
 /**
+ * Whether the camera of a `source` section hands out pooled block buffers
+ * ({@link CameraSource.buffers}): the simulator does.
+ *
+ * @example
+ * ```ts
+ * sourceReusesBuffers({ kind: 'simulated', ... }); // true
+ * ```
+ */
+export function sourceReusesBuffers(config: SourceConfig): boolean {
+  return config.kind === 'simulated';
+}
+
+/**
  * The {@link CameraSource} of a `source` section.
  *
  * @throws the connector's option error (e.g. `SimulatorOptionError`) for a value it refuses;

@@ -1,12 +1,19 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { from, lastValueFrom, map, Subject, timer, toArray, zip } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
+import { createLineScanSimulator } from '../../connectors/sources/simulated-line-scan.js';
+import { deepSvddPipeline } from '../../operators/deep-svdd-pipeline.js';
 import { validateConfig } from '../../src/config/load-config.js';
 import type { Decision } from '../../src/decision.js';
+import type { CubeFrame } from '../../src/frame.js';
+import { loadBundle } from '../../src/model/bundle.js';
+import type { RowsReady } from '../../src/rows-ready.js';
 import { resolveDemoModelDir } from '../../src/service/demo-settings.js';
-import { RunConfigSchema } from '../../src/service/run-config.js';
+import { pipelineOptions } from '../../src/service/pipeline-options.js';
+import { type RunConfig, RunConfigSchema } from '../../src/service/run-config.js';
 import { startService } from '../../src/service/service.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { parsePromText, promValue } from './prom-text.js';
@@ -20,29 +27,38 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the demo model on a paced simulated camera (256 px x 64-line blocks) to its end. */
-async function run(earlyRows: boolean): Promise<{ decisions: Decision[]; early: number; scored: number }> {
-  const file = join(dir, `decisions-${earlyRows}.jsonl`);
-  const config = validateConfig(
+const SOURCE = {
+  kind: 'simulated',
+  width: 256,
+  blockRows: 64,
+  linesPerSecond: 2560,
+  maxBlocks: 16,
+  seed: 5,
+  anomalyRate: 0.05,
+} as const;
+
+function configOf(earlyRows: boolean, file: string, viewer: boolean): RunConfig {
+  return validateConfig(
     RunConfigSchema,
     {
-      source: {
-        kind: 'simulated',
-        width: 256,
-        blockRows: 64,
-        linesPerSecond: 2560,
-        maxBlocks: 16,
-        seed: 5,
-        anomalyRate: 0.05,
-      },
+      source: SOURCE,
       model: { path: resolveDemoModelDir() },
       pipeline: { earlyRows },
       sinks: { file: { path: file } },
       metrics: { port: 0, host: '127.0.0.1' },
-      viewer: { enabled: false },
+      viewer: viewer ? { enabled: true, port: 0, host: '127.0.0.1' } : { enabled: false },
     },
     'test',
   );
+}
+
+/** Runs the demo model on a paced simulated camera (256 px x 64-line blocks) to its end. */
+async function run(
+  earlyRows: boolean,
+  viewer = false,
+): Promise<{ decisions: Decision[]; early: number; scored: number }> {
+  const file = join(dir, `decisions-${earlyRows}.jsonl`);
+  const config = configOf(earlyRows, file, viewer);
   const service = await startService(config, { logger });
   expect(service.earlyRows).toBe(earlyRows);
   const outcome = await service.done;
@@ -79,5 +95,30 @@ describe('service with a line-scan source that publishes rows', () => {
         ref.blobs.map((b) => [b.x, b.y, b.w, b.h, b.area]),
       );
     }
+  });
+
+  it("hands each block's buffer back to the simulator once decided and drawn, deciding as with fresh buffers", async () => {
+    // The service, viewer on: the simulator reuses the buffers of decided blocks...
+    const served = await run(true, true);
+    // ...against the same pipeline fed blocks in buffers of their own.
+    const config = configOf(true, join(dir, 'unused.jsonl'), false);
+    const { kind: _kind, ...simOptions } = SOURCE;
+    const simulator = createLineScanSimulator({ ...simOptions, linesPerSecond: undefined });
+    const blocks: CubeFrame[] = [];
+    for (let block = simulator.nextBlock(); block !== undefined; block = simulator.nextBlock())
+      blocks.push(block);
+    const bundle = await loadBundle(resolveDemoModelDir());
+    const direct = await lastValueFrom(
+      zip(from(blocks), timer(0, 30)).pipe(
+        map(([block]) => block), // paced: the pipeline's drop-oldest queue keeps every block
+
+        deepSvddPipeline(bundle, pipelineOptions(config.pipeline, {}, new Subject<RowsReady>())),
+        toArray(),
+      ),
+    );
+    expect(served.decisions).toHaveLength(16);
+    expect(served.decisions.map((d) => [d.threshold, d.maxScore, d.anomalousPixels, d.blobs.length])).toEqual(
+      direct.map(({ decision: d }) => [d.threshold, d.maxScore, d.anomalousPixels, d.blobs.length]),
+    );
   });
 });

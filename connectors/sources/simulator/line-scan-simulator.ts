@@ -3,6 +3,7 @@
  * one block of lines at a time. `simulatedLineScan` wraps it in an Observable with pacing; the
  * `simulate` command and benchmarks use it directly.
  */
+import type { BlockBufferPool } from '../../../src/block-buffer-pool.js';
 import type { CubeFrame } from '../../../src/frame.js';
 import { BeltScene, type BeltStats } from './belt.js';
 import { type ResolvedSimOptions, resolveSimOptions, type SimulatedLineScanOptions } from './options.js';
@@ -57,6 +58,7 @@ export interface BlockCapture {
 
 /**
  * Creates a simulator. The same options (seed included) always give the same data and labels.
+ * Block buffers come from `buffers` when given (released ones are reused; see {@link BlockBufferPool}).
  *
  * @throws {@link SimulatorOptionError} for a bad option
  * @example
@@ -65,7 +67,10 @@ export interface BlockCapture {
  * const block = sim.nextBlock(); // 64 x 1024 x 61, labels included
  * ```
  */
-export function createLineScanSimulator(input: SimulatedLineScanOptions = {}): LineScanSimulator {
+export function createLineScanSimulator(
+  input: SimulatedLineScanOptions = {},
+  buffers?: BlockBufferPool,
+): LineScanSimulator {
   const options = resolveSimOptions(input);
   const { width, wavelengths, blockRows, totalRows } = options;
   const bands = wavelengths.length;
@@ -86,7 +91,8 @@ export function createLineScanSimulator(input: SimulatedLineScanOptions = {}): L
   const beginBlock = (): BlockCapture | undefined => {
     if (emitted >= limit) return undefined;
     const rows = Math.min(blockRows, totalRows - rowOffset);
-    const data = new Float32Array(rows * width * bands);
+    // Every value of every line is written when it is sensed: a reused buffer needs no clearing.
+    const data = buffers?.acquire(rows * width * bands) ?? new Float32Array(rows * width * bands);
     const labels = new Uint8Array(rows * width);
     let sensed = 0;
     let finished = false;

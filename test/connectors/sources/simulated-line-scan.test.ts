@@ -1,4 +1,4 @@
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   createLineScanSimulator,
@@ -159,6 +159,26 @@ describe('simulated line-scan camera', () => {
     );
     expect(() => capture?.finish()).toThrow(/finished twice/);
     expect(() => sim.beginBlock()?.finish()).toThrow(/16 lines missing/);
+  });
+
+  it('reuses the buffers a consumer hands back, with the same data as fresh ones', async () => {
+    const options = { width: 32, blockRows: 8, maxBlocks: 6, seed: 2 };
+    const fresh = blocks(options, 6).map((b) => Float32Array.from(b.data));
+    const source = simulatedLineScan({ ...options, linesPerSecond: 4000 });
+    const seen: Float32Array[] = [];
+    const buffers = new Set<Float32Array>();
+    await lastValueFrom(
+      source.frames.pipe(
+        tap((frame) => {
+          seen.push(Float32Array.from(frame.data));
+          buffers.add(frame.data);
+          source.buffers?.release(frame.data); // done with it
+        }),
+        toArray(),
+      ),
+    );
+    expect(seen).toEqual(fresh);
+    expect(buffers.size).toBeLessThan(6); // buffers came round again
   });
 
   it('cuts frames into blocks: frame ids, row offsets and the frames limit', async () => {
