@@ -1,4 +1,5 @@
 import { Observable, Subject } from 'rxjs';
+import { BlockBufferPool } from '../../src/block-buffer-pool.js';
 import { CubestreamError } from '../../src/errors.js';
 import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from '../../src/frame.js';
 import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
@@ -77,7 +78,8 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  * each block, so that an asynchronous consumer sets the pace too; with it, a block's lines
  * arrive at their times as from a line-scan camera, the rows in so far published on `rows`
  * ({@link RowsReady}: the block's buffer, which its frame then carries), and the block is
- * emitted with its last line. Blocks carry
+ * emitted with its last line. Block buffers come from `buffers`: a consumer done with a block may
+ * hand its `data` back for reuse. Blocks carry
  * `rowOffset`/`totalRows`, the header's wavelengths
  * (band indices when unknown), `capturedAt` = emission time, and `labels` from the cube's mask
  * (`<base>_mask.hdr`, or `mask.hdr` in its folder) when there is one. Frame ids increase across
@@ -105,6 +107,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
   } = options;
   const status = createSourceState();
   const progress = new Subject<RowsReady>();
+  const buffers = new BlockBufferPool();
 
   const frames = new Observable<CubeFrame>((subscriber) => {
     let stopped = false;
@@ -135,7 +138,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
             const mask = masks.get(hdrPath);
             for (let start = 0; start < lines && !stopped; start += rows) {
               const height = Math.min(rows, lines - start);
-              const data = await reader.readRows(start, height);
+              const data = await reader.readRows(start, height, buffers.acquire(height * samples * bands));
               const block = {
                 cameraId,
                 height,
@@ -211,5 +214,5 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
     };
   });
 
-  return { frames, state: status.state, rows: progress.asObservable() };
+  return { frames, state: status.state, rows: progress.asObservable(), buffers };
 }

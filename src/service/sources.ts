@@ -58,7 +58,7 @@ export function readTlsFiles(
 
 /**
  * Whether the camera of a `source` section hands out pooled block buffers
- * ({@link CameraSource.buffers}): the simulator does.
+ * ({@link CameraSource.buffers}): the simulator and the ENVI replay do.
  *
  * @example
  * ```ts
@@ -66,7 +66,7 @@ export function readTlsFiles(
  * ```
  */
 export function sourceReusesBuffers(config: SourceConfig): boolean {
-  return config.kind === 'simulated';
+  return config.kind === 'simulated' || config.kind === 'envi';
 }
 
 /**

@@ -90,19 +90,21 @@ function toBandMajor(
 
 /**
  * Converts a block's raw bytes (see {@link BlockLayout}) into BIP float32
- * `[rows * samples * bands]`. The bytes may be modified (byte swap in place); float32 BIP in
- * host byte order is returned without a copy.
+ * `[rows * samples * bands]`, written into `into` when given (it must have that length), else a
+ * new array. The bytes may be modified (byte swap in place); float32 BIP in host byte order is
+ * returned without a copy when there is no `into`.
  */
 export function decodeBlock(
   bytes: Uint8Array<ArrayBuffer>,
   dtype: EnviDtype,
   littleEndian: boolean,
   layout: BlockLayout,
+  into?: Float32Array,
 ): Float32Array {
   const src = elements(bytes, dtype, littleEndian);
   const { rows, samples, bands } = layout;
-  if (layout.interleave === 'bip' && src instanceof Float32Array) return src;
-  const out = new Float32Array(rows * samples * bands);
+  if (layout.interleave === 'bip' && src instanceof Float32Array && into === undefined) return src;
+  const out = into ?? new Float32Array(rows * samples * bands);
   if (layout.interleave === 'bip') {
     out.set(src as ArrayLike<number>);
   } else if (layout.interleave === 'bil') {

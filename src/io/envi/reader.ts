@@ -30,8 +30,11 @@ export interface EnviReader {
   readonly wavelengths: Float32Array;
   /** Units of `wavelengths`. */
   readonly wavelengthUnits: WavelengthUnits;
-  /** Reads lines `[start, start + count)` as BIP float32 `[count * samples * bands]`. */
-  readRows(start: number, count: number): Promise<Float32Array>;
+  /**
+   * Reads lines `[start, start + count)` as BIP float32 `[count * samples * bands]`: into `into`
+   * when given (it must hold exactly that many values; it is returned), else a new array.
+   */
+  readRows(start: number, count: number, into?: Float32Array): Promise<Float32Array>;
   /** Reads the cube front to back in blocks of `rows` lines (the last may be shorter). */
   rowBlocks(rows: number): AsyncIterable<EnviRowBlock>;
   /** Closes the data file; safe to call twice. */
@@ -117,10 +120,15 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
   const zeroCopy = interleave === 'bip' && dtype.code === 4;
   let scratchBusy = false;
 
-  async function readRows(start: number, count: number): Promise<Float32Array> {
+  async function readRows(start: number, count: number, into?: Float32Array): Promise<Float32Array> {
     checkRange(header, dataPath, start, count);
+    if (into !== undefined && into.length !== count * samples * bands) {
+      throw new RangeError(
+        `readRows: into holds ${into.length} values, ${count} lines of ${samples}x${bands} need ${count * samples * bands}`,
+      );
+    }
     const size = count * lineBytes;
-    const reuse = !zeroCopy && !scratchBusy;
+    const reuse = (into !== undefined || !zeroCopy) && !scratchBusy;
     let bytes: Uint8Array<ArrayBuffer>;
     if (reuse) {
       if (scratch === undefined || scratch.byteLength < size) scratch = new Uint8Array(size);
@@ -139,7 +147,7 @@ export async function openEnvi(hdrPath: string): Promise<EnviReader> {
       } else {
         await readFully(handle, bytes, headerOffset + start * lineBytes, dataPath);
       }
-      return decodeBlock(bytes, dtype, littleEndian, { interleave, rows: count, samples, bands });
+      return decodeBlock(bytes, dtype, littleEndian, { interleave, rows: count, samples, bands }, into);
     } finally {
       if (reuse) scratchBusy = false;
     }

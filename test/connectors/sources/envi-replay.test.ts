@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { filter, firstValueFrom, lastValueFrom, type Observable, take, toArray } from 'rxjs';
+import { filter, firstValueFrom, lastValueFrom, type Observable, take, tap, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnviReplayOptionError, enviReplay } from '../../../connectors/sources/envi-replay.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
@@ -141,6 +141,24 @@ describe('enviReplay', () => {
       expect(Math.max(...mine)).toBeLessThan(block.height);
     }
     expect(progress[0]).toMatchObject({ height: 10, width: blocks[0]?.width, bands: blocks[0]?.bands });
+  });
+
+  it('reuses the buffers a consumer hands back, with the same data', async () => {
+    const source = enviReplay({ path: cubeHdr, blockRows: 5 });
+    const copies: Float32Array[] = [];
+    const buffers = new Set<Float32Array>();
+    const blocks = await lastValueFrom(
+      source.frames.pipe(
+        tap((block) => {
+          copies.push(Float32Array.from(block.data));
+          buffers.add(block.data);
+          source.buffers?.release(block.data);
+        }),
+        toArray(),
+      ),
+    );
+    expect(reassemble(blocks.map((b, i) => ({ ...b, data: copies[i] as Float32Array })))).toEqual(cubeData);
+    expect(buffers.size).toBe(2); // one for the 5-line blocks, one for the last 3 lines
   });
 
   it('loops over a folder with increasing frame ids, skipping mask headers', async () => {

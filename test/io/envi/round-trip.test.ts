@@ -116,6 +116,13 @@ describe('ENVI reader', () => {
     try {
       const stride = SAMPLES * BANDS;
       expect(await reader.readRows(1, 3)).toEqual(expected.slice(stride, 4 * stride));
+      // Into a buffer of the caller's (reused: stale contents are overwritten).
+      const into = new Float32Array(3 * stride).fill(-1);
+      expect(await reader.readRows(1, 3, into)).toBe(into);
+      expect(into).toEqual(expected.slice(stride, 4 * stride));
+      await expect(reader.readRows(1, 2, into)).rejects.toThrow(
+        /into holds 36 values, 2 lines of 3x4 need 24/,
+      );
       const blocks = [];
       for await (const block of reader.rowBlocks(2)) blocks.push(block);
       expect(blocks.map((b) => [b.rowOffset, b.height])).toEqual([
