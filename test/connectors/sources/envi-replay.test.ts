@@ -127,14 +127,14 @@ describe('enviReplay', () => {
   });
 
   it('paced, publishes the rows of each block as its lines arrive, in the buffer its frame carries', async () => {
-    const source = enviReplay({ path: cubeHdr, blockRows: 10, linesPerSecond: 400 });
+    const source = enviReplay({ path: cubeHdr, blockRows: 10, linesPerSecond: 100 });
     const progress: RowsReady[] = [];
     const rows = source.rows?.subscribe((r) => progress.push(r));
     const blocks = await lastValueFrom(source.frames.pipe(toArray()));
     rows?.unsubscribe();
     expect(reassemble(blocks)).toEqual(cubeData);
     for (const block of blocks) {
-      // 10 lines at 400 lines/s (25 ms): several steps, growing, the last line only with the frame.
+      // 10 lines at 100 lines/s (100 ms): several steps, growing, the last line only with the frame.
       const mine = progress.filter((r) => r.data === block.data).map((r) => r.rows);
       expect(mine.length).toBeGreaterThan(1);
       expect(mine).toEqual([...mine].sort((x, y) => x - y));
