@@ -107,9 +107,12 @@ describe('startService', () => {
     const cameras = await (await fetch(new URL('cameras', service.viewerUrl))).json();
     expect(cameras).toMatchObject([{ cameraId: 'cam0', width: 32, bands: 61 }]);
     // Strips are drawn on the render worker and arrive in the snapshot as PNG data URLs.
-    const snapshot = (await (await fetch(new URL('snapshot?camera=cam0', service.viewerUrl))).json()) as {
-      strips: { seq: number; rgb: string; heat: string }[];
-    };
+    type Snapshot = { strips: { seq: number; rgb: string; heat: string }[] };
+    let snapshot: Snapshot = { strips: [] };
+    for (const deadline = Date.now() + 20_000; snapshot.strips.length === 0 && Date.now() < deadline; ) {
+      snapshot = (await (await fetch(new URL('snapshot?camera=cam0', service.viewerUrl))).json()) as Snapshot;
+      if (snapshot.strips.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(snapshot.strips.length).toBeGreaterThan(0);
     expect(snapshot.strips[0]?.rgb).toMatch(/^data:image\/png;base64,/);
     expect(snapshot.strips.map((s) => s.seq)).toEqual(
