@@ -67,7 +67,7 @@ describe('WorkerStripRenderer', () => {
       now += 200;
     }
     expect(strips(asyncEvents)).toHaveLength(0); // still on the worker
-    for (let i = 0; i < 100 && strips(asyncEvents).length < 5; i++)
+    for (let i = 0; i < 1000 && strips(asyncEvents).length < 5; i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(strips(asyncEvents)).toEqual(strips(syncEvents));
     expect(async.snapshot('cam-a')?.strips).toEqual(sync.snapshot('cam-a')?.strips);
