@@ -1,3 +1,5 @@
+import type { ScoredBlock } from './early-row-scorer.js';
+
 /**
  * Largest number of pixels per onnxruntime run. A whole 64,000-pixel block makes a 33 MB hidden
  * activation (128 floats per pixel) that spills out of the caches between the two Gemms;
@@ -22,9 +24,15 @@ const CHUNK_INPUT_BYTES = 2 * 1024 * 1024;
  * ```
  */
 export function defaultChunkPixels(bands: number, elementBytes: number): number {
-  const fit = CHUNK_INPUT_BYTES / Math.max(1, bands * elementBytes);
+  return powerOfTwoChunk(
+    Math.min(CHUNK_INPUT_BYTES / Math.max(1, bands * elementBytes), DEFAULT_CHUNK_PIXELS),
+  );
+}
+
+/** The largest power of two <= `limit`, but at least 1,024 (a run's overhead shows below). */
+function powerOfTwoChunk(limit: number): number {
   let pixels = 1024;
-  while (pixels * 2 <= Math.min(fit, DEFAULT_CHUNK_PIXELS)) pixels *= 2;
+  while (pixels * 2 <= limit) pixels *= 2;
   return pixels;
 }
 
@@ -45,10 +53,9 @@ const EARLY_CHUNKS_PER_BLOCK = 8;
  * ```
  */
 export function earlyChunkPixels(blockPixels: number, bands: number, elementBytes: number): number {
-  const most = defaultChunkPixels(bands, elementBytes);
-  let pixels = 1024;
-  while (pixels * 2 <= Math.min(most, blockPixels / EARLY_CHUNKS_PER_BLOCK)) pixels *= 2;
-  return pixels;
+  return powerOfTwoChunk(
+    Math.min(defaultChunkPixels(bands, elementBytes), blockPixels / EARLY_CHUNKS_PER_BLOCK),
+  );
 }
 
 /**
@@ -61,12 +68,7 @@ export function earlyChunkPixels(blockPixels: number, bands: number, elementByte
  * ```
  */
 export function scorerChunkPixels(
-  block: {
-    readonly data: Float32Array | Uint16Array;
-    readonly height: number;
-    readonly width: number;
-    readonly bands: number;
-  },
+  block: Pick<ScoredBlock, 'data' | 'height' | 'width' | 'bands'>,
   options: { readonly chunkPixels?: number | undefined; readonly early: boolean },
 ): number {
   if (options.chunkPixels !== undefined) return options.chunkPixels;

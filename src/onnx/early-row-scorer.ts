@@ -61,27 +61,26 @@ interface Entry {
   failed: boolean;
 }
 
-function sameSnapshot(a: ScoringSnapshot, b: ScoringSnapshot): boolean {
-  if (!Object.is(a.tau, b.tau) || a.center.length !== b.center.length) return false;
-  for (let i = 0; i < a.center.length; i++) if (!Object.is(a.center[i], b.center[i])) return false;
+/** Same length and the same value at every index (`Object.is`). */
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
 }
 
+function sameSnapshot(a: ScoringSnapshot, b: ScoringSnapshot): boolean {
+  return Object.is(a.tau, b.tau) && sameValues(a.center, b.center);
+}
+
 function sameBlock(rows: RowsReady, frame: FusedInputFrame): boolean {
-  if (
-    rows.cameraId !== frame.cameraId ||
-    rows.height !== frame.height ||
-    rows.width !== frame.width ||
-    rows.bands !== frame.bands ||
-    rows.wavelengthUnits !== frame.wavelengthUnits ||
-    rows.wavelengths.length !== frame.wavelengths.length
-  ) {
-    return false;
-  }
-  for (let i = 0; i < rows.wavelengths.length; i++) {
-    if (!Object.is(rows.wavelengths[i], frame.wavelengths[i])) return false;
-  }
-  return true;
+  return (
+    rows.cameraId === frame.cameraId &&
+    rows.height === frame.height &&
+    rows.width === frame.width &&
+    rows.bands === frame.bands &&
+    rows.wavelengthUnits === frame.wavelengthUnits &&
+    sameValues(rows.wavelengths, frame.wavelengths)
+  );
 }
 
 /**

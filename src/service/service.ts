@@ -26,7 +26,7 @@ import { expectedCameraIds, type RunConfig } from './run-config.js';
 import { PortInUseError } from './service-errors.js';
 import { ServiceStats } from './service-stats.js';
 import { createSinks } from './sinks.js';
-import { createSource, sourceReusesBuffers } from './sources.js';
+import { createSource } from './sources.js';
 import { StatusRefresher } from './status-refresher.js';
 
 /** How a service run ended. */
@@ -213,11 +213,17 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
     }
 
     const source = config.source;
+    // Sources without a line rate (replay, simulation) go as fast as the scorer's queue has room.
+    const room = new QueueRoom(config.pipeline.backpressure.capacity);
+    const camera = createSource(source, {
+      demand: room.demand,
+      onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
+      ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
+    });
     // Blocks are held from arrival to decision for the viewer, and to hand a pooled source's
     // buffers back once a block is done (one decision per block).
-    const blockDecisions = config.pipeline.decide.assemble === 'block';
     const register =
-      hub !== undefined || (blockDecisions && sourceReusesBuffers(source))
+      hub !== undefined || (config.pipeline.decide.assemble === 'block' && camera.buffers !== undefined)
         ? new FrameRegister(config.pipeline.backpressure.capacity + 64)
         : undefined;
     const telemetryHooks = new PipelineTelemetry({
@@ -238,13 +244,6 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       onPublished: (_decision, latency) => {
         if (latency !== undefined) stats.recordLatency(latency);
       },
-    });
-    // Sources without a line rate (replay, simulation) go as fast as the scorer's queue has room.
-    const room = new QueueRoom(config.pipeline.backpressure.capacity);
-    const camera = createSource(source, {
-      demand: room.demand,
-      onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
-      ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
     });
     const sourceLog = componentLogger(root, 'source', { kind: source.kind });
     const stateSubscription = camera.state.subscribe((state) => {

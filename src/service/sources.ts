@@ -57,19 +57,6 @@ export function readTlsFiles(
 }
 
 /**
- * Whether the camera of a `source` section hands out pooled block buffers
- * ({@link CameraSource.buffers}): the simulator and the ENVI replay do.
- *
- * @example
- * ```ts
- * sourceReusesBuffers({ kind: 'simulated', ... }); // true
- * ```
- */
-export function sourceReusesBuffers(config: SourceConfig): boolean {
-  return config.kind === 'simulated' || config.kind === 'envi';
-}
-
-/**
  * The {@link CameraSource} of a `source` section.
  *
  * @throws the connector's option error (e.g. `SimulatorOptionError`) for a value it refuses;
