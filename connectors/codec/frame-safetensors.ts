@@ -9,7 +9,9 @@ import {
 import {
   decodeSafetensors,
   encodeSafetensors,
+  renderHeaderValue,
   type SafeTensor,
+  type SafetensorsEntry,
   SafetensorsError,
   toFloat32,
 } from '../../src/io/safetensors.js';
@@ -57,6 +59,51 @@ function requireTensor(tensors: ReadonlyMap<string, SafeTensor>, name: string): 
   return tensor;
 }
 
+/** The tensors a frame message is made of; any other tensor is checked, then skipped. */
+const FRAME_TENSORS: readonly string[] = ['cube', 'wavelengths', 'labels'];
+
+function elements(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+/** Checks a tensor's header entry before its data are copied: nothing beyond `maxValues`. */
+function checkFrameTensor(entry: SafetensorsEntry, maxValues: number): void {
+  if (entry.name === 'cube') {
+    if (!(WIRE_DTYPES as readonly string[]).includes(entry.dtype)) {
+      throw new InvalidFrameError(
+        'decode',
+        'cube.dtype',
+        entry.dtype,
+        `must be one of ${WIRE_DTYPES.join(', ')}`,
+      );
+    }
+    if (entry.shape.length !== 3) {
+      throw new InvalidFrameError(
+        'shape',
+        'cube.shape',
+        renderHeaderValue(entry.shape),
+        'must be [height, width, bands]',
+      );
+    }
+    const [height, width, bands] = entry.shape as [number, number, number];
+    validateGeometry(height, width, bands, maxValues);
+  } else if (entry.name === 'wavelengths' && elements(entry.shape) > maxValues) {
+    throw new InvalidFrameError(
+      'wavelengths',
+      'wavelengths',
+      renderHeaderValue(entry.shape),
+      `holds more values than the ${maxValues} a frame may have`,
+    );
+  } else if (entry.name === 'labels' && elements(entry.shape) > maxValues) {
+    throw new InvalidFrameError(
+      'labels',
+      'labels',
+      renderHeaderValue(entry.shape),
+      `holds more values than the ${maxValues} a frame may have`,
+    );
+  }
+}
+
 /**
  * Decodes one frame message (DESIGN §4): a safetensors file with tensor `cube` [H, W, C]
  * (U8, U16, I16, F32 or F64), `wavelengths` F32 [C], optional `labels` U8 [H, W], and
@@ -71,9 +118,14 @@ function requireTensor(tensors: ReadonlyMap<string, SafeTensor>, name: string): 
  * ```
  */
 export function decodeFrameMessage(bytes: Uint8Array, options: DecodeFrameOptions = {}): CubeFrame {
+  const maxValues = options.maxValues ?? DEFAULT_MAX_FRAME_VALUES;
   let file: ReturnType<typeof decodeSafetensors>;
   try {
-    file = decodeSafetensors(bytes);
+    file = decodeSafetensors(bytes, {
+      only: FRAME_TENSORS,
+      // Refuse a cube larger than maxValues from the header, before its data are copied.
+      checkEntry: (entry) => checkFrameTensor(entry, maxValues),
+    });
   } catch (cause) {
     if (cause instanceof SafetensorsError) {
       throw new InvalidFrameError('decode', 'message', `${bytes.byteLength} bytes`, cause.message, { cause });
@@ -81,24 +133,7 @@ export function decodeFrameMessage(bytes: Uint8Array, options: DecodeFrameOption
     throw cause;
   }
   const cube = requireTensor(file.tensors, 'cube');
-  if (!(WIRE_DTYPES as readonly string[]).includes(cube.dtype)) {
-    throw new InvalidFrameError(
-      'decode',
-      'cube.dtype',
-      cube.dtype,
-      `must be one of ${WIRE_DTYPES.join(', ')}`,
-    );
-  }
-  if (cube.shape.length !== 3) {
-    throw new InvalidFrameError(
-      'shape',
-      'cube.shape',
-      JSON.stringify(cube.shape),
-      'must be [height, width, bands]',
-    );
-  }
   const [height, width, bands] = cube.shape as [number, number, number];
-  validateGeometry(height, width, bands, options.maxValues ?? DEFAULT_MAX_FRAME_VALUES);
   const wavelengthTensor = requireTensor(file.tensors, 'wavelengths');
   if (wavelengthTensor.data.length !== bands) {
     throw new InvalidFrameError(
@@ -145,7 +180,7 @@ export function decodeFrameMessage(bytes: Uint8Array, options: DecodeFrameOption
     data: cube.dtype === 'F32' ? (cube.data as Float32Array) : toFloat32(cube),
     ...(labels === undefined ? {} : { labels }),
   };
-  return validateFrame(frame, { maxValues: options.maxValues ?? DEFAULT_MAX_FRAME_VALUES });
+  return validateFrame(frame, { maxValues });
 }
 
 function castCube(data: Float32Array, dtype: WireCubeDtype): SafeTensor['data'] {

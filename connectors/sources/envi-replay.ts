@@ -6,7 +6,9 @@ import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
 import { EnviDataError } from '../../src/io/envi/errors.js';
 import { type EnviReader, openEnvi, readEnviMask } from '../../src/io/envi/reader.js';
 import type { RowsReady } from '../../src/rows-ready.js';
+import type { RejectedMessage } from './broker-frame-source.js';
 import type { Demand } from './demand.js';
+import { type CubeFailure, NoReadableCubeError, rejectedCube } from './envi-rejects.js';
 import { type CameraSource, createSourceState } from './source-state.js';
 
 /** Options of {@link enviReplay}. */
@@ -25,6 +27,15 @@ export interface EnviReplayOptions {
   cameraId?: string;
   /** Largest `height * width * bands` of one block (default 2^28); checked before reading. */
   maxValues?: number;
+  /**
+   * Called for each cube that cannot be replayed (missing or truncated data file, bad header or
+   * mask, a block over `maxValues`, a failed read), with an {@link InvalidFrameError} naming the
+   * header and the problem (see {@link rejectedCube}): the cube is skipped (a cube that fails
+   * part-way keeps the blocks already sent) and the replay goes on with the next. A pass in which
+   * every cube fails ends the stream with {@link NoReadableCubeError}, also with `loop`. Without
+   * `onReject`, the first bad cube ends the stream with its own error.
+   */
+  onReject?: (rejected: RejectedMessage) => void;
 }
 
 /** A bad {@link EnviReplayOptions} field; the message names the field and value. */
@@ -51,6 +62,22 @@ function checkOptions(options: EnviReplayOptions): void {
   }
   if (linesPerSecond !== undefined && !(Number.isFinite(linesPerSecond) && linesPerSecond > 0)) {
     throw new EnviReplayOptionError('linesPerSecond', `must be a positive number, got ${linesPerSecond}`);
+  }
+}
+
+/** An error of the cube being replayed (it is skipped), not of the replay itself. */
+class CubeStepError extends Error {
+  constructor(readonly reason: unknown) {
+    super('cube step failed');
+  }
+}
+
+/** Runs one step of reading a cube; its failure becomes a {@link CubeStepError}. */
+async function cubeStep<T>(step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw new CubeStepError(error);
   }
 }
 
@@ -84,7 +111,8 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  * (band indices when unknown), `capturedAt` = emission time, and `labels` from the cube's mask
  * (`<base>_mask.hdr`, or `mask.hdr` in its folder) when there is one. Frame ids increase across
  * cubes and loops. The open file closes on completion, error and unsubscribe, before `state`
- * becomes `ended` or `error`; a missing or truncated file goes to the error channel. With
+ * becomes `ended` or `error`. A cube that cannot be replayed (missing or truncated data file…)
+ * goes to `onReject` and is skipped, or, without `onReject`, to the error channel. With
  * several subscriptions `state` follows the latest change.
  *
  * @throws {@link EnviReplayOptionError} at call time for a bad option
@@ -104,6 +132,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
     cameraId = DEFAULT_CAMERA_ID,
     maxValues,
     demand,
+    onReject,
   } = options;
   const status = createSourceState();
   const progress = new Subject<RowsReady>();
@@ -127,68 +156,91 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
       let frameId = 0;
       let linesDone = 0;
       do {
+        let passBlocks = 0;
+        const failures: CubeFailure[] = [];
         for (const hdrPath of cubes) {
           if (stopped) return;
-          const reader = await openEnvi(hdrPath);
+          let cubeBlocks = 0;
           try {
-            const { lines, samples, bands } = reader.header;
-            const rows = Math.min(blockRows ?? lines, lines);
-            validateGeometry(rows, samples, bands, maxValues);
-            if (!masks.has(hdrPath)) masks.set(hdrPath, await maskFor(hdrPath, reader));
-            const mask = masks.get(hdrPath);
-            for (let start = 0; start < lines && !stopped; start += rows) {
-              const height = Math.min(rows, lines - start);
-              const data = await reader.readRows(start, height, buffers.acquire(height * samples * bands));
-              const block = {
-                cameraId,
-                height,
-                width: samples,
-                bands,
-                wavelengths: reader.wavelengths,
-                wavelengthUnits: reader.wavelengthUnits,
-                data,
-              };
-              if (linesPerSecond === undefined) {
-                await demand?.();
-              } else {
-                // Paced like a line-scan camera: the block's lines arrive at their times, and
-                // the rows in so far are published (the block's buffer is the frame's data).
-                let published = 0;
-                for (;;) {
-                  const arrived =
-                    Math.floor(((performance.now() - started) * linesPerSecond) / 1000) - linesDone;
-                  if (arrived >= height || stopped) break;
-                  if (arrived > published) {
-                    published = arrived;
-                    progress.next({ ...block, rows: arrived });
+            const reader = await cubeStep(() => openEnvi(hdrPath));
+            try {
+              const { lines, samples, bands } = reader.header;
+              const rows = Math.min(blockRows ?? lines, lines);
+              await cubeStep(() => validateGeometry(rows, samples, bands, maxValues));
+              if (!masks.has(hdrPath)) masks.set(hdrPath, await cubeStep(() => maskFor(hdrPath, reader)));
+              const mask = masks.get(hdrPath);
+              for (let start = 0; start < lines && !stopped; start += rows) {
+                const height = Math.min(rows, lines - start);
+                const data = await cubeStep(() =>
+                  reader.readRows(start, height, buffers.acquire(height * samples * bands)),
+                );
+                const block = {
+                  cameraId,
+                  height,
+                  width: samples,
+                  bands,
+                  wavelengths: reader.wavelengths,
+                  wavelengthUnits: reader.wavelengthUnits,
+                  data,
+                };
+                if (linesPerSecond === undefined) {
+                  await demand?.();
+                } else {
+                  // Paced like a line-scan camera: the block's lines arrive at their times, and
+                  // the rows in so far are published (the block's buffer is the frame's data).
+                  let published = 0;
+                  for (;;) {
+                    const arrived =
+                      Math.floor(((performance.now() - started) * linesPerSecond) / 1000) - linesDone;
+                    if (arrived >= height || stopped) break;
+                    if (arrived > published) {
+                      published = arrived;
+                      progress.next({ ...block, rows: arrived });
+                    }
+                    const nextLine =
+                      started + ((linesDone + Math.max(arrived, 0) + 1) * 1000) / linesPerSecond;
+                    await sleep(Math.max(MIN_TICK_MS, nextLine - performance.now()));
                   }
-                  const nextLine = started + ((linesDone + Math.max(arrived, 0) + 1) * 1000) / linesPerSecond;
-                  await sleep(Math.max(MIN_TICK_MS, nextLine - performance.now()));
                 }
+                if (stopped) return;
+                const frame = await cubeStep(() =>
+                  createFrame(
+                    {
+                      ...block,
+                      frameId,
+                      rowOffset: start,
+                      totalRows: lines,
+                      capturedAt: Date.now(),
+                      ...(mask === undefined
+                        ? {}
+                        : { labels: mask.slice(start * samples, (start + height) * samples) }),
+                    },
+                    { checkFinite: false, ...(maxValues === undefined ? {} : { maxValues }) },
+                  ),
+                );
+                status.set('running');
+                subscriber.next(frame);
+                cubeBlocks++;
+                linesDone += height;
               }
-              if (stopped) return;
-              const frame = createFrame(
-                {
-                  ...block,
-                  frameId,
-                  rowOffset: start,
-                  totalRows: lines,
-                  capturedAt: Date.now(),
-                  ...(mask === undefined
-                    ? {}
-                    : { labels: mask.slice(start * samples, (start + height) * samples) }),
-                },
-                { checkFinite: false, ...(maxValues === undefined ? {} : { maxValues }) },
-              );
-              status.set('running');
-              subscriber.next(frame);
-              linesDone += height;
+            } finally {
+              await reader.close();
             }
-          } finally {
-            await reader.close();
+          } catch (error) {
+            if (!(error instanceof CubeStepError)) throw error;
+            if (onReject === undefined) throw error.reason;
+            if (stopped) return;
+            failures.push({ hdrPath, error: error.reason });
+            onReject(await rejectedCube(hdrPath, cameraId, error.reason));
           }
-          frameId++;
+          if (cubeBlocks > 0) {
+            passBlocks += cubeBlocks;
+            frameId++;
+          }
         }
+        // Every cube failed: end here rather than loop over nothing.
+        if (passBlocks === 0 && failures.length > 0 && !stopped)
+          throw new NoReadableCubeError(path, failures);
       } while (loop);
     };
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { interpolateEnv } from './interpolate-env.js';
 
 function pathOf(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(root)' : path.map(String).join('.');
@@ -26,28 +27,31 @@ export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, s
   throw new ConfigError(source, issues, { cause: result.error });
 }
 
-/** Parses YAML text; a syntax error becomes a {@link ConfigError} with line and column. */
+/**
+ * Parses YAML text; a syntax error becomes a {@link ConfigError} with line and column, and so
+ * does a document the YAML library refuses to build (an alias to a missing anchor, an alias
+ * bomb, nesting too deep), at path `(document)`.
+ */
 export function parseConfigText(text: string, source: string): unknown {
   try {
     return parseYaml(text, { prettyErrors: true, strict: true, uniqueKeys: true }) ?? {};
   } catch (cause) {
-    if (cause instanceof YAMLParseError) {
-      const [line, col] = cause.linePos?.[0] ? [cause.linePos[0].line, cause.linePos[0].col] : [0, 0];
-      throw new ConfigError(
-        source,
-        [
-          {
-            path: `line ${line}, column ${col}`,
-            message: cause.message.split('\n')[0] ?? 'YAML syntax error',
-          },
-        ],
-        {
-          cause,
-        },
-      );
-    }
-    throw cause;
+    throw new ConfigError(source, [yamlIssue(cause)], { cause });
   }
+}
+
+/** The {@link ConfigIssue} of an error thrown while parsing YAML. */
+function yamlIssue(cause: unknown): ConfigIssue {
+  if (cause instanceof YAMLParseError) {
+    const [line, col] = cause.linePos?.[0] ? [cause.linePos[0].line, cause.linePos[0].col] : [0, 0];
+    return {
+      path: `line ${line}, column ${col}`,
+      message: cause.message.split('\n')[0] ?? 'YAML syntax error',
+    };
+  }
+  // yaml throws ReferenceError for an alias without its anchor and for an excessive alias count
+  // (an alias bomb), RangeError when nesting overflows the stack: all the document's fault.
+  return { path: '(document)', message: cause instanceof Error ? cause.message : String(cause) };
 }
 
 /**
@@ -72,6 +76,10 @@ export function applyOverrides(document: unknown, overrides: readonly string[], 
     if (eq < 0 || key === '' || key.split('.').some((part) => part === '')) {
       throw new ConfigError(source, [{ path: override, message: 'must be key.path=value' }]);
     }
+    if (key.split('.').includes('__proto__')) {
+      // Assigning "__proto__" would swap an object's prototype instead of setting a key.
+      throw new ConfigError(source, [{ path: key, message: 'is not a configuration key' }]);
+    }
     const value = parseConfigText(override.slice(eq + 1), `${source} ${key}`);
     const parts = key.split('.');
     let node = root;
@@ -90,14 +98,18 @@ export function applyOverrides(document: unknown, overrides: readonly string[], 
 }
 
 /**
- * Reads a YAML file, applies overrides and validates it against `schema`.
+ * Reads a YAML file, replaces `${NAME}` references in its strings by environment variables (see
+ * {@link interpolateEnv}), applies overrides and validates it against `schema`.
  *
- * @throws {@link ConfigError} naming the file and each bad path (or the unreadable file)
+ * @param env - the environment for `${NAME}` (default `process.env`)
+ * @throws {@link ConfigError} naming the file and each bad path (or the unreadable file, or an
+ *   unset variable)
  */
 export async function loadConfigFile<S extends z.ZodType>(
   schema: S,
   path: string,
   overrides: readonly string[] = [],
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<z.output<S>> {
   let text: string;
   try {
@@ -105,6 +117,6 @@ export async function loadConfigFile<S extends z.ZodType>(
   } catch (cause) {
     throw new ConfigError(path, [{ path: '(file)', message: (cause as Error).message }], { cause });
   }
-  const document = applyOverrides(parseConfigText(text, path), overrides);
+  const document = applyOverrides(interpolateEnv(parseConfigText(text, path), env, path), overrides);
   return validateConfig(schema, document, path);
 }

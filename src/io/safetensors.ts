@@ -42,10 +42,25 @@ export interface SafetensorsFile {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** A tensor's entry in the header: what {@link SafetensorsDecodeOptions.checkEntry} sees. */
+export interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+}
+
 /** Options for {@link decodeSafetensors}. */
 export interface SafetensorsDecodeOptions {
   /** Largest JSON header accepted (default 16 MiB; the reference implementation uses 100 MB). */
   maxHeaderBytes?: number;
+  /**
+   * Called with each tensor entry once the header is checked, before any tensor data is copied:
+   * throw to refuse the file (e.g. a shape larger than the caller accepts), so that nothing is
+   * allocated for it.
+   */
+  checkEntry?: (entry: SafetensorsEntry) => void;
+  /** Copy out only these tensors (the others are still checked, then skipped); default all. */
+  only?: readonly string[];
 }
 
 /**
@@ -117,19 +132,44 @@ function viewAs(
   }
 }
 
+function render(value: unknown, depth: number): string {
+  if (Array.isArray(value)) {
+    if (depth >= 2) return value.length === 0 ? '[]' : '[...]';
+    const items = value.slice(0, 8).map((item: unknown) => render(item, depth + 1));
+    return `[${items.join(',')}${value.length > 8 ? `,... (${value.length} items)` : ''}]`;
+  }
+  if (typeof value === 'object' && value !== null) return '{...}';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  return String(value);
+}
+
+/**
+ * Renders a header value (a shape, a dtype) for an error message: short, and safe on hostile
+ * JSON, where `JSON.stringify` of a shape nested thousands of arrays deep overflows the stack.
+ *
+ * @example
+ * ```ts
+ * renderHeaderValue([2, 3, 4]); // '[2,3,4]'
+ * ```
+ */
+export function renderHeaderValue(value: unknown): string {
+  return render(value, 0);
+}
+
 function elementCount(name: string, shape: unknown): number {
   if (!Array.isArray(shape)) throw new SafetensorsError(`tensor "${name}": shape must be an array`);
   let count = 1;
   for (const dim of shape) {
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
       throw new SafetensorsError(
-        `tensor "${name}": shape ${JSON.stringify(shape)} has a dimension that is not a non-negative integer`,
+        `tensor "${name}": shape ${renderHeaderValue(shape)} has a dimension that is not a non-negative integer`,
       );
     }
     count *= dim;
   }
   if (!Number.isSafeInteger(count))
-    throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(shape)} is too large`);
+    throw new SafetensorsError(`tensor "${name}": shape ${renderHeaderValue(shape)} is too large`);
   return count;
 }
 
@@ -146,7 +186,7 @@ function parseEntry(name: string, raw: unknown, dataBytes: number): HeaderEntry 
     throw new SafetensorsError(`tensor "${name}": entry must be an object`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (!isDtype(dtype))
-    throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}`);
+    throw new SafetensorsError(`tensor "${name}": unsupported dtype ${renderHeaderValue(dtype)}`);
   const count = elementCount(name, shape);
   if (
     !Array.isArray(offsets) ||
@@ -166,7 +206,7 @@ function parseEntry(name: string, raw: unknown, dataBytes: number): HeaderEntry 
   const expected = count * BYTES_PER_ELEMENT[dtype];
   if (end - begin !== expected) {
     throw new SafetensorsError(
-      `tensor "${name}": shape ${JSON.stringify(shape)} of ${dtype} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      `tensor "${name}": shape ${renderHeaderValue(shape)} of ${dtype} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
     );
   }
   return { name, dtype, shape: shape as number[], begin, end };
@@ -214,7 +254,8 @@ export function decodeSafetensors(
   }
   const dataStart = 8 + n;
   const dataBytes = bytes.byteLength - dataStart;
-  const metadata: Record<string, string> = {};
+  // No prototype: a `__metadata__` key named "__proto__" is kept like any other.
+  const metadata: Record<string, string> = Object.create(null);
   const entries: HeaderEntry[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -248,8 +289,11 @@ export function decodeSafetensors(
   if (cursor !== dataBytes) {
     throw new SafetensorsError(`tensors cover ${cursor} bytes but the data buffer holds ${dataBytes}`);
   }
+  if (options.checkEntry !== undefined) for (const entry of entries) options.checkEntry(entry);
+  const wanted = options.only === undefined ? undefined : new Set(options.only);
   const tensors = new Map<string, SafeTensor>();
   for (const entry of entries) {
+    if (wanted !== undefined && !wanted.has(entry.name)) continue;
     const size = entry.end - entry.begin;
     const copy = new ArrayBuffer(size);
     new Uint8Array(copy).set(bytes.subarray(dataStart + entry.begin, dataStart + entry.end));
@@ -292,7 +336,7 @@ export function encodeSafetensors(
     if (name === '__metadata__')
       throw new SafetensorsError('"__metadata__" is reserved and cannot name a tensor');
     if (!isDtype(tensor.dtype))
-      throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(tensor.dtype)}`);
+      throw new SafetensorsError(`tensor "${name}": unsupported dtype ${renderHeaderValue(tensor.dtype)}`);
     if (!dataMatchesDtype(tensor.dtype, tensor.data)) {
       throw new SafetensorsError(
         `tensor "${name}": ${tensor.data.constructor.name} does not hold ${tensor.dtype}`,
@@ -301,7 +345,7 @@ export function encodeSafetensors(
     const count = elementCount(name, tensor.shape);
     if (count !== tensor.data.length) {
       throw new SafetensorsError(
-        `tensor "${name}": shape ${JSON.stringify(tensor.shape)} has ${count} elements but data holds ${tensor.data.length}`,
+        `tensor "${name}": shape ${renderHeaderValue(tensor.shape)} has ${count} elements but data holds ${tensor.data.length}`,
       );
     }
     const size = tensor.data.byteLength;

@@ -156,4 +156,50 @@ describe('safetensors codec', () => {
       'tensor "t": shape [3] has 3 elements but data holds 2',
     );
   });
+
+  it('regression (fuzz): a shape or dtype nested thousands of arrays deep is a SafetensorsError, not a stack overflow', () => {
+    // JSON.parse builds it; rendering it with JSON.stringify in the message threw RangeError.
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    for (const field of ['shape', 'dtype']) {
+      const entry = { dtype: 'U8', shape: [1], data_offsets: [0, 1] };
+      const json = JSON.stringify({ t: { ...entry, [field]: 'DEEP' } }).replace('"DEEP"', deep);
+      const header = new TextEncoder().encode(json);
+      const bytes = new Uint8Array(8 + header.length + 1);
+      new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+      bytes.set(header, 8);
+      expect(() => decodeSafetensors(bytes)).toThrow(SafetensorsError);
+      const rendered = field === 'shape' ? 'shape [[[...]]]' : 'unsupported dtype [[[...]]]';
+      expect(() => decodeSafetensors(bytes)).toThrow(`tensor "t": ${rendered}`);
+    }
+  });
+
+  it('checks every entry with checkEntry before copying, and copies only the tensors asked for', () => {
+    const bytes = encodeSafetensors({
+      a: { dtype: 'U8', shape: [2], data: Uint8Array.of(1, 2) },
+      b: { dtype: 'F32', shape: [1, 1], data: Float32Array.of(3) },
+    });
+    const seen: string[] = [];
+    const file = decodeSafetensors(bytes, {
+      only: ['b'],
+      checkEntry: (entry) => seen.push(`${entry.name}:${entry.dtype}:${entry.shape.join('x')}`),
+    });
+    expect(seen.sort()).toEqual(['a:U8:2', 'b:F32:1x1']);
+    expect([...file.tensors.keys()]).toEqual(['b']);
+    const refuse = () =>
+      decodeSafetensors(bytes, {
+        checkEntry: (entry) => {
+          if (entry.name === 'a') throw new SafetensorsError('a is refused');
+        },
+      });
+    expect(refuse).toThrow('safetensors: a is refused');
+  });
+
+  it('keeps a metadata key named __proto__ as a key', () => {
+    const bytes = withHeader({ __metadata__: JSON.parse('{"__proto__":"x","k":"v"}') });
+    const { metadata } = decodeSafetensors(bytes);
+    expect(Object.entries(metadata)).toEqual([
+      ['__proto__', 'x'],
+      ['k', 'v'],
+    ]);
+  });
 });

@@ -84,15 +84,30 @@ export function checkEnviDataSize(header: EnviHeader, dataPath: string, actualBy
 }
 
 /**
+ * Largest header file read (bytes): far above any real header (a few kB; ~50 kB with thousands
+ * of bands), small enough that a data file misnamed `.hdr` is refused before it is read.
+ */
+export const MAX_ENVI_HEADER_BYTES = 4 * 1024 * 1024;
+
+/**
  * Reads and parses a header file.
  *
- * @throws {@link EnviHeaderError} when the file cannot be read or parsed
+ * @throws {@link EnviHeaderError} when the file cannot be read, is larger than
+ *   {@link MAX_ENVI_HEADER_BYTES}, or cannot be parsed
  */
 export async function readEnviHeader(hdrPath: string): Promise<EnviHeader> {
   let text: string;
   try {
+    const { size } = await stat(hdrPath);
+    if (size > MAX_ENVI_HEADER_BYTES) {
+      throw new EnviHeaderError(
+        hdrPath,
+        `is ${size} bytes, more than the ${MAX_ENVI_HEADER_BYTES} bytes a header may have (is it a data file?)`,
+      );
+    }
     text = await readFile(hdrPath, 'utf8');
   } catch (cause) {
+    if (cause instanceof EnviHeaderError) throw cause;
     throw new EnviHeaderError(hdrPath, `cannot be read (${(cause as Error).message})`, undefined, { cause });
   }
   return parseEnviHeader(text, hdrPath);

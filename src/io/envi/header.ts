@@ -60,7 +60,8 @@ function normaliseKey(key: string): string {
 
 /** Splits the text after the magic line into raw `key -> value` pairs. */
 function splitFields(lines: string[], file: string): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // No prototype: a key named "__proto__" is kept as a field like any other.
+  const fields: Record<string, string> = Object.create(null);
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i] ?? '';
     const trimmed = line.trim();
@@ -76,8 +77,11 @@ function splitFields(lines: string[], file: string): Record<string, string> {
     let value = line.slice(eq + 1).trim();
     if (value.startsWith('{')) {
       const startLine = i + 1;
-      let body = value.slice(1);
-      while (!body.includes('}')) {
+      // Collect lines until one holds "}"; only each new line is searched (searching the whole
+      // body every time is quadratic: a huge header with an unclosed "{" would hang).
+      const parts = [value.slice(1)];
+      let last = parts[0] ?? '';
+      while (!last.includes('}')) {
         i++;
         if (i >= lines.length) {
           throw new EnviHeaderError(
@@ -86,8 +90,10 @@ function splitFields(lines: string[], file: string): Record<string, string> {
             key,
           );
         }
-        body += `\n${lines[i] ?? ''}`;
+        last = lines[i] ?? '';
+        parts.push(last);
       }
+      const body = parts.join('\n');
       value = body.slice(0, body.indexOf('}')).trim();
     }
     fields[key] = value;
@@ -287,9 +293,22 @@ function braced(values: readonly (string | number)[]): string {
   return `{${values.join(', ')}}`;
 }
 
+/** Text inside `{...}` cannot hold "}" (ENVI has no escape): it is written as ")". */
+function inBraces(text: string): string {
+  return text.replaceAll('}', ')');
+}
+
+/** A free-form value as written: braced when it holds a comma or line break or starts with "{". */
+function fieldValue(value: string): string {
+  return value.includes(',') || /[\r\n]/.test(value) || value.startsWith('{')
+    ? `{${inBraces(value)}}`
+    : value;
+}
+
 /**
  * Renders a header as ENVI text. Typed fields win; other entries of `fields` (e.g.
- * `sensor type`) are appended as written. Wavelengths are written in nanometres.
+ * `sensor type`) are appended as written. Wavelengths are written in nanometres. ENVI cannot
+ * escape "}" inside `{...}`: in a description, band name or braced value it is written as ")".
  *
  * @example
  * ```ts
@@ -298,7 +317,7 @@ function braced(values: readonly (string | number)[]): string {
  */
 export function formatEnviHeader(h: EnviHeader): string {
   const out: string[] = ['ENVI'];
-  if (h.description !== undefined) out.push(`description = {${h.description.replaceAll('}', ')')}}`);
+  if (h.description !== undefined) out.push(`description = {${inBraces(h.description)}}`);
   out.push(
     `samples = ${h.samples}`,
     `lines = ${h.lines}`,
@@ -309,18 +328,18 @@ export function formatEnviHeader(h: EnviHeader): string {
     `interleave = ${h.interleave}`,
     `byte order = ${h.byteOrder}`,
   );
-  if (h.wavelengths !== undefined) {
-    out.push('wavelength units = Nanometers', `wavelength = ${braced(h.wavelengths)}`);
-    if (h.fwhm !== undefined) out.push(`fwhm = ${braced(h.fwhm)}`);
-  }
-  if (h.bandNames !== undefined) out.push(`band names = ${braced(h.bandNames)}`);
+  // Both are in nm; FWHM without band centres is kept too.
+  if (h.wavelengths !== undefined || h.fwhm !== undefined) out.push('wavelength units = Nanometers');
+  if (h.wavelengths !== undefined) out.push(`wavelength = ${braced(h.wavelengths)}`);
+  if (h.fwhm !== undefined) out.push(`fwhm = ${braced(h.fwhm)}`);
+  if (h.bandNames !== undefined) out.push(`band names = ${braced(h.bandNames.map(inBraces))}`);
   if (h.dataIgnoreValue !== undefined) out.push(`data ignore value = ${h.dataIgnoreValue}`);
   if (h.reflectanceScaleFactor !== undefined)
     out.push(`reflectance scale factor = ${h.reflectanceScaleFactor}`);
   if (h.defaultBands !== undefined) out.push(`default bands = ${braced(h.defaultBands)}`);
   for (const [key, value] of Object.entries(h.fields)) {
     if (TYPED_KEYS.has(key)) continue;
-    out.push(value.includes(',') || value.includes('\n') ? `${key} = {${value}}` : `${key} = ${value}`);
+    out.push(`${key} = ${fieldValue(value)}`);
   }
   return `${out.join('\n')}\n`;
 }

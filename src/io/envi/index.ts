@@ -13,6 +13,7 @@ export {
   enviDataCandidates,
   expectedEnviDataBytes,
   findEnviDataFile,
+  MAX_ENVI_HEADER_BYTES,
   readEnviHeader,
 } from './data-file.js';
 export {

@@ -79,6 +79,15 @@ function checkSpec(hdrPath: string, spec: EnviWriterSpec): void {
   if (spec.bandNames !== undefined && spec.bandNames.length !== spec.bands) {
     throw new EnviWriteError(hdrPath, `bandNames has ${spec.bandNames.length} names, expected ${spec.bands}`);
   }
+  // A header lists band names as "{a, b}": a name that is empty or holds a separator would read
+  // back as another number of names.
+  const unwritable = spec.bandNames?.findIndex((name) => name.trim() === '' || /[,{}\r\n]/.test(name)) ?? -1;
+  if (unwritable >= 0) {
+    throw new EnviWriteError(
+      hdrPath,
+      `bandNames[${unwritable}] = ${JSON.stringify(spec.bandNames?.[unwritable])} must be non-empty, without "," "{" "}" or line breaks`,
+    );
+  }
 }
 
 function headerOf(spec: EnviWriterSpec): EnviHeader {

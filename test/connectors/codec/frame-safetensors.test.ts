@@ -164,4 +164,40 @@ describe('frame messages (DESIGN §4)', () => {
       /exceeds the limit of 63 values per frame/,
     );
   });
+
+  it('regression (fuzz): a cube shape nested 4094 arrays deep is an InvalidFrameError, not a RangeError', () => {
+    const json = JSON.stringify({
+      __metadata__: { camera_id: 'a', frame_id: '0' },
+      cube: { dtype: 'F32', shape: 'DEEP', data_offsets: [0, 4] },
+      wavelengths: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+    }).replace('"DEEP"', `${'['.repeat(4094)}${']'.repeat(4094)}`);
+    const header = new TextEncoder().encode(json);
+    const bytes = new Uint8Array(8 + header.length + 8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    expect(() => decodeFrameMessage(bytes)).toThrow(InvalidFrameError);
+    expect(() => decodeFrameMessage(bytes)).toThrow(
+      'tensor "cube": shape [[[...]]] has a dimension that is not',
+    );
+  });
+
+  it('refuses an oversized cube from its header, before anything else is looked at', () => {
+    // The cube entry says 4x4x4 = 64 values; with maxValues 8 that is refused from the header
+    // alone, so the 256 bytes of data are never copied.
+    const bytes = message(
+      { dtype: 'F32', shape: [4, 4, 4], data: new Float32Array(64) },
+      { camera_id: 'c', frame_id: '1' },
+      { junk: { dtype: 'U8', shape: [1024], data: new Uint8Array(1024) } },
+    );
+    expect(() => decodeFrameMessage(bytes, { maxValues: 8 })).toThrow(/"4x4x4 = 64": exceeds the limit of 8/);
+    expect(
+      decodeFrameMessage(
+        message(
+          { dtype: 'U8', shape: [1, 1, 4], data: new Uint8Array(4) },
+          { camera_id: 'c', frame_id: '1' },
+          { junk: { dtype: 'U8', shape: [1024], data: new Uint8Array(1024) } },
+        ),
+      ).bands,
+    ).toBe(4);
+  });
 });

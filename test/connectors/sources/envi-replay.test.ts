@@ -5,9 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { filter, firstValueFrom, lastValueFrom, type Observable, take, tap, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
+import { NoReadableCubeError } from '../../../connectors/sources/envi-rejects.js';
 import { EnviReplayOptionError, enviReplay } from '../../../connectors/sources/envi-replay.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
-import type { CubeFrame } from '../../../src/frame.js';
+import { type CubeFrame, InvalidFrameError } from '../../../src/frame.js';
 import { EnviDataError, EnviHeaderError } from '../../../src/io/envi/errors.js';
 import { readEnviCube } from '../../../src/io/envi/reader.js';
 import { writeEnviCube } from '../../../src/io/envi/writer.js';
@@ -249,6 +251,104 @@ describe('enviReplay', () => {
     expect(() => enviReplay({ path: cubeHdr, blockRows: 0 })).toThrow(EnviReplayOptionError);
     expect(() => enviReplay({ path: cubeHdr, linesPerSecond: -1 })).toThrow(
       'enviReplay: linesPerSecond must be a positive number, got -1',
+    );
+  });
+});
+
+describe('enviReplay with onReject: bad cubes are skipped', () => {
+  /** A folder with cubes a, b, c (b's data file cut short when `truncate` names it), written anew. */
+  async function folderOf(name: string, truncated: readonly string[]): Promise<string> {
+    const folder = join(dir, name);
+    await mkdir(folder, { recursive: true });
+    for (const [i, cube] of ['a', 'b', 'c'].entries()) {
+      await writeCube(join(folder, `${cube}.hdr`), pattern(10 + i), 'bil');
+      if (truncated.includes(cube)) await truncate(join(folder, `${cube}.img`), 100);
+    }
+    return folder;
+  }
+
+  it('replays every block of the good cubes and reports the truncated one, naming its file', async () => {
+    const folder = await folderOf('one-bad', ['b']);
+    const rejected: RejectedMessage[] = [];
+    const source = enviReplay({
+      path: folder,
+      blockRows: 8,
+      cameraId: 'line2',
+      onReject: (r) => rejected.push(r),
+    });
+    const seen = states(source.state);
+    const blocks = await lastValueFrom(source.frames.pipe(toArray()));
+    // a and c, three blocks each (8 + 8 + 7 lines), with consecutive frame ids.
+    expect(blocks.map((b) => [b.frameId, b.rowOffset])).toEqual([
+      [0, 0],
+      [0, 8],
+      [0, 16],
+      [1, 0],
+      [1, 8],
+      [1, 16],
+    ]);
+    expect(reassemble(blocks.filter((b) => b.frameId === 0))).toEqual(pattern(10));
+    expect(reassemble(blocks.filter((b) => b.frameId === 1))).toEqual(pattern(12));
+    expect(rejected).toHaveLength(1);
+    const [reject] = rejected;
+    expect(reject?.error).toBeInstanceOf(InvalidFrameError);
+    expect(reject?.error.code).toBe('decode');
+    expect(reject?.error.message).toBe(
+      `invalid frame: file = "b.hdr": cube ${join(folder, 'b.hdr')} skipped: ENVI data file ${join(folder, 'b.img')} is truncated: expected 1380 bytes (header offset 0 + 23 lines x 5 samples x 3 bands x 4 bytes), found 100`,
+    );
+    expect(reject?.error.cause).toBeInstanceOf(EnviDataError);
+    expect(reject).toMatchObject({ cameraId: 'line2', channel: join(folder, 'b.hdr'), bytes: 100 });
+    expect(seen).toEqual(['starting', 'running', 'ended']);
+    expect(openFdsTo(join(folder, 'b.img'))).toBe(0);
+  });
+
+  it('reports a bad cube on every pass of a loop and keeps replaying the good ones', async () => {
+    const folder = await folderOf('loop-bad', ['a']);
+    const rejected: RejectedMessage[] = [];
+    const source = enviReplay({ path: folder, loop: true, onReject: (r) => rejected.push(r) });
+    const frames = await lastValueFrom(source.frames.pipe(take(4), toArray()));
+    expect(frames.map((f) => f.frameId)).toEqual([0, 1, 2, 3]);
+    expect(frames.map((f) => f.data)).toEqual([pattern(11), pattern(12), pattern(11), pattern(12)]);
+    expect(rejected.map((r) => r.channel)).toEqual([join(folder, 'a.hdr'), join(folder, 'a.hdr')]);
+  });
+
+  it('ends with NoReadableCubeError, listing each cube, when every cube is bad, even with loop', async () => {
+    const folder = await folderOf('all-bad', ['a', 'b', 'c']);
+    const rejected: RejectedMessage[] = [];
+    const source = enviReplay({ path: folder, loop: true, onReject: (r) => rejected.push(r) });
+    const seen = states(source.state);
+    const error = await lastValueFrom(source.frames).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoReadableCubeError);
+    expect((error as NoReadableCubeError).code).toBe('no_readable_cube');
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^enviReplay: none of the 3 cube\\(s\\) at ${folder} could be replayed \\(${join(folder, 'a.hdr')}: ENVI data file .* is truncated`,
+      ),
+    );
+    expect((error as NoReadableCubeError).failures.map((f) => f.hdrPath)).toEqual(
+      ['a', 'b', 'c'].map((c) => join(folder, `${c}.hdr`)),
+    );
+    expect(rejected).toHaveLength(3);
+    expect(seen).toEqual(['starting', 'error']);
+  });
+
+  it('skips a cube whose blocks exceed maxValues, with the reason size', async () => {
+    const folder = join(dir, 'sizes');
+    await mkdir(folder, { recursive: true });
+    await writeCube(join(folder, 'big.hdr'), pattern(20));
+    await writeEnviCube(
+      join(folder, 'small.hdr'),
+      { lines: 2, samples: 2, bands: BANDS, data: new Float32Array(12).fill(1), wavelengths: WAVELENGTHS },
+      { dataType: 4, interleave: 'bsq' },
+    );
+    const rejected: RejectedMessage[] = [];
+    const blocks = await lastValueFrom(
+      enviReplay({ path: folder, maxValues: 100, onReject: (r) => rejected.push(r) }).frames.pipe(toArray()),
+    );
+    expect(blocks.map((b) => [b.frameId, b.height, b.width])).toEqual([[0, 2, 2]]);
+    expect(rejected.map((r) => r.error.code)).toEqual(['size']);
+    expect(rejected[0]?.error.message).toContain(
+      `cube ${join(folder, 'big.hdr')} skipped: invalid frame: height*width*bands`,
     );
   });
 });

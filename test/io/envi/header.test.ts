@@ -157,4 +157,33 @@ describe('formatEnviHeader', () => {
     expect(f2['sensor type']).toBe('test');
     expect(f2['class names']).toBe('background, anomaly');
   });
+
+  it('regression (fuzz): keeps FWHM without wavelengths', () => {
+    const h = parseEnviHeader(`${MINIMAL}wavelength units = nm\nfwhm = {10, 12}\n`);
+    expect(h.fwhm).toEqual([10, 12]);
+    expect(parseEnviHeader(formatEnviHeader(h)).fwhm).toEqual([10, 12]);
+  });
+
+  it('regression (fuzz): writes headers it can read back, whatever the names and values hold', () => {
+    // "band names = }" is one name "}"; written as "{}}" it read back as no name at all.
+    const names = parseEnviHeader(`${MINIMAL.replace('bands = 2', 'bands = 1')}band names = }\n`);
+    expect(parseEnviHeader(formatEnviHeader(names)).bandNames).toEqual([')']);
+    // A free value starting with "{" ("{{x}" reads as "{x") was written unbraced: never closed.
+    const field = parseEnviHeader(`${MINIMAL}sensor type = {{x}\n`);
+    expect(field.fields['sensor type']).toBe('{x');
+    expect(parseEnviHeader(formatEnviHeader(field)).fields['sensor type']).toBe('{x');
+  });
+});
+
+describe('parseEnviHeader on hostile text', () => {
+  it('regression (fuzz): an unclosed "{" in a header of 200,000 lines fails at once (was quadratic)', () => {
+    const text = `${MINIMAL}description = {\n${'aaaaaaaa\n'.repeat(200_000)}`;
+    expect(parseError(text).message).toContain('key "description" opens "{" on line 7 that is never closed');
+  });
+
+  it('regression (fuzz): keeps a key named __proto__ as a field', () => {
+    const h = parseEnviHeader(`${MINIMAL}__proto__ = {a, b}\n`);
+    expect(Object.entries(h.fields)).toContainEqual(['__proto__', 'a, b']);
+    expect(Object.entries(parseEnviHeader(formatEnviHeader(h)).fields)).toContainEqual(['__proto__', 'a, b']);
+  });
 });

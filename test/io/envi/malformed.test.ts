@@ -2,6 +2,7 @@ import { appendFile, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ENVI_HEADER_BYTES } from '../../../src/io/envi/data-file.js';
 import { EnviDataError, EnviHeaderError } from '../../../src/io/envi/errors.js';
 import { openEnvi, readEnviMask } from '../../../src/io/envi/reader.js';
 import { writeEnviCube } from '../../../src/io/envi/writer.js';
@@ -112,5 +113,15 @@ describe('malformed ENVI files', () => {
   it('a mask with more than one band', async () => {
     const hdr = await goodCube('notmask');
     await expect(readEnviMask(hdr)).rejects.toThrow(`ENVI mask ${hdr} must have 1 band, has 2`);
+  });
+
+  it('a header file larger than any header (a data file named .hdr) is refused before it is read', async () => {
+    const hdr = join(dir, 'huge.hdr');
+    await writeFile(hdr, `ENVI\ndescription = {${'x'.repeat(MAX_ENVI_HEADER_BYTES)}}\n`);
+    const e = await openError(hdr);
+    expect(e).toBeInstanceOf(EnviHeaderError);
+    expect(e.message).toMatch(
+      /^ENVI header .*huge\.hdr: is \d+ bytes, more than the 4194304 bytes a header may have/,
+    );
   });
 });

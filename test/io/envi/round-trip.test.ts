@@ -225,6 +225,17 @@ describe('ENVI writer', () => {
     await expect(readFile(hdr)).rejects.toThrow(/ENOENT/);
   });
 
+  it('rejects band names a header cannot hold (found by fuzzing the header round trip)', async () => {
+    const spec = { samples: 1, lines: 1, bands: 2, dataType: 4 as const, interleave: 'bsq' as const };
+    for (const bad of ['a,b', 'x}', ' ', 'two\nlines']) {
+      await expect(
+        createEnviWriter(join(dir, 'names.hdr'), { ...spec, bandNames: ['ok', bad] }),
+      ).rejects.toThrow(
+        `bandNames[1] = ${JSON.stringify(bad)} must be non-empty, without "," "{" "}" or line breaks`,
+      );
+    }
+  });
+
   it('rejects a bad spec before creating files', async () => {
     await expect(
       createEnviWriter(join(dir, 'bad.hdr'), {
