@@ -11,7 +11,8 @@ import type { DecisionSink, PublishOutcome, SinkHooks } from './sink.js';
 import { SinkReporter } from './sink-reporter.js';
 
 /** Options of {@link FileDecisionSink}. */
-export interface FileSinkOptions extends Pick<SinkHooks, 'metrics' | 'logger' | 'onDrop' | 'onError'> {
+export interface FileSinkOptions
+  extends Pick<SinkHooks, 'metrics' | 'logger' | 'onDrop' | 'onError' | 'onDelivered'> {
   /** JSONL file to append to (parent directories are created). */
   path: string;
   /** Sink name (metric label); default `file`. */
@@ -66,6 +67,7 @@ export class FileDecisionSink implements DecisionSink {
     const message = new OutgoingMessage(this.file.file, encodeDecision(decision), decision);
     try {
       await this.file.append(message.payload);
+      this.reporter.delivered(message);
       return 'acked';
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));

@@ -1,12 +1,13 @@
 /**
  * The one place where a sink reports: metrics (`publish_errors_total{sink}`,
- * `broker_connected{sink}`), its child logger, and the caller's `onDrop` / `onError` hooks.
+ * `broker_connected{sink}`), its child logger, and the caller's `onDrop` / `onDelivered` /
+ * `onError` hooks.
  */
 import { componentLogger, createLogger, type Logger } from '../../src/telemetry/logger.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { DropReason, SinkHooks } from './sink.js';
 
-/** Reports a sink's connection state, failed attempts and drops. */
+/** Reports a sink's connection state, deliveries, failed attempts and drops. */
 export class SinkReporter {
   /** Child logger bound to `{ component: 'sink', sink }`. */
   readonly log: Logger;
@@ -27,6 +28,15 @@ export class SinkReporter {
   /** Sets `broker_connected{sink}`. */
   connected(value: boolean): void {
     this.hooks.metrics?.brokerConnected.set({ sink: this.sink }, value ? 1 : 0);
+  }
+
+  /**
+   * A message the broker acknowledged: settles it `acked` (unless already settled, e.g. `queued`)
+   * and, for a decision, calls the `onDelivered` hook.
+   */
+  delivered(message: OutgoingMessage): void {
+    message.settle('acked');
+    if (message.decision !== undefined) this.hooks.onDelivered?.(message.decision);
   }
 
   /** Counts a failed publish attempt (it may be retried) and reports the error. */

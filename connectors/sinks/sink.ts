@@ -42,6 +42,12 @@ export interface SinkHooks {
   logger?: Logger;
   /** Called for each message the sink gives up on. */
   onDrop?: (dropped: DroppedMessage) => void;
+  /**
+   * Called once for each decision the broker acknowledged (MQTT PUBACK, JetStream PubAck, core
+   * NATS flush, file write), also for one whose `publish()` resolved `queued` long before: the
+   * only way to learn that a queued decision arrived. Not called for dead letters or status.
+   */
+  onDelivered?: (decision: Decision) => void;
   /** Called for background errors (failed publish attempts, connection errors). */
   onError?: (error: Error) => void;
 }

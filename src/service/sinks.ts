@@ -1,6 +1,7 @@
 /**
  * Builds the decision sinks and the dead-letter route a run configuration names (MQTT, NATS,
- * JSONL file), all reporting to the service's metrics and logger.
+ * JSONL file), all reporting to the service's metrics and logger. With `sinks.outbox`, the MQTT
+ * and NATS sinks are made durable (journaled under `<outbox.dir>/<sink>/`, replayed at start).
  */
 import {
   DeadLetterSink,
@@ -10,12 +11,21 @@ import {
 import { FileDecisionSink } from '../../connectors/sinks/file-sink.js';
 import { MqttDecisionSink } from '../../connectors/sinks/mqtt-sink.js';
 import { NatsDecisionSink } from '../../connectors/sinks/nats-sink.js';
+import {
+  DurableDecisionSink,
+  type DurableSinkMetrics,
+  outboxHooks,
+  sinkJournal,
+} from '../../connectors/sinks/outbox/durable-sink.js';
+import type { OutboxJournal } from '../../connectors/sinks/outbox/journal.js';
 import type { DecisionSink, SinkHooks } from '../../connectors/sinks/sink.js';
 import { defined } from './defined.js';
 import type { SinksConfig } from './run-config.js';
 
 /** What {@link createSinks} needs beyond the config. */
-export interface SinkContext extends Pick<SinkHooks, 'metrics' | 'logger' | 'onDrop' | 'onError'> {
+export interface SinkContext extends Pick<SinkHooks, 'logger' | 'onDrop' | 'onError'> {
+  /** `publish_errors_total`, `broker_connected`; with an outbox also `outbox_pending`, `outbox_replayed_total`. */
+  readonly metrics?: DurableSinkMetrics;
   /** Model version reported in the retained MQTT status. */
   readonly modelVersion: string;
   /** Cameras whose MQTT connection (and retained status) opens at start. */
@@ -24,8 +34,9 @@ export interface SinkContext extends Pick<SinkHooks, 'metrics' | 'logger' | 'onD
 
 /** The service's sinks: decision sinks (in config order: mqtt, nats, file) and the dead-letter route. */
 export interface ServiceSinks {
+  /** The decision sinks; with `sinks.outbox`, the MQTT and NATS ones are {@link DurableDecisionSink}s. */
   readonly decisions: readonly DecisionSink[];
-  /** The MQTT sink, when configured (it carries the retained status). */
+  /** The MQTT sink itself, when configured (it carries the retained status; dead letters are not journaled). */
   readonly mqtt?: MqttDecisionSink;
   /** Fans rejected frames out to the configured targets; never throws. */
   readonly deadLetters: DeadLetterSink;
@@ -53,12 +64,18 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
     onError: context.onError,
   });
   const decisions: DecisionSink[] = [];
+  const outbox = config.outbox;
+  const journal = (sink: string): OutboxJournal | undefined =>
+    outbox === undefined ? undefined : sinkJournal(outbox, sink, hooks);
+  const durable = (sink: DecisionSink, itsJournal: OutboxJournal | undefined): DecisionSink =>
+    itsJournal === undefined ? sink : new DurableDecisionSink(sink, itsJournal, hooks);
   let mqtt: MqttDecisionSink | undefined;
   let nats: NatsDecisionSink | undefined;
   if (config.mqtt !== undefined) {
     const m = config.mqtt;
+    const mqttJournal = journal('mqtt');
     mqtt = new MqttDecisionSink({
-      ...hooks,
+      ...outboxHooks(mqttJournal, hooks),
       url: m.url,
       cameraIds: m.cameraIds ?? context.cameraIds,
       modelVersion: context.modelVersion,
@@ -77,12 +94,13 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
         tls: m.tls === undefined ? undefined : defined({ ...m.tls }),
       }),
     });
-    decisions.push(mqtt);
+    decisions.push(durable(mqtt, mqttJournal));
   }
   if (config.nats !== undefined) {
     const n = config.nats;
+    const natsJournal = journal('nats');
     nats = new NatsDecisionSink({
-      ...hooks,
+      ...outboxHooks(natsJournal, hooks),
       servers: n.servers,
       mode: n.mode,
       subjectPrefix: n.subjectPrefix,
@@ -101,7 +119,7 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
         tls: n.tls === undefined ? undefined : defined({ ...n.tls }),
       }),
     });
-    decisions.push(nats);
+    decisions.push(durable(nats, natsJournal));
   }
   const file =
     config.file === undefined ? undefined : new FileDecisionSink({ ...hooks, path: config.file.path });
