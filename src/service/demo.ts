@@ -6,6 +6,7 @@
  */
 import { pino } from 'pino';
 import { validateConfig } from '../config/load-config.js';
+import { DEFAULT_HTTP_HOST } from '../telemetry/listen.js';
 import { createLogger, LOG_LEVEL_ENV, type Logger } from '../telemetry/logger.js';
 import { DEMO_CAMERA, DEMO_PORTS, resolveDemoModelDir } from './demo-settings.js';
 import { type EmbeddedBroker, isPortFree, startEmbeddedBroker } from './embedded-broker.js';
@@ -25,6 +26,11 @@ export interface DemoOptions {
   readonly metricsPort?: number;
   /** Port of the live viewer (default 8080, or a free one when 8080 is taken). */
   readonly viewerPort?: number;
+  /**
+   * Interface of /metrics and the viewer (default `127.0.0.1`, this machine only; `0.0.0.0` to
+   * be reached from elsewhere, e.g. from outside a container).
+   */
+  readonly host?: string;
   /** Stop cleanly after this many seconds (default: run until SIGINT/SIGTERM). */
   readonly durationSeconds?: number;
   /** Seed of the simulated camera. */
@@ -75,15 +81,16 @@ async function mqttTarget(options: DemoOptions): Promise<MqttTarget> {
   return { url, note: `the broker already listening on ${url}` };
 }
 
-/** The requested port, or 0 (a free one) when the default is taken; the note says so. */
+/** The requested port, or 0 (a free one) when the default is taken on `host`; the note says so. */
 async function choosePort(
   requested: number | undefined,
   fallback: number,
   what: string,
+  host: string,
 ): Promise<[number, string]> {
   if (requested !== undefined) return [requested, ''];
-  if (await isPortFree('0.0.0.0', fallback)) return [fallback, ''];
-  return [0, ` (${what} port ${fallback} is taken, so a free one)`];
+  if (await isPortFree(host, fallback)) return [fallback, ''];
+  return [0, `; ${what} port ${fallback} is taken, so a free one`];
 }
 
 /**
@@ -115,8 +122,8 @@ export function demoConfig(
       mqtt: { url: mqttUrl, protocol: 'auto', connectTimeoutMs: 5_000 },
       ...(options.nats === undefined ? {} : { nats: { servers: options.nats, connectTimeoutMs: 5_000 } }),
     },
-    metrics: { port: metricsPort },
-    viewer: { port: viewerPort },
+    metrics: { port: metricsPort, ...(options.host === undefined ? {} : { host: options.host }) },
+    viewer: { port: viewerPort, ...(options.host === undefined ? {} : { host: options.host }) },
     shutdown: { deadlineMs: 10_000 },
   };
   return validateConfig(RunConfigSchema, input, 'cubestream demo');
@@ -144,8 +151,13 @@ function banner(
       `  NATS     decisions on cubestream.decisions.${DEMO_CAMERA.cameraId} (JetStream) at ${options.nats}`,
     );
   }
-  lines.push(`  metrics  curl -s ${service.telemetryUrl}/metrics | grep ^cubestream_${notes[0] ?? ''}`);
-  if (service.viewerUrl !== undefined) lines.push(`  viewer   ${service.viewerUrl}${notes[1] ?? ''}`);
+  lines.push(
+    `  metrics  curl -s ${service.telemetryUrl}/metrics | grep ^cubestream_   (listening on ${service.telemetryAddress}${notes[0] ?? ''})`,
+  );
+  if (service.viewerUrl !== undefined)
+    lines.push(
+      `  viewer   ${service.viewerUrl}   (listening on ${service.viewerAddress ?? '?'}${notes[1] ?? ''})`,
+    );
   lines.push(
     options.durationSeconds === undefined
       ? '  stop     Ctrl-C'
@@ -167,8 +179,14 @@ export async function runDemo(options: DemoOptions, io: DemoIO, deps: DemoDeps =
   const level = options.logLevel ?? process.env[LOG_LEVEL_ENV] ?? 'warn';
   const logger =
     deps.logger ?? createLogger({ level: level === '' ? 'warn' : level, destination: pino.destination(2) });
-  const [metricsPort, metricsNote] = await choosePort(options.metricsPort, DEMO_PORTS.metrics, 'metrics');
-  const [viewerPort, viewerNote] = await choosePort(options.viewerPort, DEMO_PORTS.viewer, 'viewer');
+  const host = options.host ?? DEFAULT_HTTP_HOST;
+  const [metricsPort, metricsNote] = await choosePort(
+    options.metricsPort,
+    DEMO_PORTS.metrics,
+    'metrics',
+    host,
+  );
+  const [viewerPort, viewerNote] = await choosePort(options.viewerPort, DEMO_PORTS.viewer, 'viewer', host);
   const target = await mqttTarget(options);
   let service: RunningService;
   let config: RunConfig;

@@ -1,11 +1,15 @@
 /**
  * The service's HTTP endpoint: `/metrics` (Prometheus text exposition), `/healthz` (liveness),
  * `/readyz` (readiness with named checks), and room for extra routes (the live viewer).
+ * With a token, `/metrics` requires `Authorization: Bearer <token>`; `/healthz` and `/readyz`
+ * stay open (Kubernetes probes and the image's HEALTHCHECK cannot send a token; they reveal
+ * only up/ready and the names of the checks).
  */
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { BearerToken, challenge } from './bearer-token.js';
+import { boundAddress, DEFAULT_HTTP_HOST, listenOn } from './listen.js';
 
 /** One readiness check: e.g. `{ name: 'model', ok: true }`, `{ name: 'sink:mqtt', ok: false }`. */
 export interface HealthCheck {
@@ -31,8 +35,13 @@ export interface ReadinessBody {
 export interface TelemetryServerOptions {
   /** TCP port; 0 picks a free ephemeral port (read it back from the returned handle). */
   port: number;
-  /** Interface to bind; default `0.0.0.0`. */
+  /** Interface to bind; default `127.0.0.1` (loopback only; `0.0.0.0` for every interface). */
   host?: string;
+  /**
+   * Bearer token required on `/metrics` (401 with `WWW-Authenticate: Bearer` without it);
+   * `/healthz`, `/readyz` and the extra routes are not affected. Default: none (open).
+   */
+  token?: string;
   /** Anything holding the prom-client registry to expose (a `CubestreamMetrics` does). */
   metrics: { readonly registry: Registry };
   /** Called on each `/readyz` request. */
@@ -50,6 +59,8 @@ export interface TelemetryServer {
   readonly port: number;
   /** `http://<host>:<port>` (`127.0.0.1` when bound to all interfaces). */
   readonly url: string;
+  /** `host:port` actually bound (from `server.address()`), e.g. `127.0.0.1:9464`, `0.0.0.0:9464`. */
+  readonly address: string;
   /** Stops accepting connections, closes idle keep-alive sockets and resolves when closed. */
   close(): Promise<void>;
 }
@@ -79,6 +90,7 @@ async function route(
   req: IncomingMessage,
   res: ServerResponse,
   options: TelemetryServerOptions,
+  token: BearerToken | undefined,
 ): Promise<void> {
   if (options.extraHandler?.(req, res) === true) return;
   const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -93,6 +105,10 @@ async function route(
     return;
   }
   if (pathname === '/metrics') {
+    if (token !== undefined && !token.authorizes(req)) {
+      challenge(res, 'cubestream metrics');
+      return;
+    }
     const registry = options.metrics.registry;
     const text = await registry.metrics();
     res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
@@ -120,9 +136,10 @@ async function route(
  * ```
  */
 export async function startTelemetryServer(options: TelemetryServerOptions): Promise<TelemetryServer> {
-  const host = options.host ?? '0.0.0.0';
+  const host = options.host ?? DEFAULT_HTTP_HOST;
+  const token = options.token === undefined ? undefined : new BearerToken(options.token);
   const server = http.createServer((req, res) => {
-    route(req, res, options).catch((error: unknown) => {
+    route(req, res, options, token).catch((error: unknown) => {
       if (res.headersSent) {
         res.destroy(error instanceof Error ? error : undefined);
         return;
@@ -130,18 +147,12 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
       sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  await listenOn(server, options.port, host);
+  const bound = boundAddress(server);
   return {
-    port,
-    url: `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`,
+    port: bound.port,
+    url: bound.url,
+    address: bound.address,
     async close() {
       const closed = once(server, 'close');
       server.close();

@@ -11,7 +11,14 @@
  * ```
  */
 
-export { formatSseComment, formatSseMessage, type SseMessage } from './sse.js';
+export {
+  formatSseComment,
+  formatSseMessage,
+  type SseCloseReason,
+  type SseMessage,
+  SseStream,
+  type SseStreamOptions,
+} from './sse.js';
 export { StableStretch, type StableStretchOptions, type StretchBounds } from './stable-stretch.js';
 export { resolveAssetsDir, VIEWER_CSP } from './static-assets.js';
 export {
@@ -21,14 +28,22 @@ export {
   renderStrip,
   type StripRenderInput,
 } from './strip-renderer.js';
+export { VIEWER_COOKIE, ViewerAuth } from './viewer-auth.js';
 export { ViewerAssetsNotFoundError, ViewerInputError, ViewerOptionError } from './viewer-errors.js';
-export { createViewerHandler, type ViewerHandler, type ViewerHandlerOptions } from './viewer-handler.js';
+export {
+  createViewerHandler,
+  type ViewerHandler,
+  type ViewerHandlerOptions,
+  type ViewerHandlerStats,
+} from './viewer-handler.js';
 export {
   type PushOutcome,
   ViewerHub,
   type ViewerHubOptions,
   type ViewerStatusPatch,
 } from './viewer-hub.js';
+export { type SnapshotBounds, snapshotJson, stripJson } from './viewer-json.js';
+export { DEFAULT_VIEWER_LIMITS, type ViewerLimits } from './viewer-limits.js';
 export type {
   CameraSnapshot,
   CameraStatus,

@@ -1,8 +1,10 @@
 /**
  * Server-Sent Events over node:http: message framing, and a stream per client with a
- * heartbeat and a bound on unsent bytes (a slow client misses strips instead of growing memory).
+ * heartbeat and a bound on unsent bytes (a slow client misses strips instead of growing memory,
+ * and is disconnected when it stays behind).
  */
 import type { ServerResponse } from 'node:http';
+import { DEFAULT_VIEWER_LIMITS } from './viewer-limits.js';
 
 /** One SSE message (see the WHATWG "server-sent events" event stream format). */
 export interface SseMessage {
@@ -52,17 +54,27 @@ export interface SseStreamOptions {
   /** Interval of the keep-alive comment in ms (default 15000; 0 disables it). */
   heartbeatMs?: number;
   /**
-   * Droppable messages are skipped while more than this many bytes wait to be sent, and the
-   * client is disconnected beyond twice that (default 8 MiB).
+   * The client's byte budget: a droppable message is skipped when it would take the unsent bytes
+   * (`res.writableLength`) over this, and any write that would take them over twice this
+   * disconnects the client (default `DEFAULT_VIEWER_LIMITS.clientBufferBytes`, 4 MiB).
    */
   maxBufferedBytes?: number;
+  /** Droppable messages skipped in a row before the client is disconnected (default 50). */
+  maxDroppedInARow?: number;
   /** Reconnection delay sent to the browser in the first message, ms (default 2000). */
   retryMs?: number;
 }
 
+/** Why an {@link SseStream} ended. */
+export type SseCloseReason = 'client' | 'server' | 'slow';
+
 /**
  * One client's event stream: writes the SSE headers and a `retry:` hint, sends messages, sends
  * a heartbeat comment, and cleans up when either side closes.
+ *
+ * Memory per client is bounded: a write never takes the client's unsent bytes over twice
+ * `maxBufferedBytes` (the client is disconnected instead), and {@link sendFramed} lets many
+ * clients share one framed buffer.
  *
  * @example
  * ```ts
@@ -74,14 +86,18 @@ export interface SseStreamOptions {
 export class SseStream {
   private readonly res: ServerResponse;
   private readonly maxBufferedBytes: number;
+  private readonly maxDroppedInARow: number;
   private readonly heartbeat: NodeJS.Timeout | undefined;
-  private readonly closeHandlers: (() => void)[] = [];
+  private readonly closeHandlers: ((reason: SseCloseReason) => void)[] = [];
   private ended = false;
+  private reason: SseCloseReason | undefined;
   private skipped = 0;
+  private skippedInARow = 0;
 
   constructor(res: ServerResponse, options: SseStreamOptions = {}) {
     this.res = res;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_VIEWER_LIMITS.clientBufferBytes;
+    this.maxDroppedInARow = options.maxDroppedInARow ?? DEFAULT_VIEWER_LIMITS.maxDroppedInARow;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -91,15 +107,20 @@ export class SseStream {
     res.write(`retry: ${options.retryMs ?? 2000}\n\n`);
     const heartbeatMs = options.heartbeatMs ?? 15_000;
     if (heartbeatMs > 0) {
-      this.heartbeat = setInterval(() => this.write(formatSseComment('ping')), heartbeatMs);
+      this.heartbeat = setInterval(() => this.sendFramed(formatSseComment('ping')), heartbeatMs);
       this.heartbeat.unref();
     }
-    res.on('close', () => this.finish());
+    res.on('close', () => this.finish('client'));
   }
 
-  /** Whether the stream has ended (client gone or {@link close} called). */
+  /** Whether the stream has ended (client gone, {@link close} called, or cut off as too slow). */
   get closed(): boolean {
     return this.ended;
+  }
+
+  /** Why the stream ended, once it has. */
+  get closeReason(): SseCloseReason | undefined {
+    return this.reason;
   }
 
   /** Droppable messages skipped so far because the client read too slowly. */
@@ -107,28 +128,47 @@ export class SseStream {
     return this.skipped;
   }
 
-  /**
-   * Sends a message. A `droppable` one (a strip) is skipped while the client is behind by more
-   * than `maxBufferedBytes`; a client behind by more than twice that is disconnected (its
-   * EventSource reconnects and starts afresh). Returns whether it was written.
-   */
-  send(message: SseMessage, options: { droppable?: boolean } = {}): boolean {
-    if (this.ended) return false;
-    if (this.res.writableLength > 2 * this.maxBufferedBytes) {
-      this.res.destroy();
-      this.finish();
-      return false;
-    }
-    if (options.droppable === true && this.res.writableLength > this.maxBufferedBytes) {
-      this.skipped += 1;
-      return false;
-    }
-    return this.write(formatSseMessage(message));
+  /** Bytes written but not yet taken by the client's socket. */
+  get bufferedBytes(): number {
+    return this.res.writableLength;
   }
 
-  /** Registers a callback run once when the stream ends. */
-  onClose(handler: () => void): void {
-    if (this.ended) handler();
+  /**
+   * Sends a message. A `droppable` one (a strip) is skipped when it would take the client's
+   * unsent bytes over `maxBufferedBytes`; any message that would take them over twice that, or
+   * the `maxDroppedInARow`-th skip in a row, disconnects the client (its EventSource reconnects
+   * and starts afresh). Returns whether it was written.
+   */
+  send(message: SseMessage, options: { droppable?: boolean } = {}): boolean {
+    return this.sendFramed(formatSseMessage(message), options);
+  }
+
+  /**
+   * Sends an already framed message ({@link formatSseMessage}); a `Buffer` may be shared by many
+   * streams (node queues a reference, not a copy). Same rules as {@link send}.
+   */
+  sendFramed(framed: string | Buffer, options: { droppable?: boolean } = {}): boolean {
+    if (this.ended || this.res.destroyed) return false;
+    const queued = this.res.writableLength;
+    const after = queued + (typeof framed === 'string' ? Buffer.byteLength(framed) : framed.length);
+    if (options.droppable === true && queued > 0 && after > this.maxBufferedBytes) {
+      this.skipped += 1;
+      this.skippedInARow += 1;
+      if (this.skippedInARow >= this.maxDroppedInARow) this.cutOff();
+      return false;
+    }
+    if (queued > 0 && after > 2 * this.maxBufferedBytes) {
+      this.cutOff();
+      return false;
+    }
+    if (options.droppable === true) this.skippedInARow = 0;
+    this.res.write(framed);
+    return true;
+  }
+
+  /** Registers a callback run once when the stream ends, with the reason. */
+  onClose(handler: (reason: SseCloseReason) => void): void {
+    if (this.ended) handler(this.reason ?? 'server');
     else this.closeHandlers.push(handler);
   }
 
@@ -136,19 +176,19 @@ export class SseStream {
   close(): void {
     if (this.ended) return;
     this.res.end();
-    this.finish();
+    this.finish('server');
   }
 
-  private write(text: string): boolean {
-    if (this.ended || this.res.destroyed) return false;
-    this.res.write(text);
-    return true;
+  private cutOff(): void {
+    this.res.destroy();
+    this.finish('slow');
   }
 
-  private finish(): void {
+  private finish(reason: SseCloseReason): void {
     if (this.ended) return;
     this.ended = true;
+    this.reason = reason;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    for (const handler of this.closeHandlers.splice(0)) handler();
+    for (const handler of this.closeHandlers.splice(0)) handler(reason);
   }
 }

@@ -1,13 +1,18 @@
 /**
  * The viewer's HTTP routes, mountable on any node:http server (e.g. as the telemetry server's
  * `extraHandler`): the page and its assets, the camera list, a snapshot, and the live SSE stream.
+ * Bounded: at most `maxClients` event streams (503 with `Retry-After` beyond), a byte budget per
+ * client, and snapshots of bounded size. Optionally behind a token (see `ViewerAuth`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseStream } from './sse.js';
 import { resolveAssetsDir, serveAsset } from './static-assets.js';
+import { ViewerAuth } from './viewer-auth.js';
 import { ViewerOptionError } from './viewer-errors.js';
+import { ViewerFeed } from './viewer-feed.js';
 import type { ViewerHub } from './viewer-hub.js';
-import type { CameraSnapshot, ViewerEvent } from './viewer-messages.js';
+import { snapshotJson } from './viewer-json.js';
+import { DEFAULT_VIEWER_LIMITS } from './viewer-limits.js';
 
 /** Options of {@link createViewerHandler}. */
 export interface ViewerHandlerOptions {
@@ -19,10 +24,39 @@ export interface ViewerHandlerOptions {
   assetsDir?: string;
   /** Keep-alive comment interval of the event stream, ms (default 15000). */
   heartbeatMs?: number;
-  /** A client further behind than this many bytes misses strips (default 8 MiB). */
+  /**
+   * A client's byte budget: with more unsent bytes than this it misses strips, and it is
+   * disconnected beyond twice this (default `DEFAULT_VIEWER_LIMITS.clientBufferBytes`, 4 MiB).
+   */
   maxBufferedBytes?: number;
+  /** Strips a client may miss in a row before it is disconnected (default 50). */
+  maxDroppedInARow?: number;
+  /** Open event streams at most; more get 503 with `Retry-After` (default 32). */
+  maxClients?: number;
+  /** Newest strips in a snapshot (`hello` event, `/snapshot`) at most (default 24). */
+  snapshotStrips?: number;
+  /** Bytes of a snapshot's JSON at most; at most `maxBufferedBytes` (default 2 MiB). */
+  snapshotBytes?: number;
+  /** `Retry-After` of a refused event stream, seconds (default 10). */
+  retryAfterSeconds?: number;
   /** Reconnection delay suggested to the browser, ms (default 2000). */
   retryMs?: number;
+  /** Token every route requires (header, or the cookie the page sets from `?token=`); default: open. */
+  token?: string;
+  /** Told when an event stream is refused (over `maxClients`) or cut off as too slow. */
+  onClientEvent?: (kind: 'refused' | 'cut-off', stats: ViewerHandlerStats) => void;
+}
+
+/** Counters of the viewer routes since they were created. */
+export interface ViewerHandlerStats {
+  /** Open event streams. */
+  readonly clients: number;
+  /** Event streams refused with 503 because `maxClients` were open. */
+  readonly refused: number;
+  /** Event streams disconnected because the client read too slowly. */
+  readonly cutOff: number;
+  /** Strips not sent to a client that was over its byte budget. */
+  readonly droppedUpdates: number;
 }
 
 /** The routes as a request handler, plus a way to end the live streams on shutdown. */
@@ -34,15 +68,26 @@ export interface ViewerHandler {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Open event streams. */
   readonly clients: number;
+  /** Counters: open, refused and cut-off streams, dropped strips. */
+  stats(): ViewerHandlerStats;
   /** Ends every event stream (call before closing the HTTP server: open streams keep it alive). */
   close(): void;
+}
+
+function positiveInt(option: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new ViewerOptionError(option, v, 'must be a positive integer');
+  return v;
 }
 
 /** Camera ids as `validateFrame` accepts them, at most 128 characters. */
 const CAMERA_ID = /^[^\s/#+*>.]{1,128}$/;
 
 function sendJson(res: ServerResponse, statusCode: number, body: unknown, headOnly = false): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, statusCode, JSON.stringify(body), headOnly);
+}
+
+function sendJsonText(res: ServerResponse, statusCode: number, text: string, headOnly = false): void {
   res.writeHead(statusCode, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -51,21 +96,22 @@ function sendJson(res: ServerResponse, statusCode: number, body: unknown, headOn
   res.end(headOnly ? undefined : text);
 }
 
-function emptySnapshot(cameraId: string): Omit<CameraSnapshot, 'status'> & { status: null } {
-  return { cameraId, strips: [], series: [], status: null };
-}
-
 /**
  * Builds the viewer routes:
  * - `GET <base>/`: the page (`<base>` redirects there);
  * - `GET <base>/viewer.js`, `<base>/viewer.css`, ...: the page's files from `assetsDir`;
  * - `GET <base>/cameras`: `CameraSummary[]` as JSON;
- * - `GET <base>/snapshot?camera=<id>`: a `CameraSnapshot` as JSON (404 for an unknown camera);
+ * - `GET <base>/snapshot?camera=<id>`: a `CameraSnapshot` as JSON (404 for an unknown camera),
+ *   with at most `snapshotStrips` strips in at most `snapshotBytes` bytes;
  * - `GET <base>/events[?camera=<id>]`: Server-Sent Events: `cameras` (on connect and on every
- *   change), and with a camera: `hello` (its snapshot, on every connect, so a reconnecting page
- *   redraws from it), then `strip` and `status` events as the hub emits them.
+ *   change), and with a camera: `hello` (its bounded snapshot, on every connect, so a
+ *   reconnecting page redraws from it), then `strip` and `status` events as the hub emits them.
+ *   Beyond `maxClients` open streams: 503 with `Retry-After`.
  *
- * @throws {@link ViewerOptionError} for a `basePath` that does not start with `/` or ends with one
+ * With a `token`, every route answers 401 unless the request carries it (see `ViewerAuth`).
+ *
+ * @throws {@link ViewerOptionError} for a `basePath` that does not start with `/` or ends with
+ *   one, a limit that is not a positive integer, or `snapshotBytes` above `maxBufferedBytes`
  * @throws {@link ViewerAssetsNotFoundError} when no assets folder is found
  * @example
  * ```ts
@@ -80,47 +126,68 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
   const base = options.basePath ?? '/viewer';
   if (!base.startsWith('/') || base.endsWith('/') || base.length < 2)
     throw new ViewerOptionError('basePath', base, 'must start with "/" and not end with "/"');
+  const limits = DEFAULT_VIEWER_LIMITS;
+  const maxClients = positiveInt('maxClients', options.maxClients, limits.maxClients);
+  const maxBufferedBytes = positiveInt(
+    'maxBufferedBytes',
+    options.maxBufferedBytes,
+    limits.clientBufferBytes,
+  );
+  const maxDroppedInARow = positiveInt('maxDroppedInARow', options.maxDroppedInARow, limits.maxDroppedInARow);
+  const retryAfter = positiveInt('retryAfterSeconds', options.retryAfterSeconds, limits.retryAfterSeconds);
+  const bounds = {
+    maxStrips: positiveInt('snapshotStrips', options.snapshotStrips, limits.snapshotStrips),
+    maxBytes: positiveInt(
+      'snapshotBytes',
+      options.snapshotBytes,
+      Math.min(limits.snapshotBytes, maxBufferedBytes),
+    ),
+  };
+  if (bounds.maxBytes > maxBufferedBytes)
+    throw new ViewerOptionError(
+      'snapshotBytes',
+      bounds.maxBytes,
+      `must be at most maxBufferedBytes (${maxBufferedBytes})`,
+    );
   const assetsDir = options.assetsDir ?? resolveAssetsDir();
   const hub = options.hub;
-  const streams = new Set<SseStream>();
+  const auth = options.token === undefined ? undefined : new ViewerAuth(options.token, base);
+  const feed = new ViewerFeed(hub, bounds);
+  let refused = 0;
+  let cutOff = 0;
+  const stats = (): ViewerHandlerStats => ({
+    clients: feed.size,
+    refused,
+    cutOff,
+    droppedUpdates: feed.droppedUpdates,
+  });
 
   function openEvents(res: ServerResponse, camera: string | null): void {
+    if (feed.size >= maxClients) {
+      refused += 1;
+      res.setHeader('retry-after', String(retryAfter));
+      res.setHeader('connection', 'close');
+      sendJson(res, 503, { error: 'too many viewer clients', maxClients });
+      options.onClientEvent?.('refused', stats());
+      return;
+    }
     const stream = new SseStream(res, {
+      maxBufferedBytes,
+      maxDroppedInARow,
       ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
-      ...(options.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: options.maxBufferedBytes }),
       ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
     });
-    streams.add(stream);
-    stream.send({ event: 'cameras', data: JSON.stringify(hub.cameras()) });
-    if (camera !== null) {
-      const snapshot = hub.snapshot(camera) ?? emptySnapshot(camera);
-      stream.send({ event: 'hello', data: JSON.stringify(snapshot) });
-    }
-    const unsubscribe = hub.subscribe((event: ViewerEvent) => {
-      if (event.type === 'cameras') {
-        stream.send({ event: 'cameras', data: JSON.stringify(event.cameras) });
-      } else if (event.cameraId === camera) {
-        if (event.type === 'strip') {
-          stream.send(
-            { event: 'strip', id: event.strip.seq, data: JSON.stringify(event.strip) },
-            { droppable: true },
-          );
-        } else {
-          stream.send({
-            event: 'status',
-            data: JSON.stringify({ status: event.status, point: event.point }),
-          });
-        }
-      }
+    stream.onClose((reason) => {
+      if (reason !== 'slow') return;
+      cutOff += 1;
+      options.onClientEvent?.('cut-off', stats());
     });
-    stream.onClose(() => {
-      unsubscribe();
-      streams.delete(stream);
-    });
+    feed.add(stream, camera);
   }
 
   function route(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const rest = url.pathname === base ? null : url.pathname.slice(base.length + 1);
+    if (auth !== undefined && !auth.admit(req, res, url, rest === null || rest === '')) return;
     const headOnly = req.method === 'HEAD';
     if (req.method !== 'GET' && !headOnly) {
       res.setHeader('allow', 'GET, HEAD');
@@ -145,7 +212,7 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
     } else if (rest === 'snapshot') {
       const snapshot = camera === null ? undefined : hub.snapshot(camera);
       if (snapshot === undefined) sendJson(res, 404, { error: 'unknown camera', camera }, headOnly);
-      else sendJson(res, 200, snapshot, headOnly);
+      else sendJsonText(res, 200, snapshotJson(snapshot, bounds), headOnly);
     } else if (rest === 'events') {
       if (headOnly) sendJson(res, 405, { error: 'the event stream answers GET only' }, true);
       else openEvents(res, camera);
@@ -170,10 +237,11 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
       return true;
     },
     get clients() {
-      return streams.size;
+      return feed.size;
     },
+    stats,
     close() {
-      for (const stream of [...streams]) stream.close();
+      feed.close();
     },
   };
 }

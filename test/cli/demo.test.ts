@@ -68,6 +68,9 @@ describe.skipIf(skip)('cubestream demo', () => {
     expect(out).toContain(`mosquitto_sub -h 127.0.0.1 -p ${mosquitto.port} -t 'cubestream/#' -v`);
     expect(out).toContain(`curl -s http://127.0.0.1:${metricsPort}/metrics`);
     expect(out).toContain(`http://127.0.0.1:${viewerPort}/viewer/`);
+    // the addresses actually bound: loopback unless --host says otherwise
+    expect(out).toContain(`(listening on 127.0.0.1:${metricsPort})`);
+    expect(out).toContain(`(listening on 127.0.0.1:${viewerPort})`);
     expect(out).toMatch(/seed 3/);
     const summary = proc.lines.filter((l) => l.startsWith('frames '));
     expect(summary.length).toBeGreaterThan(0);

@@ -1,3 +1,5 @@
+import net from 'node:net';
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type HealthCheck,
@@ -96,6 +98,72 @@ describe('startTelemetryServer', () => {
     const res = await fetch(`${server.url}/readyz`);
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: 'boom' });
+  });
+
+  it('binds 127.0.0.1 unless told otherwise, and reports the address bound', async () => {
+    server = await startTelemetryServer({
+      port: 0,
+      metrics: createMetrics({ defaultMetrics: false }),
+      health: () => ({ checks: [] }),
+    });
+    expect(server.address).toBe(`127.0.0.1:${server.port}`);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal);
+    if (external !== undefined) {
+      const outcome = await new Promise<string>((resolve) => {
+        const socket = net.connect(server?.port ?? 0, external.address);
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      });
+      expect(outcome).toBe('ECONNREFUSED');
+    }
+    await server.close();
+    server = await startTelemetryServer({
+      port: 0,
+      host: '0.0.0.0',
+      metrics: createMetrics({ defaultMetrics: false }),
+      health: () => ({ checks: [] }),
+    });
+    expect(server.address).toBe(`0.0.0.0:${server.port}`);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+  });
+
+  it('with a token, /metrics needs Authorization: Bearer <token> (401 + WWW-Authenticate otherwise); /healthz and /readyz stay open', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    server = await startTelemetryServer({
+      port: 0,
+      host: '127.0.0.1',
+      metrics: createMetrics({ defaultMetrics: false }),
+      health: () => ({ checks: [{ name: 'model', ok: true }] }),
+      token,
+    });
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer nope' },
+      { authorization: `Bearer ${token}x` },
+      { authorization: token },
+      { authorization: `Basic ${Buffer.from(`prometheus:${token}`).toString('base64')}` },
+    ];
+    for (const headers of attempts) {
+      const res = await fetch(`${server.url}/metrics`, { headers });
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="cubestream metrics"');
+      expect(await res.text()).not.toContain('cubestream_');
+    }
+    const ok = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('cubestream_frames_received_total');
+    // the scheme is case-insensitive (RFC 9110)
+    expect(
+      (await fetch(`${server.url}/metrics`, { headers: { authorization: `bearer ${token}` } })).status,
+    ).toBe(200);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 
   it('rejects when the port is taken', async () => {

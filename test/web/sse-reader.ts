@@ -48,10 +48,13 @@ export interface SseConnection {
   close(): Promise<void>;
 }
 
-/** Opens `url` as an event stream. */
-export async function openSse(url: string): Promise<SseConnection> {
+/** Opens `url` as an event stream (with extra request `headers`, e.g. authorization). */
+export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
   const controller = new AbortController();
-  const res = await fetch(url, { signal: controller.signal, headers: { accept: 'text/event-stream' } });
+  const res = await fetch(url, {
+    signal: controller.signal,
+    headers: { accept: 'text/event-stream', ...headers },
+  });
   const body = res.body;
   if (body === null) throw new Error('no body');
   const reader = body.getReader();

@@ -113,6 +113,58 @@ describe('SseStream', () => {
     socket.destroy();
   });
 
+  /** Opens a client that sends its request and never reads; resolves with the server's stream. */
+  async function stalledClient(options: object): Promise<{ stream: SseStream; socket: net.Socket }> {
+    let resolveStream: (s: SseStream) => void = () => undefined;
+    const opened = new Promise<SseStream>((resolve) => {
+      resolveStream = resolve;
+    });
+    const port = await serve(resolveStream, options);
+    const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    socket.pause();
+    return { stream: await opened, socket };
+  }
+
+  it('never lets a stalled client queue more than twice its budget: the write that would is not made', async () => {
+    const budget = 256 * 1024;
+    const { stream, socket } = await stalledClient({ heartbeatMs: 0, maxBufferedBytes: budget });
+    const status = 'y'.repeat(60 * 1024);
+    let most = 0;
+    // status messages are not droppable: they queue until the next one would pass 2 x budget
+    for (let i = 0; i < 2000 && !stream.closed; i++) {
+      stream.send({ event: 'status', data: status });
+      most = Math.max(most, stream.bufferedBytes);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(stream.closed).toBe(true);
+    expect(stream.closeReason).toBe('slow');
+    expect(most).toBeGreaterThan(budget);
+    expect(most).toBeLessThanOrEqual(2 * budget);
+    socket.destroy();
+  });
+
+  it('cuts off a client that misses maxDroppedInARow strips in a row, and counts each miss', async () => {
+    const budget = 128 * 1024;
+    const { stream, socket } = await stalledClient({
+      heartbeatMs: 0,
+      maxBufferedBytes: budget,
+      maxDroppedInARow: 5,
+    });
+    const closes: string[] = [];
+    stream.onClose((reason) => closes.push(reason));
+    // one framed buffer shared by every write, as the viewer's fan-out does
+    const strip = Buffer.from(formatSseMessage({ event: 'strip', data: 'z'.repeat(48 * 1024) }));
+    for (let i = 0; i < 2000 && !stream.closed; i++) {
+      stream.sendFramed(strip, { droppable: true });
+      expect(stream.bufferedBytes).toBeLessThanOrEqual(budget);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(stream.closed).toBe(true);
+    expect(stream.skippedMessages).toBeGreaterThanOrEqual(5);
+    expect(closes).toEqual(['slow']);
+    socket.destroy();
+  });
+
   it('ends the response when closed from the server side', async () => {
     let resolveStream: (s: SseStream) => void = () => undefined;
     const opened = new Promise<SseStream>((resolve) => {

@@ -62,7 +62,7 @@ interface PageCanvas {
     getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
   };
 }
-declare const document: { getElementById(id: string): unknown };
+declare const document: { getElementById(id: string): unknown; readonly cookie: string };
 declare const window: { readonly __viewerState: PageState };
 
 function viewerState(page: Page): Promise<PageState> {
@@ -130,6 +130,29 @@ describe.skipIf(!present)('viewer in chromium', () => {
     await browser?.close();
     await server?.close();
     hub?.close();
+  });
+
+  it('behind a token: 401 without it; ?token= once sets the cookie the page, its assets and its event stream use', async () => {
+    const token = 'browser-token-0123456789abcdef';
+    const guarded = await startViewerServer({ port: 0, host: '127.0.0.1', hub, heartbeatMs: 1000, token });
+    const page = await browser.newPage();
+    try {
+      const denied = await page.goto(guarded.pageUrl);
+      expect(denied?.status()).toBe(401);
+      const entered = await page.goto(`${guarded.pageUrl}?token=${token}#camera=cam-b`);
+      expect(entered?.status()).toBe(200);
+      // the token left the address bar; the camera choice in the hash stayed
+      expect(page.url()).toBe(`${guarded.pageUrl}#camera=cam-b`);
+      await page.waitForFunction(() => {
+        const s = window.__viewerState as PageState | undefined;
+        return s !== undefined && s.camera === 'cam-b' && s.connected && s.stripsShown >= 5;
+      });
+      // HttpOnly: the page's scripts cannot read the session cookie
+      expect(await page.evaluate(() => document.cookie)).toBe('');
+    } finally {
+      await page.close();
+      await guarded.close();
+    }
   });
 
   it('shows two cameras live, draws boxes on anomalies, switches cameras, and stays local', async () => {

@@ -14,11 +14,12 @@ import { type CliCommand, numberOption, stringOption } from '../command.js';
 export const demoCommand: CliCommand = {
   name: 'demo',
   summary: 'Run the whole service on embedded defaults: simulated camera -> model -> MQTT, metrics, viewer',
-  usage: `cubestream demo [--mqtt URL] [--nats URL] [--metrics-port N] [--viewer-port N] [--duration SECONDS] [--seed N]
+  usage: `cubestream demo [--mqtt URL] [--nats URL] [--metrics-port N] [--viewer-port N] [--host ADDRESS] [--duration SECONDS] [--seed N]
   --mqtt URL             publish to this MQTT broker (default: an embedded one on 127.0.0.1:1883, or the broker already there)
   --nats URL             also publish to NATS (JetStream), e.g. nats://127.0.0.1:4222
   --metrics-port N       Prometheus /metrics, /healthz, /readyz (default 9464)
   --viewer-port N        live viewer (default 8080)
+  --host ADDRESS         interface of metrics and viewer (default 127.0.0.1; 0.0.0.0 in a container)
   --duration SECONDS     stop cleanly after this long (default: until Ctrl-C)
   --seed N               seed of the simulated camera (default 1)
   --log-level LEVEL      JSON logs on stderr (default warn)`,
@@ -27,6 +28,7 @@ export const demoCommand: CliCommand = {
     nats: { type: 'string' },
     'metrics-port': { type: 'string' },
     'viewer-port': { type: 'string' },
+    host: { type: 'string' },
     duration: { type: 'string' },
     seed: { type: 'string' },
     'embedded-port': { type: 'string' },
@@ -46,6 +48,7 @@ export const demoCommand: CliCommand = {
     const viewerPort = port('viewer-port');
     const embeddedPort = port('embedded-port');
     const logLevel = stringOption(values, 'log-level');
+    const host = stringOption(values, 'host');
     const code = await runDemo(
       {
         seed: numberOption(values, 'seed', 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
@@ -56,6 +59,7 @@ export const demoCommand: CliCommand = {
         ...(nats === undefined ? {} : { nats }),
         ...(metricsPort === undefined ? {} : { metricsPort }),
         ...(viewerPort === undefined ? {} : { viewerPort }),
+        ...(host === undefined ? {} : { host }),
         ...(embeddedPort === undefined ? {} : { embeddedPort }),
         ...(logLevel === undefined ? {} : { logLevel }),
       },
