@@ -2,6 +2,7 @@
  * Named errors of the publish-side sinks. Each says which option, camera, stream or broker is at
  * fault; `code` is stable (used in logs and dead letters).
  */
+import { CAMERA_ID_RULE } from '../../src/camera-id.js';
 import { CubestreamError, describeValue } from '../../src/errors.js';
 
 /** A camera id that cannot be used as an MQTT topic level and a NATS subject token. */
@@ -10,7 +11,7 @@ export class InvalidCameraIdError extends CubestreamError {
   constructor(cameraId: unknown) {
     super(
       'camera_id',
-      `cameraId ${describeValue(cameraId)} is not usable in topics/subjects: expected 1-128 of [A-Za-z0-9_-], starting with a letter or digit`,
+      `cameraId ${describeValue(cameraId)} is not usable in topics/subjects: ${CAMERA_ID_RULE}`,
     );
   }
 }
@@ -49,6 +50,22 @@ export class SinkAuthError extends CubestreamError {
    */
   constructor(sink: string, target: string, detail: string, options?: { cause?: unknown }) {
     super('auth', `${sink} sink: ${target} refused the credentials: ${detail}`, options);
+  }
+}
+
+/** The TLS handshake with the broker failed in a way retrying cannot mend (untrusted certificate, wrong host, not TLS). */
+export class SinkTlsError extends CubestreamError {
+  /**
+   * @param sink - sink name
+   * @param target - broker URL(s), credentials redacted
+   * @param detail - the TLS error
+   */
+  constructor(sink: string, target: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      'tls',
+      `${sink} sink: TLS with ${target} failed: ${detail} (check tls.caFile and the broker's certificate)`,
+      options,
+    );
   }
 }
 

@@ -10,7 +10,10 @@
  * store (kept across our reconnects) and are re-sent on reconnect: at-least-once.
  */
 import mqtt, { ErrorWithReasonCode, type IClientOptions, type MqttClient } from 'mqtt';
-import { PublishRejectedError, SinkAuthError } from './errors.js';
+import { redactUrl } from '../../src/telemetry/redact.js';
+import { BAD_CREDENTIALS, UNSUPPORTED_PROTOCOL } from '../shared/mqtt-reason-codes.js';
+import { tlsFailure } from '../shared/tls-failure.js';
+import { PublishRejectedError, SinkAuthError, SinkTlsError } from './errors.js';
 import { OfflineQueue } from './offline-queue.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import { type BackoffOptions, backoffDelay } from './retry.js';
@@ -51,11 +54,6 @@ export interface MqttChannelConfig {
   /** Called after the channel connected or lost its connection (the sink updates its gauge). */
   readonly onConnectionChange: () => void;
 }
-
-/** CONNACK codes of a refused protocol version: 3.1.1 (1) and MQTT 5 (132). */
-const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
-/** CONNACK codes of refused credentials: 3.1.1 (4, 5) and MQTT 5 (134, 135). */
-const BAD_CREDENTIALS = new Set([4, 5, 134, 135]);
 
 interface Queued {
   readonly message: OutgoingMessage;
@@ -261,9 +259,16 @@ export class MqttCameraChannel {
       }
     }
     if (code !== undefined && BAD_CREDENTIALS.has(code)) {
-      const authError = new SinkAuthError('mqtt', url, error.message, { cause: error });
+      const authError = new SinkAuthError('mqtt', redactUrl(url), error.message, { cause: error });
       reporter.error(authError, { camera: cameraId });
       this.rejectFirst(authError);
+      return;
+    }
+    const tls = tlsFailure(error);
+    if (tls !== undefined) {
+      const tlsError = new SinkTlsError('mqtt', redactUrl(url), tls, { cause: error });
+      reporter.error(tlsError, { camera: cameraId });
+      this.rejectFirst(tlsError);
       return;
     }
     if (this.attempt <= 1) reporter.log.warn({ err: error, camera: cameraId }, 'mqtt client error');
@@ -286,7 +291,7 @@ export class MqttCameraChannel {
       (error) => {
         this.inFlight -= 1;
         if (error === undefined || error === null) {
-          message.settle('acked');
+          this.config.reporter.delivered(message);
           return;
         }
         const { reporter } = this.config;

@@ -11,7 +11,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { UNKNOWN_CAMERA } from '../../src/camera-id.js';
 import { type Decision, encodeDecision } from '../../src/decision.js';
+import { redactUrl } from '../../src/telemetry/redact.js';
 import { type DeadLetter, type DeadLetterTarget, encodeDeadLetter } from './dead-letter.js';
 import { InvalidSinkOptionError, SinkClosedError, SinkConnectTimeoutError } from './errors.js';
 import { MqttCameraChannel, type MqttChannelConfig, type MqttProtocolState } from './mqtt-channel.js';
@@ -20,7 +22,7 @@ import { type BackoffOptions, waitUntilIdle } from './retry.js';
 import type { DecisionSink, OverflowPolicy, PublishOutcome, SinkHooks } from './sink.js';
 import { assertNonNegative, assertPositiveInteger } from './sink-options.js';
 import { SinkReporter } from './sink-reporter.js';
-import { assertCameraId, assertMqttPrefix, mqttTopic, UNKNOWN_CAMERA } from './topics.js';
+import { assertCameraId, assertMqttPrefix, mqttTopic } from './topics.js';
 
 /** TLS settings; files are read in `connect()`. */
 export interface MqttTlsOptions {
@@ -118,7 +120,7 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
     const protocol = options.protocol ?? 'auto';
     this.protocol = { version: protocol === 4 ? 4 : 5, auto: protocol === 'auto' };
     this.clientIdPrefix = options.clientIdPrefix ?? `cubestream-${randomBytes(4).toString('hex')}`;
-    this.reporter = new SinkReporter(this.name, options, { broker: options.url });
+    this.reporter = new SinkReporter(this.name, options, { broker: redactUrl(options.url) });
     this.reporter.connected(false);
   }
 
@@ -155,7 +157,7 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new SinkConnectTimeoutError(this.name, this.options.url, timeoutMs)),
+        () => reject(new SinkConnectTimeoutError(this.name, redactUrl(this.options.url), timeoutMs)),
         timeoutMs,
       );
     });

@@ -1,6 +1,6 @@
 /**
  * Publishes decisions to NATS (DESIGN §4) on `cubestream.decisions.<cameraId>`: JetStream by
- * default (`Nats-Msg-Id` = `<cameraId>:<frameId>:<rowOffset>`, so retries and restarts never
+ * default (`Nats-Msg-Id` = `<cameraId>:<capturedAt>:<frameId>:<rowOffset>`, so retries never
  * store a decision twice within the stream's duplicate window), or plain core NATS. Dead letters
  * go to `cubestream.deadletter.<cameraId>` with a core publish (add a stream on
  * `cubestream.deadletter.>` to keep them).
@@ -19,13 +19,18 @@ import {
   type NodeConnectionOptions,
   PermissionViolationError,
 } from '@nats-io/transport-node';
+import { UNKNOWN_CAMERA } from '../../src/camera-id.js';
 import { type Decision, encodeDecision } from '../../src/decision.js';
+import { redactUrl } from '../../src/telemetry/redact.js';
+import { tlsFailure } from '../shared/tls-failure.js';
 import { type DeadLetter, type DeadLetterTarget, encodeDeadLetter } from './dead-letter.js';
 import {
   InvalidSinkOptionError,
   PublishRejectedError,
+  SinkAuthError,
   SinkClosedError,
   SinkConnectTimeoutError,
+  SinkTlsError,
 } from './errors.js';
 import { type DecisionStreamConfig, ensureDecisionStream } from './nats-stream.js';
 import { OfflineQueue } from './offline-queue.js';
@@ -34,7 +39,7 @@ import { type BackoffOptions, backoffDelay, Waker, waitUntilIdle } from './retry
 import type { DecisionSink, OverflowPolicy, PublishOutcome, SinkHooks } from './sink.js';
 import { assertNonNegative, assertPositiveInteger } from './sink-options.js';
 import { SinkReporter } from './sink-reporter.js';
-import { assertNatsPrefix, decisionMsgId, natsSubject, UNKNOWN_CAMERA } from './topics.js';
+import { assertNatsPrefix, decisionMsgId, natsSubject } from './topics.js';
 
 /** TLS settings (file paths are read by the NATS client). */
 export interface NatsTlsOptions {
@@ -79,6 +84,11 @@ export interface NatsSinkOptions extends SinkHooks {
   /** A `.creds` file (JWT + nkey seed). */
   credsFile?: string;
   tls?: NatsTlsOptions;
+}
+
+/** A connection refused for its credentials (the server says "Authorization Violation"). */
+function isAuthFailure(error: unknown): boolean {
+  return error instanceof Error && /authorization violation|authentication/i.test(error.message);
 }
 
 /** Errors after which retrying the same message cannot succeed. */
@@ -147,7 +157,7 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
     }
     this.options = options;
     this.queue = new OfflineQueue(options.offlineQueueSize ?? 10_000, options.overflow ?? 'drop-oldest');
-    this.reporter = new SinkReporter(this.name, options, { servers: servers.join(',') });
+    this.reporter = new SinkReporter(this.name, options, { servers: redactUrl(servers.join(',')) });
     this.reporter.connected(false);
   }
 
@@ -239,7 +249,8 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
   }
 
   private serverList(): string {
-    return typeof this.options.servers === 'string' ? this.options.servers : this.options.servers.join(',');
+    const servers = this.options.servers;
+    return redactUrl(typeof servers === 'string' ? servers : servers.join(','));
   }
 
   private async connectionOptions(): Promise<NodeConnectionOptions> {
@@ -280,8 +291,29 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
     return options;
   }
 
+  /**
+   * The first connection: one attempt at a time, so that a TLS failure (untrusted certificate)
+   * or refused credentials end the start, while a server that is not up yet is waited for.
+   */
+  private async firstConnection(): Promise<NatsConnection> {
+    const options = await this.connectionOptions();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await connect({ ...options, waitOnFirstConnect: false });
+      } catch (error) {
+        const tls = tlsFailure(error);
+        if (tls !== undefined) throw new SinkTlsError(this.name, this.serverList(), tls, { cause: error });
+        if (isAuthFailure(error))
+          throw new SinkAuthError(this.name, this.serverList(), asError(error).message, { cause: error });
+        if (this.closed) throw new SinkClosedError(this.name);
+        if (attempt === 0) this.reporter.log.warn({ err: error }, 'nats server not reachable yet; retrying');
+        await this.waker.wait(this.options.reconnectTimeWaitMs ?? 1_000);
+      }
+    }
+  }
+
   private async start(): Promise<void> {
-    const nc = await connect(await this.connectionOptions());
+    const nc = await this.firstConnection();
     if (this.closed) {
       await nc.close();
       return;
@@ -330,7 +362,7 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
     if (this.fatal !== undefined) return Promise.reject(this.fatal);
     if (this.online && this.queue.length === 0 && !this.pumping) {
       this.transmit(message).then(
-        () => message.settle('acked'),
+        () => this.reporter.delivered(message),
         (error: unknown) => {
           if (this.failed([message], [error]) > 0) void this.pump();
         },
@@ -407,7 +439,7 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
         results.forEach((result, index) => {
           const message = batch[index];
           if (message === undefined) return;
-          if (result.status === 'fulfilled') message.settle('acked');
+          if (result.status === 'fulfilled') this.reporter.delivered(message);
           else {
             failedMessages.push(message);
             errors.push(result.reason);

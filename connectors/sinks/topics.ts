@@ -6,17 +6,12 @@
  * ```ts
  * mqttTopic('cubestream', 'cam1', 'decisions'); // 'cubestream/cam1/decisions'
  * natsSubject('cubestream', 'decisions', 'cam1'); // 'cubestream.decisions.cam1'
- * decisionMsgId(decision); // 'cam1:42:0'
+ * decisionMsgId(decision); // 'cam1:1764921600000:42:0'
  * ```
  */
+import { isCameraId, UNKNOWN_CAMERA } from '../../src/camera-id.js';
 import type { Decision } from '../../src/decision.js';
 import { InvalidCameraIdError, InvalidSinkOptionError } from './errors.js';
-
-/** Letters, digits, `_` and `-`, starting with a letter or digit (ids starting with `_` are reserved). */
-const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-/** Camera id used for dead letters of frames whose camera is unknown. */
-export const UNKNOWN_CAMERA = '_unknown';
 
 /** Kinds of per-camera MQTT topics. */
 export type MqttTopicKind = 'decisions' | 'status' | 'deadletter';
@@ -26,7 +21,7 @@ export type NatsSubjectKind = 'decisions' | 'deadletter';
 
 /** Throws {@link InvalidCameraIdError} unless `cameraId` is a valid topic level / subject token. */
 export function assertCameraId(cameraId: string): string {
-  if (!CAMERA_ID.test(cameraId)) throw new InvalidCameraIdError(cameraId);
+  if (!isCameraId(cameraId)) throw new InvalidCameraIdError(cameraId);
   return cameraId;
 }
 
@@ -65,7 +60,16 @@ export function natsSubject(prefix: string, kind: NatsSubjectKind, cameraId: str
   return `${prefix}.${kind}.${cameraId}`;
 }
 
-/** JetStream de-duplication id of a decision: `<cameraId>:<frameId>:<rowOffset>`. */
-export function decisionMsgId(decision: Pick<Decision, 'cameraId' | 'frameId' | 'rowOffset'>): string {
-  return `${decision.cameraId}:${decision.frameId}:${decision.rowOffset}`;
+/**
+ * The identity of a decision, `<cameraId>:<capturedAt>:<frameId>:<rowOffset>`: the JetStream
+ * de-duplication id (`Nats-Msg-Id`) and the key a subscriber de-duplicates MQTT decisions by.
+ * It is the same each time the same decision is sent again (a retry, a redelivery, the durable
+ * outbox after a restart), and differs across restarts of the service or of a camera gateway,
+ * whose frame ids start again at 0 but whose capture times move on: with the frame id alone,
+ * JetStream would drop the new decisions as duplicates within its window.
+ */
+export function decisionMsgId(
+  decision: Pick<Decision, 'cameraId' | 'capturedAt' | 'frameId' | 'rowOffset'>,
+): string {
+  return `${decision.cameraId}:${decision.capturedAt}:${decision.frameId}:${decision.rowOffset}`;
 }

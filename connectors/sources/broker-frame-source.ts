@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import type { CubeFrame } from '../../src/frame.js';
 import { InvalidFrameError } from '../../src/frame.js';
 import { type DecodeFrameOptions, decodeFrameMessage } from '../codec/frame-safetensors.js';
+import { CameraGate, type CameraGateOptions } from './camera-gate.js';
 import type { CameraSource } from './source-state.js';
 import { createSourceState } from './source-state.js';
 
@@ -9,9 +10,9 @@ import { createSourceState } from './source-state.js';
 export interface RejectedMessage {
   /** Why: an {@link InvalidFrameError} whose `code` is the rejection reason. */
   readonly error: InvalidFrameError;
-  /** Camera id taken from the topic/subject, when it names one. */
+  /** The message's camera, once admitted (absent: unknown or refused, so not a label to trust). */
   readonly cameraId?: string;
-  /** The topic or subject the message arrived on. */
+  /** The topic or subject the message arrived on (at most {@link MAX_CHANNEL_CHARS} characters). */
   readonly channel: string;
   /** Size of the payload in bytes. */
   readonly bytes: number;
@@ -23,7 +24,15 @@ export interface BrokerFrameSourceOptions {
   maxValues?: number;
   /** Called for each message that is not a valid frame; the stream goes on. */
   onReject?: (rejected: RejectedMessage) => void;
+  /**
+   * Cameras admitted (see {@link CameraGate}); default: any valid id, at most 16 cameras. The
+   * service passes the source's `cameraIds` as an allow-list.
+   */
+  cameras?: CameraGateOptions;
 }
+
+/** Longest channel name kept in a {@link RejectedMessage} (a topic can be 64 kB). */
+export const MAX_CHANNEL_CHARS = 256;
 
 /** A connected subscription that delivers raw payloads until closed. */
 export interface BrokerSubscription {
@@ -51,17 +60,33 @@ export function brokerFrameSource(
   open: (feed: BrokerFeed) => Promise<BrokerSubscription>,
 ): CameraSource {
   const controller = createSourceState();
+  const gate = new CameraGate(options.cameras ?? { cameraIds: [], acceptUnlisted: true });
   const frames = new Observable<CubeFrame>((subscriber) => {
     controller.set('starting');
     let closed = false;
     let subscription: BrokerSubscription | undefined;
     const feed: BrokerFeed = {
-      message(payload, channel, cameraId) {
+      message(payload, channel, channelCamera) {
         if (closed) return;
+        const reject = (error: InvalidFrameError, cameraId?: string): void => {
+          options.onReject?.({
+            error,
+            ...(cameraId === undefined ? {} : { cameraId }),
+            channel:
+              channel.length > MAX_CHANNEL_CHARS ? `${channel.slice(0, MAX_CHANNEL_CHARS)}...` : channel,
+            bytes: payload.byteLength,
+          });
+        };
+        // The topic/subject decides the camera: refuse an unknown one before decoding anything.
+        const refused = channelCamera === undefined ? undefined : gate.check(channelCamera);
+        if (refused !== undefined) return reject(refused);
+        let frame: CubeFrame;
         try {
-          const decodeOptions: DecodeFrameOptions = { ...(cameraId === undefined ? {} : { cameraId }) };
+          const decodeOptions: DecodeFrameOptions = {
+            ...(channelCamera === undefined ? {} : { cameraId: channelCamera }),
+          };
           if (options.maxValues !== undefined) decodeOptions.maxValues = options.maxValues;
-          subscriber.next(decodeFrameMessage(payload, decodeOptions));
+          frame = decodeFrameMessage(payload, decodeOptions);
         } catch (error) {
           const invalid =
             error instanceof InvalidFrameError
@@ -69,13 +94,14 @@ export function brokerFrameSource(
               : new InvalidFrameError('decode', 'message', `${payload.byteLength} bytes`, String(error), {
                   cause: error,
                 });
-          options.onReject?.({
-            error: invalid,
-            ...(cameraId === undefined ? {} : { cameraId }),
-            channel,
-            bytes: payload.byteLength,
-          });
+          return reject(invalid, channelCamera);
         }
+        const mismatch =
+          channelCamera === undefined
+            ? gate.check(frame.cameraId, '__metadata__.camera_id')
+            : gate.agree(channelCamera, frame.cameraId);
+        if (mismatch !== undefined) return reject(mismatch, channelCamera);
+        subscriber.next(frame);
       },
       connected() {
         if (!closed) controller.set('running');

@@ -1,4 +1,7 @@
-import mqtt, { type IClientOptions } from 'mqtt';
+import mqtt, { ErrorWithReasonCode, type IClientOptions } from 'mqtt';
+import { redactUrl } from '../../src/telemetry/redact.js';
+import { BAD_CREDENTIALS } from '../shared/mqtt-reason-codes.js';
+import { tlsFailure } from '../shared/tls-failure.js';
 import { type BrokerFrameSourceOptions, brokerFrameSource } from './broker-frame-source.js';
 import type { CameraSource } from './source-state.js';
 
@@ -38,6 +41,19 @@ export function mqttFrames(options: MqttFramesOptions): CameraSource {
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       ...options.client,
+    });
+    client.on('error', (error) => {
+      // An untrusted certificate or refused credentials fail the same way on every retry.
+      const tls = tlsFailure(error);
+      const refused = error instanceof ErrorWithReasonCode && BAD_CREDENTIALS.has(error.code);
+      if (tls === undefined && !refused) return;
+      client.end(true);
+      feed.failed(
+        new Error(
+          `mqtt source: ${redactUrl(options.url)}: ${tls === undefined ? `refused the credentials: ${error.message}` : `TLS failed: ${tls}`}`,
+          { cause: error },
+        ),
+      );
     });
     client.on('message', (messageTopic, payload) =>
       feed.message(payload, messageTopic, cameraIdFromTopic(messageTopic)),

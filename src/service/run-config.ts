@@ -4,18 +4,15 @@
  * `configs/run/production.yaml` documents every field; every error names its YAML path.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_CAMERAS } from '../../connectors/sources/camera-gate.js';
+import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../camera-id.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { ENGINE_BACKENDS } from '../engine.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
+import { MetricsConfigSchema, ViewerConfigSchema } from './http-config.js';
 
 /** Camera ids as they appear in topics, subjects and metric labels. */
-const CameraId = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
-    'must be 1-128 of [A-Za-z0-9_-], starting with a letter or digit',
-  );
-const Port = z.number().int().min(0).max(65_535);
+const CameraId = z.string().regex(CAMERA_ID_PATTERN, CAMERA_ID_RULE);
 const PositiveInt = z.number().int().positive();
 const Servers = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -58,31 +55,81 @@ const EnviSourceSchema = z.strictObject({
   loop: z.boolean().default(false),
 });
 
-/** `source.kind: mqtt`: safetensors frame messages from an MQTT broker. */
-const MqttSourceSchema = z.strictObject({
-  kind: z.literal('mqtt'),
-  url: z.string().min(1),
-  topic: z.string().min(1).default('cubestream/+/frames'),
-  qos: z.union([z.literal(0), z.literal(1)]).default(1),
+/**
+ * MQTT credentials: the password inline (`${MQTT_PASSWORD}` takes it from the environment) or
+ * from a file (a mounted secret), not both.
+ */
+const MqttCredentials = {
   username: z.string().optional(),
   password: z.string().optional(),
-  tls: TlsSchema.optional(),
-  /** Cameras expected on the topic: their status connections open at start. */
-  cameraIds: z.array(CameraId).min(1).default(['cam0']),
-});
+  /** A file holding the password (read at start, trimmed). */
+  passwordFile: z.string().min(1).optional(),
+};
 
-/** `source.kind: nats`: safetensors frame messages from NATS. */
-const NatsSourceSchema = z.strictObject({
-  kind: z.literal('nats'),
-  servers: Servers,
-  subject: z.string().min(1).default('cubestream.frames.*'),
-  /** Queue group: instances in the same group share the frames. */
-  queue: z.string().min(1).optional(),
+/** NATS credentials: user and password, or a token; each inline or from a file, not both. */
+const NatsCredentials = {
   user: z.string().optional(),
   pass: z.string().optional(),
+  /** A file holding the password (read at start, trimmed). */
+  passFile: z.string().min(1).optional(),
   token: z.string().optional(),
+  /** A file holding the token (read at start, trimmed). */
+  tokenFile: z.string().min(1).optional(),
+};
+
+/** A secret given both inline and as a file is refused, naming both fields. */
+function oneSecretEach(section: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const [value, file] of [
+    ['password', 'passwordFile'],
+    ['pass', 'passFile'],
+    ['token', 'tokenFile'],
+  ] as const) {
+    if (section[value] !== undefined && section[file] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [file], message: `set ${value} or ${file}, not both` });
+    }
+  }
+}
+
+/**
+ * Which cameras a broker source admits. The topic/subject decides a frame's camera; a frame whose
+ * metadata names another is rejected, and so is a camera that is not listed (unless
+ * `acceptUnlistedCameras`, then up to `maxCameras` in all): rejected frames are counted under
+ * the camera label `_unknown` and dead-lettered.
+ */
+const BrokerCameras = {
+  /** The cameras admitted; their status connections open at start. */
   cameraIds: z.array(CameraId).min(1).default(['cam0']),
-});
+  /** Admit cameras not in `cameraIds` too, up to `maxCameras`. */
+  acceptUnlistedCameras: z.boolean().default(false),
+  /** Most distinct cameras admitted (listed ones included). */
+  maxCameras: PositiveInt.max(1024).default(DEFAULT_MAX_CAMERAS),
+};
+
+/** `source.kind: mqtt`: safetensors frame messages from an MQTT broker. */
+const MqttSourceSchema = z
+  .strictObject({
+    kind: z.literal('mqtt'),
+    url: z.string().min(1),
+    topic: z.string().min(1).default('cubestream/+/frames'),
+    qos: z.union([z.literal(0), z.literal(1)]).default(1),
+    ...MqttCredentials,
+    tls: TlsSchema.optional(),
+    ...BrokerCameras,
+  })
+  .superRefine(oneSecretEach);
+
+/** `source.kind: nats`: safetensors frame messages from NATS. */
+const NatsSourceSchema = z
+  .strictObject({
+    kind: z.literal('nats'),
+    servers: Servers,
+    subject: z.string().min(1).default('cubestream.frames.*'),
+    /** Queue group: instances in the same group share the frames. */
+    queue: z.string().min(1).optional(),
+    ...NatsCredentials,
+    ...BrokerCameras,
+  })
+  .superRefine(oneSecretEach);
 
 /** `source`: one camera connector, chosen by `kind`. */
 export const SourceConfigSchema = z.discriminatedUnion('kind', [
@@ -169,60 +216,82 @@ const OfflineQueueSchema = z
   .prefault({});
 
 /** `sinks.mqtt`: decisions, status and dead letters on MQTT. */
-const MqttSinkSchema = z.strictObject({
-  url: z.string().min(1),
-  topicPrefix: z.string().min(1).default('cubestream'),
-  /** `auto`: MQTT 5, falling back to 3.1.1 when the broker refuses it; or force 5 / 4 (= 3.1.1). */
-  protocol: z.union([z.literal('auto'), z.literal(5), z.literal(4)]).default('auto'),
-  messageExpirySeconds: z.number().int().nonnegative().default(60),
-  offlineQueue: OfflineQueueSchema,
-  username: z.string().optional(),
-  password: z.string().optional(),
-  tls: TlsSchema.optional(),
-  clientIdPrefix: z.string().min(1).optional(),
-  keepaliveSeconds: PositiveInt.default(30),
-  connectTimeoutMs: z.number().int().nonnegative().default(10_000),
-  /** Reconnect backoff: first delay, doubling up to the cap. */
-  reconnect: Backoff(500, 30_000),
-  /** Cameras whose connection and retained status open at start (default: the source's). */
-  cameraIds: z.array(CameraId).min(1).optional(),
-  /** Republish the retained status when τ moved by this share, at most every `minIntervalMs`. */
-  statusRefresh: z
-    .strictObject({
-      minRelativeChange: z.number().nonnegative().default(0.05),
-      minIntervalMs: z.number().int().nonnegative().default(5_000),
-    })
-    .prefault({}),
-});
+const MqttSinkSchema = z
+  .strictObject({
+    url: z.string().min(1),
+    topicPrefix: z.string().min(1).default('cubestream'),
+    /** `auto`: MQTT 5, falling back to 3.1.1 when the broker refuses it; or force 5 / 4 (= 3.1.1). */
+    protocol: z.union([z.literal('auto'), z.literal(5), z.literal(4)]).default('auto'),
+    messageExpirySeconds: z.number().int().nonnegative().default(60),
+    offlineQueue: OfflineQueueSchema,
+    ...MqttCredentials,
+    tls: TlsSchema.optional(),
+    clientIdPrefix: z.string().min(1).optional(),
+    keepaliveSeconds: PositiveInt.default(30),
+    connectTimeoutMs: z.number().int().nonnegative().default(10_000),
+    /** Reconnect backoff: first delay, doubling up to the cap. */
+    reconnect: Backoff(500, 30_000),
+    /** Cameras whose connection and retained status open at start (default: the source's). */
+    cameraIds: z.array(CameraId).min(1).optional(),
+    /** Republish the retained status when τ moved by this share, at most every `minIntervalMs`. */
+    statusRefresh: z
+      .strictObject({
+        minRelativeChange: z.number().nonnegative().default(0.05),
+        minIntervalMs: z.number().int().nonnegative().default(5_000),
+      })
+      .prefault({}),
+  })
+  .superRefine(oneSecretEach);
 
 /** `sinks.nats`: decisions on NATS (JetStream with de-duplication, or core). */
-const NatsSinkSchema = z.strictObject({
-  servers: Servers,
-  mode: z.enum(['jetstream', 'core']).default('jetstream'),
-  subjectPrefix: z.string().min(1).default('cubestream'),
-  stream: z
-    .strictObject({
-      name: z.string().min(1).default('CUBESTREAM_DECISIONS'),
-      create: z.boolean().default(true),
-      duplicateWindowMs: PositiveInt.default(120_000),
-      maxAgeMs: z.number().int().nonnegative().default(86_400_000),
-      storage: z.enum(['file', 'memory']).default('file'),
-      replicas: PositiveInt.default(1),
-    })
-    .prefault({}),
-  offlineQueue: OfflineQueueSchema,
-  publishTimeoutMs: PositiveInt.default(5_000),
-  connectTimeoutMs: z.number().int().nonnegative().default(10_000),
-  /** Wait between reconnect attempts of the NATS client. */
-  reconnectTimeWaitMs: PositiveInt.default(1_000),
-  /** Backoff between retries of the offline queue. */
-  retry: Backoff(200, 10_000),
-  user: z.string().optional(),
-  pass: z.string().optional(),
-  token: z.string().optional(),
-  credsFile: z.string().min(1).optional(),
-  tls: TlsSchema.optional(),
-});
+const NatsSinkSchema = z
+  .strictObject({
+    servers: Servers,
+    mode: z.enum(['jetstream', 'core']).default('jetstream'),
+    subjectPrefix: z.string().min(1).default('cubestream'),
+    stream: z
+      .strictObject({
+        name: z.string().min(1).default('CUBESTREAM_DECISIONS'),
+        create: z.boolean().default(true),
+        duplicateWindowMs: PositiveInt.default(120_000),
+        maxAgeMs: z.number().int().nonnegative().default(86_400_000),
+        storage: z.enum(['file', 'memory']).default('file'),
+        replicas: PositiveInt.default(1),
+      })
+      .prefault({}),
+    offlineQueue: OfflineQueueSchema,
+    publishTimeoutMs: PositiveInt.default(5_000),
+    connectTimeoutMs: z.number().int().nonnegative().default(10_000),
+    /** Wait between reconnect attempts of the NATS client. */
+    reconnectTimeWaitMs: PositiveInt.default(1_000),
+    /** Backoff between retries of the offline queue. */
+    retry: Backoff(200, 10_000),
+    ...NatsCredentials,
+    credsFile: z.string().min(1).optional(),
+    tls: TlsSchema.optional(),
+  })
+  .superRefine(oneSecretEach);
+
+/**
+ * `sinks.outbox`: a durable write-ahead outbox for the MQTT and NATS sinks. Each decision is
+ * journaled under `<dir>/<sink>/` before it is sent and resolved on the broker's acknowledgement;
+ * what a stop or a crash leaves unacknowledged is re-sent, oldest first, at the next start.
+ */
+const OutboxSchema = z
+  .strictObject({
+    /** Directory of the journals (one per sink); one service instance per directory. */
+    dir: z.string().min(1),
+    /** Rotate a journal segment past this size. */
+    segmentBytes: PositiveInt.default(4 * 1024 * 1024),
+    /** Most bytes per sink on disk; past it the oldest pending decisions are dropped and counted. */
+    maxBytes: PositiveInt.default(256 * 1024 * 1024),
+    /** fdatasync each write: also survives a power cut (a crash never loses a written decision). */
+    fsync: z.boolean().default(false),
+  })
+  .refine((o) => o.maxBytes >= 2 * o.segmentBytes, {
+    message: 'maxBytes must be at least 2 × segmentBytes',
+    path: ['maxBytes'],
+  });
 
 /** `sinks`: any mix of MQTT, NATS and a JSONL file, plus where rejected frames go. */
 const SinksSchema = z
@@ -230,6 +299,7 @@ const SinksSchema = z
     mqtt: MqttSinkSchema.optional(),
     nats: NatsSinkSchema.optional(),
     file: z.strictObject({ path: z.string().min(1) }).optional(),
+    outbox: OutboxSchema.optional(),
     deadLetter: z
       .strictObject({
         /** Which configured sinks also carry dead letters (`<prefix>/<camera>/deadletter`, `cubestream.deadletter.<camera>`). */
@@ -250,21 +320,10 @@ export const RunConfigSchema = z.strictObject({
   }),
   pipeline: PipelineSchema.prefault({}),
   sinks: SinksSchema,
-  metrics: z
-    .strictObject({
-      /** Port of /metrics, /healthz, /readyz; 0 picks a free one. */
-      port: Port.default(9464),
-      host: z.string().min(1).default('0.0.0.0'),
-    })
-    .prefault({}),
-  viewer: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** Port of the live viewer; 0 picks a free one. */
-      port: Port.default(8080),
-      host: z.string().min(1).default('0.0.0.0'),
-    })
-    .prefault({}),
+  /** /metrics, /healthz, /readyz (see `MetricsConfigSchema`). */
+  metrics: MetricsConfigSchema.prefault({}),
+  /** The live viewer (see `ViewerConfigSchema`). */
+  viewer: ViewerConfigSchema.prefault({}),
   engine: z
     .strictObject({
       backend: z.enum(ENGINE_BACKENDS as readonly ['tensorflow', 'wasm', 'cpu', 'auto']).default('auto'),

@@ -39,3 +39,18 @@ export class PortInUseError extends CubestreamError {
     super('port_in_use', `${what}: ${host}:${port} is already in use (choose another port)`, options);
   }
 }
+
+/** A configured bearer token (`metrics.auth`, `viewer.auth`) that cannot be used; `field` is its YAML path. */
+export class AuthTokenError extends CubestreamError {
+  /** YAML path of the setting, e.g. `viewer.auth.tokenFile`. */
+  readonly field: string;
+
+  /**
+   * @param field - YAML path of the setting
+   * @param problem - what is wrong with the token
+   */
+  constructor(field: string, problem: string) {
+    super('auth_token', `${field}: ${problem}`);
+    this.field = field;
+  }
+}

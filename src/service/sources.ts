@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { RejectedMessage } from '../../connectors/sources/broker-frame-source.js';
+import type { CameraGateOptions } from '../../connectors/sources/camera-gate.js';
 import type { Demand } from '../../connectors/sources/demand.js';
 import { enviReplay } from '../../connectors/sources/envi-replay.js';
 import { mqttFrames } from '../../connectors/sources/mqtt-frames.js';
@@ -56,6 +57,15 @@ export function readTlsFiles(
   return defined({ ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized });
 }
 
+/** The cameras a broker source admits, from its section. */
+function cameraGate(config: Extract<SourceConfig, { kind: 'mqtt' | 'nats' }>): CameraGateOptions {
+  return {
+    cameraIds: config.cameraIds,
+    acceptUnlisted: config.acceptUnlistedCameras,
+    maxCameras: config.maxCameras,
+  };
+}
+
 /**
  * The {@link CameraSource} of a `source` section.
  *
@@ -84,6 +94,7 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
           loop: config.loop,
           maxValues: hooks.maxValues,
           demand: hooks.demand,
+          onReject: hooks.onReject,
         }),
       );
     case 'mqtt': {
@@ -93,6 +104,7 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
         url: config.url,
         topic: config.topic,
         qos: config.qos,
+        cameras: cameraGate(config),
         client: defined({
           username: config.username,
           password: config.password,
@@ -105,6 +117,7 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
         ...broker,
         servers: config.servers,
         subject: config.subject,
+        cameras: cameraGate(config),
         ...(config.queue === undefined ? {} : { queue: config.queue }),
         connection: defined({ user: config.user, pass: config.pass, token: config.token }),
       });

@@ -5,6 +5,7 @@
  */
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
 import { CubestreamError, describeValue } from '../errors.js';
+import { REDACTED, REDACTED_LOG_PATHS } from './redact.js';
 
 /** The pino logger type used throughout cubestream. */
 export type { Logger } from 'pino';
@@ -70,7 +71,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       : fromEnv !== undefined && fromEnv !== ''
         ? parseLogLevel(fromEnv, LOG_LEVEL_ENV)
         : 'info';
-  const config = { name: options.name ?? 'cubestream', level };
+  const config = {
+    name: options.name ?? 'cubestream',
+    level,
+    redact: { paths: [...REDACTED_LOG_PATHS], censor: REDACTED },
+  };
   return options.destination === undefined ? pino(config) : pino(config, options.destination);
 }
 

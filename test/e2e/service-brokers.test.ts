@@ -8,6 +8,7 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
+import { decisionMsgId } from '../../connectors/sinks/topics.js';
 import type { Decision } from '../../src/decision.js';
 import { METRIC_NAMES, METRIC_PREFIX } from '../../src/telemetry/metrics.js';
 import {
@@ -157,10 +158,28 @@ describe.skipIf(skip)('cubestream run against mosquitto and nats-server -js', ()
 
     const inStream = await withJsm((jsm) => stored(jsm, 'E2EA'));
     expect(inStream.map((s) => keyOf(s.decision)).sort()).toEqual(viaMqtt.map(keyOf).sort());
-    expect(inStream.every((s) => s.msgId === keyOf(s.decision))).toBe(true);
+    expect(inStream.every((s) => s.msgId === decisionMsgId(s.decision))).toBe(true);
     const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
     expect(lines.map((l) => keyOf(parseDecision(l))).sort()).toEqual(viaMqtt.map(keyOf).sort());
     await sub.close();
+  });
+
+  it('stores the decisions of a second run within the duplicate window (frame ids start again at 0)', async () => {
+    const N = 10;
+    const config = await tmp.writeConfig(
+      'twice',
+      runConfig({ prefix: 'e2etwice', mqtt: mosquitto.url, nats: nats.url, source: { maxBlocks: N } }),
+    );
+    for (const run of [1, 2]) {
+      const proc = spawnCli(['run', '--config', config]);
+      const { code } = await proc.exited;
+      expect(code, proc.stderr()).toBe(0);
+      expect(stoppedLine(proc)).toMatchObject({ decisions: N, dropped: 0 });
+      const inStream = await withJsm((jsm) => stored(jsm, 'E2ETWICE'));
+      // Both runs decide frames 0..N-1; the second run's decisions are new, not duplicates.
+      expect(inStream).toHaveLength(N * run);
+      expect(new Set(inStream.map((s) => s.msgId)).size).toBe(N * run);
+    }
   });
 
   it('answers /readyz and /metrics while running, and on SIGTERM publishes every decision in flight and exits 0', async () => {

@@ -133,6 +133,8 @@ async function startBroker(spec: BrokerSpec): Promise<TestBroker> {
 export interface MosquittoOptions {
   /** Default true; false makes every connection without credentials fail with "not authorized". */
   allowAnonymous?: boolean;
+  /** Serve MQTT over TLS (`mqtts://`) with these PEM files. */
+  tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /**
@@ -143,11 +145,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Te
   return startBroker({
     name: 'mosquitto',
     bin: MOSQUITTO_BIN,
-    scheme: 'mqtt',
+    scheme: options.tls === undefined ? 'mqtt' : 'mqtts',
     args: (config) => ['-c', config],
     config: (port, dir) =>
       [
         `listener ${port} 127.0.0.1`,
+        ...(options.tls === undefined
+          ? []
+          : [`certfile ${options.tls.certFile}`, `keyfile ${options.tls.keyFile}`]),
         `allow_anonymous ${options.allowAnonymous === false ? 'false' : 'true'}`,
         'persistence true',
         `persistence_location ${dir}/`,
@@ -163,8 +168,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Te
   });
 }
 
+/** Options of {@link startNatsServer}. */
+export interface NatsServerOptions {
+  /** Require TLS with these PEM files. */
+  tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
 /** Starts nats-server with JetStream (file store in the temp dir, survives restarts) on a free port. */
-export async function startNatsServer(): Promise<TestBroker> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<TestBroker> {
   return startBroker({
     name: 'nats',
     bin: NATS_SERVER_BIN,
@@ -174,6 +185,11 @@ export async function startNatsServer(): Promise<TestBroker> {
       [
         `listen: "127.0.0.1:${port}"`,
         `jetstream { store_dir: ${JSON.stringify(path.join(dir, 'jetstream'))} }`,
+        ...(options.tls === undefined
+          ? []
+          : [
+              `tls { cert_file: ${JSON.stringify(options.tls.certFile)}, key_file: ${JSON.stringify(options.tls.keyFile)} }`,
+            ]),
         '',
       ].join('\n'),
   });

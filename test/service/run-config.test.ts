@@ -35,8 +35,8 @@ describe('RunConfigSchema', () => {
       backpressure: { policy: 'dropOldest', capacity: 4 },
     });
     expect(config.sinks).toEqual({ deadLetter: { targets: ['mqtt', 'nats'] } });
-    expect(config.metrics).toEqual({ port: 9464, host: '0.0.0.0' });
-    expect(config.viewer).toEqual({ enabled: true, port: 8080, host: '0.0.0.0' });
+    expect(config.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(config.viewer).toMatchObject({ enabled: true, port: 8080, host: '127.0.0.1' });
     expect(config.engine).toEqual({ backend: 'auto' });
     expect(config.shutdown).toEqual({ deadlineMs: 10_000 });
   });

@@ -31,7 +31,9 @@ const SOURCE = {
   kind: 'simulated',
   width: 256,
   blockRows: 64,
-  linesPerSecond: 1280,
+  // A block every 200 ms: scoring one takes a few ms, so even a machine several times
+  // overloaded keeps up and has the scorer idle while lines come in (early rows need that).
+  linesPerSecond: 320,
   maxBlocks: 16,
   seed: 5,
   anomalyRate: 0.05,
@@ -43,7 +45,9 @@ function configOf(earlyRows: boolean, file: string, viewer: boolean): RunConfig 
     {
       source: SOURCE,
       model: { path: resolveDemoModelDir() },
-      pipeline: { earlyRows },
+      // A queue longer than the run: a busy machine delays blocks but never drops one.
+      // A queue longer than the run: a busy machine delays blocks but never drops one.
+      pipeline: { earlyRows, backpressure: { capacity: 64 } },
       sinks: { file: { path: file } },
       metrics: { port: 0, host: '127.0.0.1' },
       viewer: viewer ? { enabled: true, port: 0, host: '127.0.0.1' } : { enabled: false },

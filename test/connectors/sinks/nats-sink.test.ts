@@ -76,8 +76,9 @@ describe.skipIf(skip)('NatsDecisionSink against nats-server -js', () => {
 
     const stored = await storedDecisions(jsm, 'DEC_A');
     expect(stored).toHaveLength(9);
-    expect(stored[0]).toEqual({ msgId: 'cam1:1:0', subject: 'a.decisions.cam1', frameId: 1 });
-    expect(stored[8]).toEqual({ msgId: 'cam2:1:540', subject: 'a.decisions.cam2', frameId: 1 });
+    const at = (i: number) => decisions[i]?.capturedAt;
+    expect(stored[0]).toEqual({ msgId: `cam1:${at(0)}:1:0`, subject: 'a.decisions.cam1', frameId: 1 });
+    expect(stored[8]).toEqual({ msgId: `cam2:${at(8)}:1:540`, subject: 'a.decisions.cam2', frameId: 1 });
     await sink.close();
     expect(sink.connected).toBe(false);
     expect(await metrics.registry.metrics()).toContain('cubestream_broker_connected{sink="nats"} 0');

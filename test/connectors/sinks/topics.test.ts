@@ -20,7 +20,9 @@ describe('topics and subjects', () => {
     expect(mqttTopic('plant/a', 'cam-2', 'status')).toBe('plant/a/cam-2/status');
     expect(mqttTopic('cubestream', '_unknown', 'deadletter')).toBe('cubestream/_unknown/deadletter');
     expect(natsSubject('cubestream', 'decisions', 'cam1')).toBe('cubestream.decisions.cam1');
-    expect(decisionMsgId({ cameraId: 'cam1', frameId: 42, rowOffset: 540 })).toBe('cam1:42:540');
+    expect(
+      decisionMsgId({ cameraId: 'cam1', capturedAt: 1_764_921_600_000, frameId: 42, rowOffset: 540 }),
+    ).toBe('cam1:1764921600000:42:540');
   });
 
   it('rejects camera ids that would break a topic or subject', () => {

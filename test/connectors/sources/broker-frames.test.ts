@@ -12,9 +12,9 @@ import { encodeSafetensors } from '../../../src/io/safetensors.js';
 import { brokersInstalled, startMosquitto, startNatsServer, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/mqtt-collector.js';
 
-const frame = (frameId: number) =>
+const frame = (frameId: number, cameraId = 'cam-a') =>
   createFrame({
-    cameraId: 'ignored',
+    cameraId,
     frameId,
     height: 2,
     width: 2,
@@ -62,8 +62,8 @@ describe.skipIf(!brokersInstalled)('frames over brokers', () => {
     const frames = await received;
     await publisher.endAsync();
     expect(frames.map((f) => [f.cameraId, f.frameId])).toEqual([
-      ['ignored', 1],
-      ['ignored', 2],
+      ['cam-a', 1],
+      ['cam-a', 2],
     ]);
     expect([...(frames[1]?.data ?? [])].slice(0, 3)).toEqual([2, 3, 4]);
     expect(rejected.map((r) => [r.cameraId, r.error.code])).toEqual([
@@ -98,6 +98,79 @@ describe.skipIf(!brokersInstalled)('frames over brokers', () => {
     expect([...(only?.data ?? [])]).toEqual([7, 9]);
     expect(rejected).toHaveLength(1);
     expect(rejected[0]?.error.message).toContain('3 bytes is too short');
+  });
+
+  it('MQTT: the topic decides the camera; disagreeing metadata, unlisted and bad ids are refused', async () => {
+    const rejected: RejectedMessage[] = [];
+    const states: SourceState[] = [];
+    const source = mqttFrames({
+      url: mosquitto.url,
+      topic: 'gate/+/frames',
+      onReject: (r) => rejected.push(r),
+      cameras: { cameraIds: ['cam0'] },
+    });
+    source.state.subscribe((s) => states.push(s));
+    const received = firstValueFrom(source.frames.pipe(take(2), toArray()));
+    await waitFor(() => states.includes('running'), 'source running');
+    const publisher = await mqtt.connectAsync(mosquitto.url);
+    const send = (topic: string, payload: Uint8Array) =>
+      publisher.publishAsync(topic, Buffer.from(payload), { qos: 1 });
+    await send('gate/cam0/frames', encodeFrameMessage(frame(1, 'cam0')));
+    // A sender allowed on cam0's topic names another camera in the metadata (ACL bypass).
+    await send('gate/cam0/frames', encodeFrameMessage(frame(2, 'flood-1')));
+    await send('gate/cam9/frames', encodeFrameMessage(frame(3, 'cam9')));
+    await send('gate/cam$1/frames', Uint8Array.of(1, 2, 3));
+    await send(`gate/${'x'.repeat(5000)}/frames`, Uint8Array.of(1, 2, 3));
+    await send('gate/cam0/frames', encodeFrameMessage(frame(4, 'cam0')));
+    const frames = await received;
+    await publisher.endAsync();
+    expect(frames.map((f) => [f.cameraId, f.frameId])).toEqual([
+      ['cam0', 1],
+      ['cam0', 4],
+    ]);
+    // Only an admitted camera is reported as the camera (a metric label); others are unknown.
+    expect(rejected.map((r) => [r.cameraId, r.error.code])).toEqual([
+      ['cam0', 'camera'],
+      [undefined, 'camera'],
+      [undefined, 'camera'],
+      [undefined, 'camera'],
+    ]);
+    expect(rejected[0]?.error.message).toContain('disagrees with the camera of the topic');
+    expect(rejected[1]?.error.message).toContain('is not an admitted camera');
+    expect(rejected[2]?.error.message).toContain('must be 1-128 of [A-Za-z0-9_-]');
+    expect(rejected[3]?.channel.length).toBeLessThan(300);
+  });
+
+  it('NATS: admits unlisted cameras up to maxCameras, then refuses new ones', async () => {
+    const rejected: RejectedMessage[] = [];
+    const states: SourceState[] = [];
+    const source = natsFrames({
+      servers: nats.url,
+      onReject: (r) => rejected.push(r),
+      cameras: { cameraIds: ['cam0'], acceptUnlisted: true, maxCameras: 2 },
+    });
+    source.state.subscribe((s) => states.push(s));
+    const received = firstValueFrom(source.frames.pipe(take(3), toArray()));
+    await waitFor(() => states.includes('running'), 'source running');
+    const nc = await connect({ servers: nats.url });
+    for (const [camera, id] of [
+      ['cam0', 1],
+      ['flood-1', 2],
+      ['flood-2', 3],
+      ['flood-1', 4],
+    ] as const) {
+      nc.publish(`cubestream.frames.${camera}`, encodeFrameMessage(frame(id, camera)));
+    }
+    await nc.flush();
+    const frames = await received;
+    await nc.close();
+    expect(frames.map((f) => [f.cameraId, f.frameId])).toEqual([
+      ['cam0', 1],
+      ['flood-1', 2],
+      ['flood-1', 4],
+    ]);
+    expect(rejected.map((r) => [r.cameraId, r.error.code])).toEqual([[undefined, 'camera']]);
+    expect(rejected[0]?.error.message).toContain('past maxCameras 2');
   });
 
   it('reports a connection failure as an error state', async () => {

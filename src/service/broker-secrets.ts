@@ -1,0 +1,48 @@
+/**
+ * Fills the broker credentials of a run configuration from their files (`passwordFile`,
+ * `passFile`, `tokenFile`) before the source and sinks are built, so that they take plain values.
+ */
+import type { RunConfig } from './run-config.js';
+import { readSecretFile } from './secret-file.js';
+
+type Section = Record<string, unknown>;
+
+/** `[file field, value field]` pairs of the broker sections. */
+const SECRET_FIELDS: readonly (readonly [string, string])[] = [
+  ['passwordFile', 'password'],
+  ['passFile', 'pass'],
+  ['tokenFile', 'token'],
+];
+
+async function resolveSection<T extends object>(section: T, path: string): Promise<T> {
+  let resolved: Section = section as Section;
+  for (const [fileField, valueField] of SECRET_FIELDS) {
+    const file = resolved[fileField];
+    if (typeof file !== 'string') continue;
+    const { [fileField]: _file, ...rest } = resolved;
+    resolved = { ...rest, [valueField]: await readSecretFile(file, `${path}.${fileField}`) };
+  }
+  return resolved as T;
+}
+
+/**
+ * The configuration with every broker secret file read into its value field.
+ *
+ * @throws `ServiceFileError` naming the YAML path of a file that cannot be read or is empty
+ * @example
+ * ```ts
+ * const config = await resolveBrokerSecrets(await loadRunConfig('configs/run/production.yaml'));
+ * ```
+ */
+export async function resolveBrokerSecrets(config: RunConfig): Promise<RunConfig> {
+  const { mqtt, nats } = config.sinks;
+  return {
+    ...config,
+    source: await resolveSection(config.source, 'source'),
+    sinks: {
+      ...config.sinks,
+      ...(mqtt === undefined ? {} : { mqtt: await resolveSection(mqtt, 'sinks.mqtt') }),
+      ...(nats === undefined ? {} : { nats: await resolveSection(nats, 'sinks.nats') }),
+    },
+  };
+}
