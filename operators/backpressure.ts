@@ -6,7 +6,10 @@ import { requireInteger, requireOneOf } from './internal/errors.js';
 export type BackpressurePolicy = 'block' | 'dropOldest' | 'dropNewest';
 
 /** Why an item was dropped: the `reason` label of `cubestream_frames_dropped_total`. */
-export type DropReason = 'queue_full_oldest' | 'queue_full_newest';
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** Every {@link DropReason}. */
+export const DROP_REASONS = ['queue_full_oldest', 'queue_full_newest'] as const;
 
 /** Options of {@link backpressure}. */
 export interface BackpressureOptions<A> {

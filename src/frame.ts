@@ -1,3 +1,4 @@
+import { CAMERA_ID_RULE, isCameraId } from './camera-id.js';
 import { CubestreamError, describeValue } from './errors.js';
 
 /**
@@ -9,17 +10,24 @@ import { CubestreamError, describeValue } from './errors.js';
  * - `bands`: the band count does not match what a model expects;
  * - `nonfinite`: the data holds NaN or ±Infinity;
  * - `labels`: the label mask has the wrong length;
- * - `decode`: the bytes on the wire could not be decoded into a frame.
+ * - `decode`: the bytes on the wire could not be decoded into a frame;
+ * - `camera`: a broker message's camera is not admitted (not in the allow-list, past the cap on
+ *   cameras, or its metadata names another camera than the topic/subject it arrived on).
  */
-export type FrameRejectReason =
-  | 'metadata'
-  | 'shape'
-  | 'size'
-  | 'wavelengths'
-  | 'bands'
-  | 'nonfinite'
-  | 'labels'
-  | 'decode';
+export type FrameRejectReason = (typeof FRAME_REJECT_REASONS)[number];
+
+/** Every {@link FrameRejectReason}, in the order documented above. */
+export const FRAME_REJECT_REASONS = [
+  'metadata',
+  'shape',
+  'size',
+  'wavelengths',
+  'bands',
+  'nonfinite',
+  'labels',
+  'decode',
+  'camera',
+] as const;
 
 /**
  * A frame (or block of rows) that failed validation. `field` names the offending field and
@@ -179,17 +187,8 @@ export function validateGeometry(
  * ```
  */
 export function validateFrame(frame: CubeFrame, limits: FrameLimits = {}): CubeFrame {
-  if (
-    typeof frame.cameraId !== 'string' ||
-    frame.cameraId.length === 0 ||
-    /[\s/#+*>.]/.test(frame.cameraId)
-  ) {
-    throw new InvalidFrameError(
-      'metadata',
-      'cameraId',
-      frame.cameraId,
-      'must be a non-empty string without whitespace or any of / # + * > .',
-    );
+  if (!isCameraId(frame.cameraId)) {
+    throw new InvalidFrameError('metadata', 'cameraId', frame.cameraId, CAMERA_ID_RULE);
   }
   requireNonNegativeInt('frameId', frame.frameId);
   if (typeof frame.capturedAt !== 'number' || !Number.isFinite(frame.capturedAt)) {

@@ -7,16 +7,16 @@
 import type { DeadLetterSink } from '../../connectors/sinks/dead-letter.js';
 import { deadLetterFromError } from '../../connectors/sinks/dead-letter.js';
 import type { RejectedMessage } from '../../connectors/sources/broker-frame-source.js';
+import type { SourceState } from '../../connectors/sources/source-state.js';
+import { DROP_REASONS } from '../../operators/backpressure.js';
 import type { DecisionFrame } from '../../operators/decide-anomalies.js';
 import type { PipelineHooks } from '../../operators/deep-svdd-pipeline.js';
-import type { CubeFrame, InvalidFrameError } from '../frame.js';
+import { UNKNOWN_CAMERA } from '../camera-id.js';
+import { type CubeFrame, FRAME_REJECT_REASONS, type InvalidFrameError } from '../frame.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CubestreamMetrics } from '../telemetry/metrics.js';
 import type { FrameRegister } from './frame-register.js';
 import type { ServiceStats } from './service-stats.js';
-
-/** Camera label of rejected broker messages whose topic names no camera. */
-export const UNKNOWN_CAMERA_LABEL = '_unknown';
 
 /** Options of {@link PipelineTelemetry}. */
 export interface PipelineTelemetryOptions {
@@ -25,8 +25,14 @@ export interface PipelineTelemetryOptions {
   /** Parent logger; events log through a child bound to `{ component: 'pipeline' }`. */
   readonly logger: Logger;
   readonly deadLetters: DeadLetterSink;
-  /** `camera` label of `queue_depth` (the queue is shared by every camera of the source). */
-  readonly queueLabel: string;
+  /**
+   * The cameras known from the configuration: their series (counters at 0, `source_connected`,
+   * `threshold_calibrated`) exist from the start, before any frame. Cameras admitted later get
+   * theirs on their first frame.
+   */
+  readonly cameras: readonly string[];
+  /** τ the model was calibrated at (`threshold_calibrated{camera}`). */
+  readonly calibratedThreshold: number;
   /** Blocks held for the viewer, released when rejected or dropped. */
   readonly register?: FrameRegister;
   /** τ changed for a camera (the status refresher). */
@@ -49,11 +55,14 @@ export class PipelineTelemetry {
   private readonly log: Logger;
   private readonly pendingLetters = new Set<Promise<unknown>>();
   private readonly warnedDrops = new Set<string>();
+  private readonly known = new Set<string>();
+  private queueDepth = 0;
+  private connected = 0;
 
   /** @param options - see {@link PipelineTelemetryOptions} */
   constructor(private readonly options: PipelineTelemetryOptions) {
     this.log = options.logger.child({ component: 'pipeline' });
-    const { metrics, stats, queueLabel } = options;
+    const { metrics, stats } = options;
     this.hooks = {
       onReject: (frame, error) => this.rejectedFrame(frame, error),
       onDrop: (frame, reason) => {
@@ -69,7 +78,11 @@ export class PipelineTelemetry {
           );
         } else log.debug({ reason, rowOffset: frame.rowOffset }, 'frame dropped');
       },
-      onQueueDepth: (depth) => metrics.queueDepth.set({ camera: queueLabel }, depth),
+      // One queue serves every camera of the source: each camera's series shows its depth.
+      onQueueDepth: (depth) => {
+        this.queueDepth = depth;
+        for (const camera of this.known) metrics.queueDepth.set({ camera }, depth);
+      },
       onThreshold: (cameraId, threshold) => {
         metrics.threshold.set({ camera: cameraId }, threshold);
         stats.thresholds.set(cameraId, threshold);
@@ -80,6 +93,36 @@ export class PipelineTelemetry {
       // inc by 0 too, so that a camera's series exists from its first scored block
       onScored: (scored) => metrics.pixelsScoredEarly.inc({ camera: scored.cameraId }, scored.earlyPixels),
     };
+    for (const camera of options.cameras) this.knowCamera(camera);
+    // Messages refused before their camera could be trusted are counted under `_unknown`.
+    for (const reason of FRAME_REJECT_REASONS)
+      metrics.framesRejected.inc({ camera: UNKNOWN_CAMERA, reason }, 0);
+  }
+
+  /**
+   * Creates a camera's series once: every labelled counter at 0 for its known label values (so
+   * rates, panels and alerts have a series before the first drop or rejection), the queue depth,
+   * the source state and the calibrated τ. Cameras reach here only once admitted by the source
+   * (configured, or within its cap), so the label set stays bounded.
+   */
+  knowCamera(camera: string): void {
+    if (this.known.has(camera)) return;
+    this.known.add(camera);
+    const { metrics } = this.options;
+    metrics.framesReceived.inc({ camera }, 0);
+    for (const anomalous of ['true', 'false']) metrics.decisions.inc({ camera, anomalous }, 0);
+    for (const reason of DROP_REASONS) metrics.framesDropped.inc({ camera, reason }, 0);
+    for (const reason of FRAME_REJECT_REASONS) metrics.framesRejected.inc({ camera, reason }, 0);
+    metrics.pixelsScoredEarly.inc({ camera }, 0);
+    metrics.queueDepth.set({ camera }, this.queueDepth);
+    metrics.sourceConnected.set({ camera }, this.connected);
+    metrics.thresholdCalibrated.set({ camera }, this.options.calibratedThreshold);
+  }
+
+  /** The source's state: `source_connected` is 1 for every known camera while it is running. */
+  sourceState(state: SourceState): void {
+    this.connected = state === 'running' ? 1 : 0;
+    for (const camera of this.known) this.options.metrics.sourceConnected.set({ camera }, this.connected);
   }
 
   /** Dead letters not yet handed to every target. */
@@ -89,7 +132,9 @@ export class PipelineTelemetry {
 
   /** A block entered the pipeline. */
   received(frame: CubeFrame): void {
+    this.knowCamera(frame.cameraId);
     this.options.metrics.framesReceived.inc({ camera: frame.cameraId });
+    this.options.metrics.lastFrameTimestamp.set({ camera: frame.cameraId }, Date.now() / 1000);
     this.options.stats.frames += 1;
   }
 
@@ -121,7 +166,7 @@ export class PipelineTelemetry {
 
   /** A broker message that is not a frame (from the source's `onReject`). */
   rejectedMessage(rejected: RejectedMessage): void {
-    const camera = rejected.cameraId ?? UNKNOWN_CAMERA_LABEL;
+    const camera = rejected.cameraId ?? UNKNOWN_CAMERA;
     this.countReject(camera, rejected.error.code);
     this.log.child({ camera }).warn(
       {
@@ -146,6 +191,7 @@ export class PipelineTelemetry {
   }
 
   private rejectedFrame(frame: CubeFrame, error: InvalidFrameError): void {
+    this.knowCamera(frame.cameraId);
     this.countReject(frame.cameraId, error.code);
     this.options.register?.release(frame);
     this.log

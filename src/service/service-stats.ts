@@ -20,6 +20,9 @@ export interface StatsSnapshot {
   readonly thresholds: ReadonlyMap<string, number>;
 }
 
+/** Blocks after a start whose latencies the p99 leaves out (warm-up). */
+export const WARMUP_BLOCKS = 8;
+
 /**
  * Counters of one service run.
  *
@@ -42,10 +45,21 @@ export class ServiceStats {
   private readonly droppedByCamera = new Map<string, number>();
   private readonly latencies: Float64Array;
   private latencyCount = 0;
+  private warmupLeft: number;
 
-  /** @param latencyWindow - latencies kept for the p99 (default 1024) */
-  constructor(latencyWindow = 1024) {
+  /**
+   * @param latencyWindow - latencies kept for the p99 (default 1024)
+   * @param warmupBlocks - first latencies left out of the p99: the first blocks after a start
+   *   pay for JIT compilation and first allocations (default {@link WARMUP_BLOCKS})
+   */
+  constructor(latencyWindow = 1024, warmupBlocks = WARMUP_BLOCKS) {
     this.latencies = new Float64Array(latencyWindow);
+    this.warmupLeft = warmupBlocks;
+  }
+
+  /** True once the warm-up blocks are past (their latencies are not in the p99). */
+  get warmedUp(): boolean {
+    return this.warmupLeft === 0;
   }
 
   /** Counts a dropped frame of `cameraId`. */
@@ -61,6 +75,10 @@ export class ServiceStats {
 
   /** Adds a capture -> published latency in seconds. */
   recordLatency(seconds: number): void {
+    if (this.warmupLeft > 0) {
+      this.warmupLeft -= 1;
+      return;
+    }
     this.latencies[this.latencyCount % this.latencies.length] = seconds;
     this.latencyCount += 1;
   }

@@ -16,18 +16,23 @@ import { OrtWorkerPool } from '../onnx/pool/ort-worker-pool.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/http-server.js';
 import { componentLogger, createLogger, type Logger } from '../telemetry/logger.js';
 import { type CubestreamMetrics, createMetrics } from '../telemetry/metrics.js';
+import { resolveTrainEngine } from '../train/gradient-engine.js';
 import { startViewerServer, ViewerHub, type ViewerServer, WorkerStripRenderer } from '../web/index.js';
+import { resolveAuthToken } from './auth-token.js';
+import { resolveBrokerSecrets } from './broker-secrets.js';
 import { DecisionPublisher } from './decision-publisher.js';
 import { FrameRegister } from './frame-register.js';
 import { healthReport, type ServiceHealthState } from './health.js';
 import { pipelineOptions } from './pipeline-options.js';
 import { PipelineTelemetry } from './pipeline-telemetry.js';
 import { expectedCameraIds, type RunConfig } from './run-config.js';
+import { warmScorer } from './scorer-warmup.js';
 import { PortInUseError } from './service-errors.js';
 import { ServiceStats } from './service-stats.js';
 import { createSinks } from './sinks.js';
 import { createSource } from './sources.js';
 import { StatusRefresher } from './status-refresher.js';
+import { viewerTelemetry } from './viewer-telemetry.js';
 
 /** How a service run ended. */
 export interface ServiceOutcome {
@@ -71,8 +76,16 @@ export interface RunningService {
   readonly stats: ServiceStats;
   /** `http://host:port` of /metrics, /healthz, /readyz. */
   readonly telemetryUrl: string;
+  /** `host:port` the telemetry server is bound to (e.g. `127.0.0.1:9464`, `0.0.0.0:9464`). */
+  readonly telemetryAddress: string;
+  /** Whether /metrics requires a bearer token (`metrics.auth`). */
+  readonly metricsAuth: boolean;
   /** The live viewer's page, when enabled. */
   readonly viewerUrl?: string;
+  /** `host:port` the viewer server is bound to, when enabled. */
+  readonly viewerAddress?: string;
+  /** Whether the viewer requires a token (`viewer.auth`). */
+  readonly viewerAuth: boolean;
   /** Current source state. */
   readonly sourceState: SourceState;
   /** Resolves once the service has stopped and closed everything; never rejects. */
@@ -113,7 +126,9 @@ async function listen<T>(what: string, host: string, port: number, start: () => 
  * const outcome = await service.done; // { code: 0, reason: 'SIGTERM', ... }
  * ```
  */
-export async function startService(config: RunConfig, deps: ServiceDeps = {}): Promise<RunningService> {
+export async function startService(given: RunConfig, deps: ServiceDeps = {}): Promise<RunningService> {
+  // Secrets from files (passwordFile, passFile, tokenFile) are read before anything starts.
+  const config = await resolveBrokerSecrets(given);
   const root = deps.logger ?? createLogger(config.log.level === undefined ? {} : { level: config.log.level });
   const log = componentLogger(root, 'service');
   const metrics = deps.metrics ?? createMetrics();
@@ -126,8 +141,11 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
 
   try {
     const engine = await initEngine({ backend: config.engine.backend });
-    metrics.setEngineInfo(engine.backend);
     log.info({ backend: engine.backend, fallbackReason: engine.fallbackReason }, 'engine ready');
+
+    // Tokens first: a missing secret fails the start before anything is opened.
+    const metricsToken = await resolveAuthToken(config.metrics.auth, 'metrics.auth');
+    const viewerToken = await resolveAuthToken(config.viewer.auth, 'viewer.auth');
 
     const bundle = await loadBundle(resolve(config.model.path));
     const modelVersion = bundle.manifest.version;
@@ -141,6 +159,13 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       },
       'model loaded',
     );
+    const scorer = chooseScorer(bundle, config.pipeline.scorer);
+    log.info({ scorer: scorer.engine, reason: scorer.reason }, 'scorer chosen');
+    metrics.setEngineInfo({
+      scoring: scorer.engine,
+      training: resolveTrainEngine('auto', engine.backend),
+      tfjs: engine.backend,
+    });
 
     const cameraIds = expectedCameraIds(config);
     const sinks = createSinks(config.sinks, { modelVersion, cameraIds, metrics, logger: root });
@@ -163,7 +188,7 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
             const p99 = stats.latencyP99();
             return {
               drops: stats.droppedOf(cameraId),
-              backend: engine.backend,
+              backend: scorer.engine === 'onnx' ? 'onnxruntime' : `tfjs-${engine.backend}`,
               modelVersion,
               ...(p99 === undefined ? {} : { latencyP99Ms: p99 * 1000 }),
             };
@@ -172,8 +197,27 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       : undefined;
     let viewer: ViewerServer | undefined;
     if (hub !== undefined) {
-      const { port, host } = config.viewer;
-      viewer = await listen('viewer.port', host, port, () => startViewerServer({ port, host, hub }));
+      const { port, host, maxClients, clientBufferBytes, snapshotStrips, snapshotBytes, maxConnections } =
+        config.viewer;
+      const onClientEvent = viewerTelemetry(
+        metrics.registry,
+        () => viewer?.handler.stats(),
+        componentLogger(root, 'viewer'),
+      );
+      viewer = await listen('viewer.port', host, port, () =>
+        startViewerServer({
+          port,
+          host,
+          hub,
+          maxClients,
+          maxBufferedBytes: clientBufferBytes,
+          snapshotStrips,
+          snapshotBytes,
+          maxConnections,
+          onClientEvent,
+          ...(viewerToken === undefined ? {} : { token: viewerToken }),
+        }),
+      );
       const opened = viewer;
       cleanups.push(async () => {
         hub.close();
@@ -185,10 +229,26 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
 
     const { port, host } = config.metrics;
     const telemetry: TelemetryServer = await listen('metrics.port', host, port, () =>
-      startTelemetryServer({ port, host, metrics, health: () => healthReport(health) }),
+      startTelemetryServer({
+        port,
+        host,
+        metrics,
+        health: () => healthReport(health),
+        ...(metricsToken === undefined ? {} : { token: metricsToken }),
+      }),
     );
     cleanups.push(() => telemetry.close());
-    log.info({ url: `${telemetry.url}/metrics`, viewer: viewer?.pageUrl }, 'telemetry listening');
+    log.info(
+      {
+        listen: telemetry.address,
+        url: `${telemetry.url}/metrics`,
+        metricsAuth: metricsToken !== undefined,
+        ...(viewer === undefined
+          ? {}
+          : { viewerListen: viewer.address, viewer: viewer.pageUrl, viewerAuth: viewerToken !== undefined }),
+      },
+      `telemetry listening on ${telemetry.address}${viewer === undefined ? '' : `, viewer on ${viewer.address}`}`,
+    );
 
     const failures = await sinks.connect();
     for (const failure of failures) {
@@ -231,7 +291,8 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       stats,
       logger: root,
       deadLetters: sinks.deadLetters,
-      queueLabel: source.kind === 'mqtt' || source.kind === 'nats' ? 'all' : source.cameraId,
+      cameras: source.kind === 'mqtt' || source.kind === 'nats' ? source.cameraIds : [source.cameraId],
+      calibratedThreshold: bundle.calibration.threshold,
       ...(register === undefined ? {} : { register }),
       ...(refresher === undefined
         ? {}
@@ -242,18 +303,19 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       metrics,
       logger: componentLogger(root, 'publisher'),
       onPublished: (_decision, latency) => {
-        if (latency !== undefined) stats.recordLatency(latency);
+        if (latency === undefined) return;
+        stats.recordLatency(latency);
+        if (stats.warmedUp) metrics.warmupComplete.set(1);
       },
     });
     const sourceLog = componentLogger(root, 'source', { kind: source.kind });
     const stateSubscription = camera.state.subscribe((state) => {
       health.source = state;
+      telemetryHooks.sourceState(state);
       sourceLog.info({ state }, 'source state');
     });
     cleanups.push(async () => stateSubscription.unsubscribe());
 
-    const scorer = chooseScorer(bundle, config.pipeline.scorer);
-    log.info({ scorer: scorer.engine, reason: scorer.reason }, 'scorer chosen');
     let scorerWorkers = 0;
     if (scorer.engine === 'onnx' && config.pipeline.scorerWorkers !== 0) {
       // Start the scoring workers (onnxruntime loaded in each) before the first frame arrives.
@@ -262,6 +324,10 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       scorerWorkers = pool.size;
       log.info({ workers: pool.size }, 'scoring workers ready');
     }
+    // Build and load the scoring graph before the camera opens (the first blocks would pay it).
+    metrics.warmupComplete.set(0);
+    const warmupMs = await warmScorer(bundle, config.pipeline);
+    log.info({ ms: Math.round(warmupMs) }, 'scorer warmed up');
     const hooks = telemetryHooks.hooks;
     const pipeline = deepSvddPipeline(
       bundle,
@@ -351,7 +417,10 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       for (const flush of flushes) {
         if (flush.status === 'rejected') {
           failure ??= asError(flush.reason);
-          log.error({ err: flush.reason }, 'sink flush failed; what is still queued is dropped and counted');
+          log.error(
+            { err: flush.reason },
+            'sink flush failed; what is still queued is dropped and counted (kept for the next start with sinks.outbox)',
+          );
         }
       }
       register?.clear();
@@ -390,7 +459,10 @@ export async function startService(config: RunConfig, deps: ServiceDeps = {}): P
       metrics,
       stats,
       telemetryUrl: telemetry.url,
-      ...(viewer === undefined ? {} : { viewerUrl: viewer.pageUrl }),
+      telemetryAddress: telemetry.address,
+      metricsAuth: metricsToken !== undefined,
+      viewerAuth: viewer !== undefined && viewerToken !== undefined,
+      ...(viewer === undefined ? {} : { viewerUrl: viewer.pageUrl, viewerAddress: viewer.address }),
       get sourceState() {
         return health.source;
       },

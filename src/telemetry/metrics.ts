@@ -9,7 +9,10 @@ export const METRIC_PREFIX = 'cubestream_';
 
 /**
  * The metric names of DESIGN §5 (without the prefix), exactly as the Grafana dashboard uses them,
- * plus the documented additions `engine_info{backend}` and `pixels_scored_early_total{camera}`.
+ * plus the documented additions (docs/metrics.md): `engine_info{scoring,training,tfjs}`,
+ * `pixels_scored_early_total{camera}`, the durable outbox's `outbox_pending{sink}` and
+ * `outbox_replayed_total{sink}`, and `source_connected{camera}`,
+ * `last_frame_timestamp_seconds{camera}`, `threshold_calibrated{camera}`, `warmup_complete`.
  */
 export const METRIC_NAMES = [
   'frames_received_total',
@@ -28,6 +31,12 @@ export const METRIC_NAMES = [
   'model_info',
   'engine_info',
   'pixels_scored_early_total',
+  'outbox_pending',
+  'outbox_replayed_total',
+  'source_connected',
+  'last_frame_timestamp_seconds',
+  'threshold_calibrated',
+  'warmup_complete',
 ] as const;
 
 /** Buckets of `stage_duration_seconds`: 0.5 ms doubling up to 8.192 s (15 buckets). */
@@ -97,12 +106,34 @@ export interface CubestreamMetrics {
   readonly brokerConnected: Gauge<'sink'>;
   /** `cubestream_model_info{version,sha256}`: 1 for the loaded model (see {@link setModelInfo}). */
   readonly modelInfo: Gauge<'version' | 'sha256'>;
-  /** `cubestream_engine_info{backend}` (addition to DESIGN §5): 1 for the inference backend in use. */
-  readonly engineInfo: Gauge<'backend'>;
+  /** `cubestream_engine_info{scoring,training,tfjs}` (addition): 1 for the engines in use (see {@link EngineLabels}). */
+  readonly engineInfo: Gauge<keyof EngineLabels>;
+  /** `cubestream_source_connected{camera}` (addition): 1 while the camera's source is connected and running, else 0. */
+  readonly sourceConnected: Gauge<'camera'>;
+  /** `cubestream_last_frame_timestamp_seconds{camera}` (addition): when the camera's last frame arrived (epoch s). */
+  readonly lastFrameTimestamp: Gauge<'camera'>;
+  /** `cubestream_threshold_calibrated{camera}` (addition): τ the model was calibrated at (compare `threshold`). */
+  readonly thresholdCalibrated: Gauge<'camera'>;
+  /** `cubestream_warmup_complete` (addition): 0 while the scorer warms up and the first blocks pass, then 1. */
+  readonly warmupComplete: Gauge<string>;
+  /** `cubestream_outbox_pending{sink}` (addition): decisions kept in the sink's durable outbox, not yet acknowledged. */
+  readonly outboxPending: Gauge<'sink'>;
+  /** `cubestream_outbox_replayed_total{sink}` (addition): decisions re-sent from the outbox after a restart. */
+  readonly outboxReplayed: Counter<'sink'>;
   /** Replaces the `model_info` series with the one of this model (value 1). */
   setModelInfo(version: string, sha256: string): void;
-  /** Replaces the `engine_info` series with the one of this backend (value 1). */
-  setEngineInfo(backend: string): void;
+  /** Replaces the `engine_info` series with the one of these engines (value 1). */
+  setEngineInfo(engines: EngineLabels): void;
+}
+
+/** Labels of `cubestream_engine_info`. */
+export interface EngineLabels {
+  /** What scores pixels: `onnx` (onnxruntime, fused graph) or `tfjs` (the operator chain). */
+  readonly scoring: string;
+  /** What computes training gradients in this process: `onnx` or `tfjs`. */
+  readonly training: string;
+  /** The tfjs backend (variables, optimiser, fallback scoring): `tensorflow`, `wasm` or `cpu`. */
+  readonly tfjs: string;
 }
 
 /**
@@ -124,8 +155,8 @@ export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {
   });
   const engineInfo = new Gauge({
     name: name('engine_info'),
-    help: 'Inference backend in use (value 1)',
-    labelNames: ['backend'] as const,
+    help: 'Engines in use (value 1): scoring (onnx or tfjs), training gradients (onnx or tfjs), tfjs backend',
+    labelNames: ['scoring', 'training', 'tfjs'] as const,
     registers,
   });
 
@@ -216,15 +247,50 @@ export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {
       labelNames: ['sink'] as const,
       registers,
     }),
+    outboxPending: new Gauge({
+      name: name('outbox_pending'),
+      help: 'Decisions kept in the durable outbox of a sink, not yet acknowledged by its broker',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    outboxReplayed: new Counter({
+      name: name('outbox_replayed_total'),
+      help: 'Decisions re-sent from the durable outbox of a sink after a restart',
+      labelNames: ['sink'] as const,
+      registers,
+    }),
+    sourceConnected: new Gauge({
+      name: name('source_connected'),
+      help: "1 while the camera's source is connected and running, else 0",
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    lastFrameTimestamp: new Gauge({
+      name: name('last_frame_timestamp_seconds'),
+      help: "When the camera's last frame entered the pipeline (seconds since the epoch)",
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    thresholdCalibrated: new Gauge({
+      name: name('threshold_calibrated'),
+      help: "Score threshold the model was calibrated at (the rolling threshold's seed)",
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    warmupComplete: new Gauge({
+      name: name('warmup_complete'),
+      help: 'Whether the scorer is warmed up and the first blocks are past (1), or not yet (0)',
+      registers,
+    }),
     modelInfo,
     engineInfo,
     setModelInfo(version: string, sha256: string): void {
       modelInfo.reset();
       modelInfo.set({ version, sha256 }, 1);
     },
-    setEngineInfo(backend: string): void {
+    setEngineInfo(engines: EngineLabels): void {
       engineInfo.reset();
-      engineInfo.set({ backend }, 1);
+      engineInfo.set({ scoring: engines.scoring, training: engines.training, tfjs: engines.tfjs }, 1);
     },
   };
 }

@@ -86,7 +86,7 @@ export function touchEveryMetric(metrics: CubestreamMetrics): void {
   metrics.publishErrors.inc({ sink: 'mqtt' });
   metrics.brokerConnected.set({ sink: 'mqtt' }, 1);
   metrics.setModelInfo('2024-06-01', 'ab12cd34');
-  metrics.setEngineInfo('wasm');
+  metrics.setEngineInfo({ scoring: 'onnx', training: 'onnx', tfjs: 'wasm' });
 }
 
 /** Every YAML document of a file, parsed (errors throw with the file name). */

@@ -6,7 +6,7 @@ import { summaryLine } from '../../src/service/summary-line.js';
 
 describe('ServiceStats and the summary line', () => {
   it('keeps counters, drops per camera and the p99 of a latency window', () => {
-    const stats = new ServiceStats(100);
+    const stats = new ServiceStats(100, 0);
     expect(stats.latencyP99()).toBeUndefined();
     for (let i = 1; i <= 200; i++) stats.recordLatency(i / 1000); // the window keeps 101..200 ms
     expect(stats.latencyP99()).toBeCloseTo(0.199, 9);
@@ -18,8 +18,16 @@ describe('ServiceStats and the summary line', () => {
     ]);
   });
 
+  it('leaves the warm-up blocks out of the p99', () => {
+    const stats = new ServiceStats(100, 3);
+    for (const seconds of [0.09, 0.08, 0.07]) stats.recordLatency(seconds); // graph load, JIT
+    expect([stats.warmedUp, stats.latencyP99()]).toEqual([true, undefined]);
+    stats.recordLatency(0.004);
+    expect(stats.latencyP99()).toBe(0.004);
+  });
+
   it('formats frames, rate, anomalies, τ, p99, drops and rejects', () => {
-    const stats = new ServiceStats();
+    const stats = new ServiceStats(1024, 0);
     const before = stats.snapshot();
     expect(summaryLine(undefined, before, 1)).toBe(
       'frames 0 (0.0/s) · anomalous 0 · τ - · p99 - · drops 0 · rejected 0',

@@ -38,7 +38,7 @@ describe('createMetrics', () => {
     m.publishErrors.inc({ sink: 'mqtt' });
     m.brokerConnected.set({ sink: 'mqtt' }, 1);
     m.setModelInfo('v1', 'abc');
-    m.setEngineInfo('wasm');
+    m.setEngineInfo({ scoring: 'onnx', training: 'onnx', tfjs: 'wasm' });
     const text = await m.registry.metrics();
     const expected = [
       'cubestream_frames_received_total{camera="c"} 1',
@@ -56,7 +56,7 @@ describe('createMetrics', () => {
       'cubestream_publish_errors_total{sink="mqtt"} 1',
       'cubestream_broker_connected{sink="mqtt"} 1',
       'cubestream_model_info{version="v1",sha256="abc"} 1',
-      'cubestream_engine_info{backend="wasm"} 1',
+      'cubestream_engine_info{scoring="onnx",training="onnx",tfjs="wasm"} 1',
     ];
     for (const line of expected) expect(text).toContain(line);
   });
@@ -100,7 +100,8 @@ describe('createMetrics', () => {
       stats: new ServiceStats(),
       logger: createLogger({ level: 'silent' }),
       deadLetters: new DeadLetterSink([]),
-      queueLabel: 'cam0',
+      cameras: ['cam0'],
+      calibratedThreshold: 50,
     });
     telemetry.hooks.onScored?.({ cameraId: 'cam0', pixels: 256, earlyPixels: 0 });
     expect(await metrics.registry.metrics()).toContain(
@@ -112,5 +113,42 @@ describe('createMetrics', () => {
     const text = await metrics.registry.metrics();
     expect(text).toContain('cubestream_pixels_scored_early_total{camera="cam0"} 128');
     expect(text).toContain('cubestream_pixels_scored_early_total{camera="cam1"} 64');
+  });
+
+  it('exports every labelled series of a known camera from the start, before any frame', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const telemetry = new PipelineTelemetry({
+      metrics,
+      stats: new ServiceStats(),
+      logger: createLogger({ level: 'silent' }),
+      deadLetters: new DeadLetterSink([]),
+      cameras: ['cam0', 'cam1'],
+      calibratedThreshold: 52.5,
+    });
+    let text = await metrics.registry.metrics();
+    for (const camera of ['cam0', 'cam1']) {
+      for (const line of [
+        `cubestream_frames_received_total{camera="${camera}"} 0`,
+        `cubestream_decisions_total{camera="${camera}",anomalous="true"} 0`,
+        `cubestream_frames_dropped_total{camera="${camera}",reason="queue_full_oldest"} 0`,
+        `cubestream_frames_rejected_total{camera="${camera}",reason="camera"} 0`,
+        `cubestream_source_connected{camera="${camera}"} 0`,
+        `cubestream_threshold_calibrated{camera="${camera}"} 52.5`,
+        `cubestream_queue_depth{camera="${camera}"} 0`,
+      ])
+        expect(text).toContain(line);
+    }
+    expect(text).toContain('cubestream_frames_rejected_total{camera="_unknown",reason="decode"} 0');
+    expect(text).not.toContain('camera="all"');
+
+    telemetry.sourceState('running');
+    telemetry.hooks.onQueueDepth?.(3);
+    text = await metrics.registry.metrics();
+    expect(text).toContain('cubestream_source_connected{camera="cam1"} 1');
+    expect(text).toContain('cubestream_queue_depth{camera="cam0"} 3');
+    expect(text).toContain('cubestream_queue_depth{camera="cam1"} 3');
+    expect(text).not.toContain('cubestream_last_frame_timestamp_seconds{camera="cam0"}');
+    telemetry.sourceState('error');
+    expect(await metrics.registry.metrics()).toContain('cubestream_source_connected{camera="cam0"} 0');
   });
 });
