@@ -11,12 +11,12 @@
  */
 import mqtt, { ErrorWithReasonCode, type IClientOptions, type MqttClient } from 'mqtt';
 import { redactUrl } from '../../src/telemetry/redact.js';
+import { type BackoffOptions, backoffDelay } from '../shared/backoff.js';
 import { BAD_CREDENTIALS, UNSUPPORTED_PROTOCOL } from '../shared/mqtt-reason-codes.js';
 import { tlsFailure } from '../shared/tls-failure.js';
 import { PublishRejectedError, SinkAuthError, SinkTlsError } from './errors.js';
 import { OfflineQueue } from './offline-queue.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import { type BackoffOptions, backoffDelay } from './retry.js';
 import type { OverflowPolicy } from './sink.js';
 import type { SinkReporter } from './sink-reporter.js';
 import { encodeStatus } from './status.js';

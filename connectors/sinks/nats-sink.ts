@@ -22,7 +22,8 @@ import {
 import { UNKNOWN_CAMERA } from '../../src/camera-id.js';
 import { type Decision, encodeDecision } from '../../src/decision.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
-import { tlsFailure } from '../shared/tls-failure.js';
+import { type BackoffOptions, backoffDelay } from '../shared/backoff.js';
+import { connectNats } from '../shared/nats-connect.js';
 import { type DeadLetter, type DeadLetterTarget, encodeDeadLetter } from './dead-letter.js';
 import {
   InvalidSinkOptionError,
@@ -35,7 +36,7 @@ import {
 import { type DecisionStreamConfig, ensureDecisionStream } from './nats-stream.js';
 import { OfflineQueue } from './offline-queue.js';
 import { OutgoingMessage } from './outgoing-message.js';
-import { type BackoffOptions, backoffDelay, Waker, waitUntilIdle } from './retry.js';
+import { Waker, waitUntilIdle } from './retry.js';
 import type { DecisionSink, OverflowPolicy, PublishOutcome, SinkHooks } from './sink.js';
 import { assertNonNegative, assertPositiveInteger } from './sink-options.js';
 import { SinkReporter } from './sink-reporter.js';
@@ -84,11 +85,6 @@ export interface NatsSinkOptions extends SinkHooks {
   /** A `.creds` file (JWT + nkey seed). */
   credsFile?: string;
   tls?: NatsTlsOptions;
-}
-
-/** A connection refused for its credentials (the server says "Authorization Violation"). */
-function isAuthFailure(error: unknown): boolean {
-  return error instanceof Error && /authorization violation|authentication/i.test(error.message);
 }
 
 /** Errors after which retrying the same message cannot succeed. */
@@ -291,25 +287,25 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
     return options;
   }
 
-  /**
-   * The first connection: one attempt at a time, so that a TLS failure (untrusted certificate)
-   * or refused credentials end the start, while a server that is not up yet is waited for.
-   */
+  /** The first connection (retried while the server is down; TLS and credentials failures are final). */
   private async firstConnection(): Promise<NatsConnection> {
-    const options = await this.connectionOptions();
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await connect({ ...options, waitOnFirstConnect: false });
-      } catch (error) {
-        const tls = tlsFailure(error);
-        if (tls !== undefined) throw new SinkTlsError(this.name, this.serverList(), tls, { cause: error });
-        if (isAuthFailure(error))
-          throw new SinkAuthError(this.name, this.serverList(), asError(error).message, { cause: error });
-        if (this.closed) throw new SinkClosedError(this.name);
-        if (attempt === 0) this.reporter.log.warn({ err: error }, 'nats server not reachable yet; retrying');
-        await this.waker.wait(this.options.reconnectTimeWaitMs ?? 1_000);
-      }
-    }
+    const retryMs = this.options.reconnectTimeWaitMs ?? 1_000;
+    return connectNats(await this.connectionOptions(), {
+      isClosed: () => this.closed,
+      wait: (ms) => this.waker.wait(ms),
+      backoff: { initialMs: retryMs, maxMs: Math.max(retryMs, 5_000) },
+      onAttemptFailed: (error, attempt, retryInMs) => {
+        const level = attempt === 1 ? 'warn' : 'debug';
+        this.reporter.log[level](
+          { err: error, attempt, retryInMs },
+          'nats server not reachable yet; retrying',
+        );
+      },
+      fatal: (kind, detail, cause) =>
+        kind === 'tls'
+          ? new SinkTlsError(this.name, this.serverList(), detail, { cause })
+          : new SinkAuthError(this.name, this.serverList(), detail, { cause }),
+    });
   }
 
   private async start(): Promise<void> {

@@ -2,9 +2,10 @@ import { Observable } from 'rxjs';
 import type { CubeFrame } from '../../src/frame.js';
 import { InvalidFrameError } from '../../src/frame.js';
 import { type DecodeFrameOptions, decodeFrameMessage } from '../codec/frame-safetensors.js';
+import type { BackoffOptions } from '../shared/backoff.js';
 import { CameraGate, type CameraGateOptions } from './camera-gate.js';
 import type { CameraSource } from './source-state.js';
-import { createSourceState } from './source-state.js';
+import { type ConnectionIssue, createSourceState } from './source-state.js';
 
 /** A frame message that could not be turned into a frame; handed to `onReject`. */
 export interface RejectedMessage {
@@ -29,6 +30,10 @@ export interface BrokerFrameSourceOptions {
    * service passes the source's `cameraIds` as an allow-list.
    */
   cameras?: CameraGateOptions;
+  /** Called each time a connection attempt fails or the connection is lost (the source retries). */
+  onConnectionIssue?: (issue: ConnectionIssue) => void;
+  /** Backoff between reconnect attempts; default 500 ms doubling up to 30 s. */
+  reconnect?: BackoffOptions;
 }
 
 /** Longest channel name kept in a {@link RejectedMessage} (a topic can be 64 kB). */
@@ -46,8 +51,12 @@ export interface BrokerFeed {
   message(payload: Uint8Array, channel: string, cameraId: string | undefined): void;
   /** The transport is connected and subscribed. */
   connected(): void;
+  /** The transport is not connected (an attempt failed, or the connection was lost); it retries. */
+  disconnected(issue: ConnectionIssue): void;
   /** The transport failed for good. */
   failed(error: Error): void;
+  /** True once the source was unsubscribed: a transport still connecting gives up. */
+  readonly closed: boolean;
 }
 
 /**
@@ -105,6 +114,14 @@ export function brokerFrameSource(
       },
       connected() {
         if (!closed) controller.set('running');
+      },
+      disconnected(issue) {
+        if (closed) return;
+        controller.set('disconnected');
+        options.onConnectionIssue?.(issue);
+      },
+      get closed() {
+        return closed;
       },
       failed(error) {
         if (closed) return;

@@ -1,5 +1,6 @@
 import mqtt, { ErrorWithReasonCode, type IClientOptions } from 'mqtt';
 import { redactUrl } from '../../src/telemetry/redact.js';
+import { backoffDelay } from '../shared/backoff.js';
 import { BAD_CREDENTIALS } from '../shared/mqtt-reason-codes.js';
 import { tlsFailure } from '../shared/tls-failure.js';
 import { type BrokerFrameSourceOptions, brokerFrameSource } from './broker-frame-source.js';
@@ -24,9 +25,12 @@ export function cameraIdFromTopic(topic: string): string | undefined {
 }
 
 /**
- * Frames published over MQTT as safetensors messages (DESIGN §4), e.g. by a camera gateway or
- * `mosquitto_pub -t cubestream/cam1/frames -f frame.safetensors`. The client reconnects by itself;
- * bad messages go to `onReject` and the stream goes on.
+ * Frames published over MQTT as safetensors messages (DESIGN §4), e.g. by a camera
+ * gateway or `mosquitto_pub -t cubestream/cam1/frames -f frame.safetensors`. A broker that cannot
+ * be reached (at start or later) puts the source in state `disconnected`, reports each failed
+ * attempt to `onConnectionIssue` and retries with backoff; an untrusted TLS certificate or
+ * refused credentials end the stream with the reason. Bad messages go to `onReject` and the
+ * stream goes on.
  *
  * @example
  * ```ts
@@ -37,16 +41,23 @@ export function cameraIdFromTopic(topic: string): string | undefined {
 export function mqttFrames(options: MqttFramesOptions): CameraSource {
   const topic = options.topic ?? 'cubestream/+/frames';
   return brokerFrameSource(options, async (feed) => {
+    // Reconnects are ours, with backoff, so that every failed attempt is reported with its reason.
     const client = mqtt.connect(options.url, {
-      reconnectPeriod: 1000,
       connectTimeout: 10_000,
       ...options.client,
+      reconnectPeriod: 0,
     });
+    let closing = false;
+    let attempt = 0;
+    let lastError: Error | undefined;
+    let retryTimer: NodeJS.Timeout | undefined;
     client.on('error', (error) => {
+      lastError = error;
       // An untrusted certificate or refused credentials fail the same way on every retry.
       const tls = tlsFailure(error);
       const refused = error instanceof ErrorWithReasonCode && BAD_CREDENTIALS.has(error.code);
       if (tls === undefined && !refused) return;
+      closing = true;
       client.end(true);
       feed.failed(
         new Error(
@@ -55,15 +66,38 @@ export function mqttFrames(options: MqttFramesOptions): CameraSource {
         ),
       );
     });
+    client.on('close', () => {
+      if (closing) return;
+      const retryInMs = backoffDelay(attempt, options.reconnect);
+      attempt += 1;
+      const reason = lastError?.message ?? 'connection closed';
+      lastError = undefined;
+      feed.disconnected({
+        error: new Error(`mqtt source: ${redactUrl(options.url)}: ${reason}`),
+        attempt,
+        retryInMs,
+      });
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        if (!closing) client.reconnect();
+      }, retryInMs);
+    });
     client.on('message', (messageTopic, payload) =>
       feed.message(payload, messageTopic, cameraIdFromTopic(messageTopic)),
     );
     client.on('connect', () => {
+      attempt = 0;
       client.subscribe(topic, { qos: options.qos ?? 1 }, (error) => {
         if (error) feed.failed(error);
         else feed.connected();
       });
     });
-    return { close: async () => void (await client.endAsync()) };
+    return {
+      close: async () => {
+        closing = true;
+        clearTimeout(retryTimer);
+        await client.endAsync();
+      },
+    };
   });
 }

@@ -1,5 +1,7 @@
-import { type ConnectionOptions, connect } from '@nats-io/transport-node';
-import { type BrokerFrameSourceOptions, brokerFrameSource } from './broker-frame-source.js';
+import type { ConnectionOptions, NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { redactUrl } from '../../src/telemetry/redact.js';
+import { connectNats } from '../shared/nats-connect.js';
+import { type BrokerFeed, type BrokerFrameSourceOptions, brokerFrameSource } from './broker-frame-source.js';
 import type { CameraSource } from './source-state.js';
 
 /** Options of {@link natsFrames}. */
@@ -14,6 +16,26 @@ export interface NatsFramesOptions extends BrokerFrameSourceOptions {
   connection?: Omit<ConnectionOptions, 'servers'>;
 }
 
+function serverList(servers: string | readonly string[]): string {
+  return typeof servers === 'string' ? servers : servers.join(',');
+}
+
+/** Reports a lost connection (the client reconnects by itself) and its return. */
+function watchConnection(nc: NatsConnection, feed: BrokerFeed, retryInMs: number): void {
+  void (async () => {
+    let attempt = 0;
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        attempt += 1;
+        feed.disconnected({ error: new Error(`nats source: lost ${status.server}`), attempt, retryInMs });
+      } else if (status.type === 'reconnect') {
+        attempt = 0;
+        feed.connected();
+      }
+    }
+  })().catch(() => undefined);
+}
+
 /** The camera id in `cubestream.frames.<cameraId>`, or undefined. */
 export function cameraIdFromSubject(subject: string): string | undefined {
   const parts = subject.split('.');
@@ -22,7 +44,10 @@ export function cameraIdFromSubject(subject: string): string | undefined {
 
 /**
  * Frames published on NATS as safetensors messages (DESIGN §4) on `cubestream.frames.<cameraId>`.
- * Reconnects forever; bad messages go to `onReject` and the stream goes on. With `queue`,
+ * A server that is not up yet, or lost, puts the source in state `disconnected` (each failed
+ * attempt reported to `onConnectionIssue`) and is retried forever, unless
+ * `connection.reconnect` is false; an untrusted TLS certificate or refused credentials end the
+ * stream with the reason. Bad messages go to `onReject` and the stream goes on. With `queue`,
  * instances in the same group split the frames between them.
  *
  * @example
@@ -33,12 +58,35 @@ export function cameraIdFromSubject(subject: string): string | undefined {
 export function natsFrames(options: NatsFramesOptions): CameraSource {
   const subject = options.subject ?? 'cubestream.frames.*';
   return brokerFrameSource(options, async (feed) => {
-    const nc = await connect({
+    const connection: NodeConnectionOptions = {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       ...options.connection,
       servers: options.servers,
+    };
+    const retries = connection.reconnect !== false;
+    const nc = await connectNats(connection, {
+      isClosed: () => feed.closed || !retries,
+      ...(options.reconnect === undefined ? {} : { backoff: options.reconnect }),
+      onAttemptFailed: (error, attempt, retryInMs) =>
+        feed.disconnected({
+          error: new Error(`nats source: ${redactUrl(serverList(options.servers))}: ${error.message}`, {
+            cause: error,
+          }),
+          attempt,
+          retryInMs,
+        }),
+      fatal: (kind, detail, cause) =>
+        new Error(
+          `nats source: ${redactUrl(serverList(options.servers))}: ${kind === 'tls' ? `TLS failed: ${detail}` : `refused the credentials: ${detail}`}`,
+          { cause },
+        ),
     });
+    if (feed.closed) {
+      await nc.close();
+      return { close: async () => undefined };
+    }
+    watchConnection(nc, feed, connection.reconnectTimeWait ?? 500);
     nc.subscribe(subject, {
       ...(options.queue === undefined ? {} : { queue: options.queue }),
       callback: (error, msg) => {

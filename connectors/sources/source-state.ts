@@ -5,11 +5,23 @@ import type { RowsReady } from '../../src/rows-ready.js';
 /**
  * Lifecycle of a camera source:
  * - `starting`: created or subscribed, nothing emitted yet;
- * - `running`: frames are flowing;
+ * - `running`: frames are flowing (a broker source: connected and subscribed);
+ * - `disconnected`: a broker source lost its broker, or has not reached it yet after a first
+ *   failed attempt, and retries with backoff (see {@link ConnectionIssue});
  * - `ended`: the source completed (or its subscriber went away);
  * - `error`: the source failed; the error went to the `frames` error channel.
  */
-export type SourceState = 'starting' | 'running' | 'ended' | 'error';
+export type SourceState = 'starting' | 'running' | 'disconnected' | 'ended' | 'error';
+
+/** Why a broker source is not connected, and when it tries again. */
+export interface ConnectionIssue {
+  /** What the last attempt (or the lost connection) failed with. */
+  readonly error: Error;
+  /** Failed attempts in a row (1 for the first). */
+  readonly attempt: number;
+  /** Milliseconds until the next attempt. */
+  readonly retryInMs: number;
+}
 
 /**
  * A source of cube frames (file replay, simulated camera, broker subscription).

@@ -1,7 +1,9 @@
 /**
- * The service's readiness (`/readyz`): ready iff the model bundle is loaded and every decision
- * sink is connected. The camera source's state is reported as a detail, not a condition (a
- * broker-fed camera may be quiet for a while and the service is still ready to decide).
+ * The service's readiness (`/readyz`): ready iff the model bundle is loaded, every decision sink
+ * is connected and the camera source is running: frames flowing (simulator, replay), or
+ * connected and subscribed (a broker source, which may then be quiet for a while). A source
+ * that is still starting, cannot reach its broker, or ended is not ready, with its state as the
+ * detail.
  */
 import { type DecisionSink, sinkHealthCheck } from '../../connectors/sinks/sink.js';
 import type { SourceState } from '../../connectors/sources/source-state.js';
@@ -34,7 +36,7 @@ export function healthReport(state: ServiceHealthState): HealthReport {
       ? { name: 'model', ok: false, detail: 'not loaded' }
       : { name: 'model', ok: true, detail: state.modelVersion },
     ...state.sinks.map((sink) => sinkHealthCheck(sink)),
-    { name: 'source', ok: true, detail: state.source },
+    { name: 'source', ok: state.source === 'running', detail: state.source },
   ];
   if (state.stopping) checks.push({ name: 'shutdown', ok: false, detail: 'stopping' });
   return { checks };

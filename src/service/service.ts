@@ -275,8 +275,11 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     const source = config.source;
     // Sources without a line rate (replay, simulation) go as fast as the scorer's queue has room.
     const room = new QueueRoom(config.pipeline.backpressure.capacity);
+    const sourceLog = componentLogger(root, 'source', { kind: source.kind });
     const camera = createSource(source, {
       demand: room.demand,
+      onConnectionIssue: ({ error, attempt, retryInMs }) =>
+        sourceLog.warn({ err: error, attempt, retryInMs }, 'source cannot reach its broker; retrying'),
       onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
       ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
     });
@@ -308,7 +311,6 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
         if (stats.warmedUp) metrics.warmupComplete.set(1);
       },
     });
-    const sourceLog = componentLogger(root, 'source', { kind: source.kind });
     const stateSubscription = camera.state.subscribe((state) => {
       health.source = state;
       telemetryHooks.sourceState(state);

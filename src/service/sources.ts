@@ -11,7 +11,7 @@ import { enviReplay } from '../../connectors/sources/envi-replay.js';
 import { mqttFrames } from '../../connectors/sources/mqtt-frames.js';
 import { natsFrames } from '../../connectors/sources/nats-frames.js';
 import { simulatedLineScan } from '../../connectors/sources/simulated-line-scan.js';
-import type { CameraSource } from '../../connectors/sources/source-state.js';
+import type { CameraSource, ConnectionIssue } from '../../connectors/sources/source-state.js';
 import { defined } from './defined.js';
 import type { SourceConfig } from './run-config.js';
 import { ServiceFileError } from './service-errors.js';
@@ -24,6 +24,8 @@ export interface SourceHooks {
   readonly maxValues?: number;
   /** Paces a source without `linesPerSecond` (simulated, envi) by the consumer's room. */
   readonly demand?: Demand;
+  /** A broker source could not reach its broker, or lost it; it retries (see {@link ConnectionIssue}). */
+  readonly onConnectionIssue?: (issue: ConnectionIssue) => void;
 }
 
 /** TLS settings of a broker connection, as read from a config section. */
@@ -78,7 +80,11 @@ function cameraGate(config: Extract<SourceConfig, { kind: 'mqtt' | 'nats' }>): C
  * ```
  */
 export function createSource(config: SourceConfig, hooks: SourceHooks = {}): CameraSource {
-  const broker = defined({ onReject: hooks.onReject, maxValues: hooks.maxValues });
+  const broker = defined({
+    onReject: hooks.onReject,
+    maxValues: hooks.maxValues,
+    onConnectionIssue: hooks.onConnectionIssue,
+  });
   switch (config.kind) {
     case 'simulated': {
       const { kind: _kind, ...options } = config;

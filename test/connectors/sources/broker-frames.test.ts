@@ -6,7 +6,7 @@ import { encodeFrameMessage } from '../../../connectors/codec/frame-safetensors.
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
 import { cameraIdFromTopic, mqttFrames } from '../../../connectors/sources/mqtt-frames.js';
 import { cameraIdFromSubject, natsFrames } from '../../../connectors/sources/nats-frames.js';
-import type { SourceState } from '../../../connectors/sources/source-state.js';
+import type { ConnectionIssue, SourceState } from '../../../connectors/sources/source-state.js';
 import { createFrame } from '../../../src/frame.js';
 import { encodeSafetensors } from '../../../src/io/safetensors.js';
 import { brokersInstalled, startMosquitto, startNatsServer, type TestBroker } from '../../helpers/brokers.js';
@@ -171,6 +171,50 @@ describe.skipIf(!brokersInstalled)('frames over brokers', () => {
     ]);
     expect(rejected.map((r) => [r.cameraId, r.error.code])).toEqual([[undefined, 'camera']]);
     expect(rejected[0]?.error.message).toContain('past maxCameras 2');
+  });
+
+  it('a broker that is down at start: disconnected with the reason, retried, then running', async () => {
+    for (const kind of ['mqtt', 'nats'] as const) {
+      const broker = kind === 'mqtt' ? await startMosquitto() : await startNatsServer();
+      await broker.stop();
+      const issues: ConnectionIssue[] = [];
+      const states: SourceState[] = [];
+      const options = {
+        onConnectionIssue: (issue: ConnectionIssue) => issues.push(issue),
+        reconnect: { initialMs: 50, maxMs: 200 },
+        cameras: { cameraIds: ['cam0'] },
+      };
+      const source =
+        kind === 'mqtt'
+          ? mqttFrames({ ...options, url: broker.url })
+          : natsFrames({ ...options, servers: broker.url });
+      source.state.subscribe((s) => states.push(s));
+      const received = firstValueFrom(source.frames.pipe(take(1)));
+      await waitFor(() => issues.length >= 2, `${kind}: two failed attempts reported`);
+      expect(states.at(-1)).toBe('disconnected');
+      expect(issues[0]?.error.message).toMatch(/ECONNREFUSED|connection refused/i);
+      expect(issues.map((i) => i.attempt).slice(0, 2)).toEqual([1, 2]);
+      await broker.start();
+      await waitFor(() => states.at(-1) === 'running', `${kind}: running once the broker is up`);
+      if (kind === 'mqtt') {
+        const publisher = await mqtt.connectAsync(broker.url);
+        await publisher.publishAsync(
+          'cubestream/cam0/frames',
+          Buffer.from(encodeFrameMessage(frame(7, 'cam0'))),
+          {
+            qos: 1,
+          },
+        );
+        await publisher.endAsync();
+      } else {
+        const nc = await connect({ servers: broker.url });
+        nc.publish('cubestream.frames.cam0', encodeFrameMessage(frame(7, 'cam0')));
+        await nc.flush();
+        await nc.close();
+      }
+      expect((await received).frameId).toBe(7);
+      await broker.dispose();
+    }
   });
 
   it('reports a connection failure as an error state', async () => {
