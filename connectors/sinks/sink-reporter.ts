@@ -23,6 +23,8 @@ export class SinkReporter {
     bindings: Record<string, unknown> = {},
   ) {
     this.log = componentLogger(hooks.logger ?? createLogger(), 'sink', { sink, ...bindings });
+    // The series exists from the start, so that rates and alerts have one before the first error.
+    hooks.metrics?.publishErrors.inc({ sink }, 0);
   }
 
   /** Sets `broker_connected{sink}`. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument, YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { interpolateEnv } from './interpolate-env.js';
@@ -34,7 +34,11 @@ export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, s
  */
 export function parseConfigText(text: string, source: string): unknown {
   try {
-    return parseYaml(text, { prettyErrors: true, strict: true, uniqueKeys: true }) ?? {};
+    const document = parseDocument(text, { prettyErrors: true, strict: true, uniqueKeys: true });
+    // An unknown tag (`!custom`) is only a warning to the yaml library: here it is an error.
+    const [problem] = [...document.errors, ...document.warnings];
+    if (problem !== undefined) throw problem;
+    return document.toJS() ?? {};
   } catch (cause) {
     throw new ConfigError(source, [yamlIssue(cause)], { cause });
   }
@@ -42,7 +46,7 @@ export function parseConfigText(text: string, source: string): unknown {
 
 /** The {@link ConfigIssue} of an error thrown while parsing YAML. */
 function yamlIssue(cause: unknown): ConfigIssue {
-  if (cause instanceof YAMLParseError) {
+  if (cause instanceof YAMLError) {
     const [line, col] = cause.linePos?.[0] ? [cause.linePos[0].line, cause.linePos[0].col] : [0, 0];
     return {
       path: `line ${line}, column ${col}`,

@@ -183,7 +183,11 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     const hub = viewerEnabled
       ? new ViewerHub({
           ...(renderer === undefined ? {} : { renderer: (input) => renderer.render(input) }),
-          onRenderError: (error) => log.warn({ err: error }, 'viewer strip render failed'),
+          // At shutdown the render worker closes under strips still in flight: not worth a warning.
+          onRenderError: (error) =>
+            health.stopping
+              ? log.debug({ err: error }, 'viewer strip not rendered: stopping')
+              : log.warn({ err: error }, 'viewer strip render failed'),
           statusProvider: (cameraId) => {
             const p99 = stats.latencyP99();
             return {

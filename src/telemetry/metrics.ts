@@ -9,7 +9,7 @@ export const METRIC_PREFIX = 'cubestream_';
 
 /**
  * The metric names of DESIGN §5 (without the prefix), exactly as the Grafana dashboard uses them,
- * plus the documented additions (docs/metrics.md): `engine_info{scoring,training,tfjs}`,
+ * plus the documented additions (docs/operating.md, "Metrics"): `engine_info{scoring,training,tfjs}`,
  * `pixels_scored_early_total{camera}`, the durable outbox's `outbox_pending{sink}` and
  * `outbox_replayed_total{sink}`, and `source_connected{camera}`,
  * `last_frame_timestamp_seconds{camera}`, `threshold_calibrated{camera}`, `warmup_complete`.

@@ -73,6 +73,12 @@ describe('config loader on hostile YAML', () => {
     expect((error as ConfigError).issues[0]?.path).toBe('(root)');
   });
 
+  it('an unknown YAML tag is a ConfigError naming its line, not a process warning', () => {
+    const error = configError(() => parseConfigText('source: !custom {kind: envi}\n', 'run.yaml'));
+    expect(error.issues[0]?.path).toBe('line 1, column 9');
+    expect(error.issues[0]?.message).toContain('Unresolved tag: !custom');
+  });
+
   it('--set refuses a key path through __proto__', () => {
     const error = configError(() => applyOverrides({}, ['__proto__.source.kind=envi']));
     expect(error.issues).toEqual([{ path: '__proto__.source.kind', message: 'is not a configuration key' }]);

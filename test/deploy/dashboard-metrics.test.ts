@@ -40,6 +40,16 @@ function expressionsOf(dashboard: Record<string, unknown>): string[] {
   );
 }
 
+/** Each metric name of a PromQL expression with the `{...}` selector that follows it ('' when none). */
+function selectorsOf(expr: string): { name: string; selector: string }[] {
+  return [...expr.matchAll(/\b(?:cubestream|nodejs|process)_[A-Za-z0-9_]*[A-Za-z0-9]\b(\{[^}]*\})?/g)].map(
+    (m) => ({
+      name: m[0].replace(/\{.*$/s, ''),
+      selector: m[1] ?? '',
+    }),
+  );
+}
+
 /** Every PromQL string of a dashboard: panel targets and the template variables' queries. */
 function promqlOfDashboard(dashboard: Record<string, unknown>): string[] {
   const variables = asArray(asRecord(dashboard.templating, 'templating').list, 'templating.list').map(
@@ -183,11 +193,68 @@ describe('deploy/grafana/dashboards/cubestream.json', () => {
     const variables = asArray(asRecord(dashboard.templating, 'templating').list, 'templating.list').map(
       (variable) => asRecord(variable, 'variable'),
     );
-    const camera = variables.find((variable) => variable.name === 'camera');
-    expect(camera?.definition).toBe('label_values(cubestream_frames_received_total, camera)');
+    const definition = (name: string): unknown =>
+      variables.find((variable) => variable.name === name)?.definition;
+    expect(variables.map((variable) => variable.name)).toEqual([
+      'datasource',
+      'job',
+      'instance',
+      'camera',
+      'stage',
+    ]);
+    expect(definition('job')).toBe('label_values(cubestream_model_info, job)');
+    expect(definition('instance')).toBe('label_values(cubestream_model_info{job=~"$job"}, instance)');
+    // A metric every configured camera has from the start, before its first frame.
+    expect(definition('camera')).toBe(
+      'label_values(cubestream_source_connected{job=~"$job",instance=~"$instance"}, camera)',
+    );
+    expect(definition('stage')).toBe(
+      'label_values(cubestream_stage_duration_seconds_count{job=~"$job",instance=~"$instance"}, stage)',
+    );
     expect(variables.find((variable) => variable.name === 'datasource')?.query).toBe('prometheus');
     const usesCamera = expressionsOf(dashboard).filter((expr) => expr.includes('camera=~"$camera"'));
     expect(usesCamera.length).toBeGreaterThan(10);
+  });
+
+  it('filters every selector of every panel by $job and $instance (process and Node.js metrics too)', async () => {
+    const dashboard = asRecord(JSON.parse(await readFile(DASHBOARD, 'utf8')), 'dashboard');
+    const exprs = expressionsOf(dashboard);
+    const selectors = exprs.flatMap(selectorsOf);
+    expect(selectors.length).toBeGreaterThan(exprs.length);
+    const unfiltered = selectors.filter(
+      ({ selector }) => !selector.includes('job=~"$job"') || !selector.includes('instance=~"$instance"'),
+    );
+    expect(unfiltered).toEqual([]);
+    for (const name of [
+      'process_resident_memory_bytes',
+      'process_cpu_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
+      expect(selectors.map((s) => s.name)).toContain(name);
+    }
+    // the check can fail: an unfiltered selector and a bare name are found
+    expect(
+      selectorsOf('rate(process_cpu_seconds_total[1m]) + nodejs_heap_size_used_bytes{job=~"$job"}'),
+    ).toEqual([
+      { name: 'process_cpu_seconds_total', selector: '' },
+      { name: 'nodejs_heap_size_used_bytes', selector: '{job=~"$job"}' },
+    ]);
+  });
+
+  it('shows source connection, last frame age and τ against its calibrated value', async () => {
+    const dashboard = asRecord(JSON.parse(await readFile(DASHBOARD, 'utf8')), 'dashboard');
+    const exprs = expressionsOf(dashboard);
+    expect(exprs.some((expr) => expr.includes('cubestream_source_connected{'))).toBe(true);
+    expect(exprs.some((expr) => /^time\(\) - .*cubestream_last_frame_timestamp_seconds\{/.test(expr))).toBe(
+      true,
+    );
+    expect(
+      exprs.some((expr) =>
+        /cubestream_threshold\{.*\/ max by \(camera\) \(cubestream_threshold_calibrated\{/.test(expr),
+      ),
+    ).toBe(true);
+    // queue depth is per camera now, no `camera="all"` anywhere
+    expect(JSON.stringify(dashboard)).not.toContain('camera=\\"all\\"');
   });
 
   it('draws p50 and p99 latency with histogram_quantile over frame_latency_seconds_bucket', async () => {

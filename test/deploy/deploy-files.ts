@@ -87,6 +87,12 @@ export function touchEveryMetric(metrics: CubestreamMetrics): void {
   metrics.brokerConnected.set({ sink: 'mqtt' }, 1);
   metrics.setModelInfo('2024-06-01', 'ab12cd34');
   metrics.setEngineInfo({ scoring: 'onnx', training: 'onnx', tfjs: 'wasm' });
+  metrics.sourceConnected.set({ camera: 'cam1' }, 1);
+  metrics.lastFrameTimestamp.set({ camera: 'cam1' }, 1_700_000_000);
+  metrics.thresholdCalibrated.set({ camera: 'cam1' }, 1.2);
+  metrics.warmupComplete.set(1);
+  metrics.outboxPending.set({ sink: 'mqtt' }, 0);
+  metrics.outboxReplayed.inc({ sink: 'mqtt' }, 0);
 }
 
 /** Every YAML document of a file, parsed (errors throw with the file name). */

@@ -7,6 +7,57 @@ import { asArray, asRecord, deployPath, readYamlDocuments, repoRoot } from './de
 
 const RUN_COMMAND = ['run', '--config', '/app/configs/run/production.yaml'];
 const PRODUCTION_CONFIG = path.join(repoRoot, 'configs', 'run', 'production.yaml');
+/** Where the stack mounts the MQTT password of the broker user `cubestream` (compose secret, k8s Secret). */
+const MQTT_PASSWORD_FILE = '/run/secrets/mqtt-password';
+
+async function mosquittoConf(): Promise<string> {
+  return readFile(deployPath('mosquitto', 'mosquitto.conf'), 'utf8');
+}
+
+/** The value of the first `key value` line of a mosquitto.conf text (undefined when absent). */
+function mosquittoSetting(conf: string, key: string): string | undefined {
+  return new RegExp(`^${key} (.+)$`, 'm').exec(conf)?.[1]?.trim();
+}
+
+/** The lines of a mosquitto.conf from `listener <port> ...` up to the next listener. */
+function listenerSection(conf: string, port: string): string {
+  const start = conf.search(new RegExp(`^listener ${port} `, 'm'));
+  expect(start, `listener ${port}`).toBeGreaterThanOrEqual(0);
+  const next = conf.slice(start + 1).search(/^listener /m);
+  return next < 0 ? conf.slice(start) : conf.slice(start, start + 1 + next);
+}
+
+/**
+ * Paths of non-empty string values under keys that name a secret (`password`, `passwd`, `pass`,
+ * `token`, any case or separator) in a parsed YAML tree; keys naming a file (`passwordFile`,
+ * `GF_..._PASSWORD__FILE`, `credentials_file`) hold paths and are not secrets.
+ */
+function secretValues(tree: unknown, where: string, at = ''): string[] {
+  if (Array.isArray(tree)) return tree.flatMap((item, i) => secretValues(item, where, `${at}[${i}]`));
+  if (typeof tree !== 'object' || tree === null) return [];
+  return Object.entries(tree).flatMap(([key, value]) => {
+    const here = at === '' ? key : `${at}.${key}`;
+    if (typeof value === 'string')
+      return /(password|passwd|pass|token)$/i.test(key) && value.trim() !== '' ? [`${where}: ${here}`] : [];
+    return secretValues(value, where, here);
+  });
+}
+
+/** The `metrics` and `viewer` sections of configs/run/production.yaml. */
+async function httpSections(): Promise<{
+  metrics: Record<string, unknown>;
+  viewer: Record<string, unknown>;
+}> {
+  const config = asRecord(parse(await readFile(PRODUCTION_CONFIG, 'utf8')), 'production.yaml');
+  return { metrics: asRecord(config.metrics, 'metrics'), viewer: asRecord(config.viewer, 'viewer') };
+}
+
+/** The tokenFile of a section's `auth` (the deploy stack reads every token from a file). */
+function tokenFileOf(section: Record<string, unknown>, what: string): string {
+  const auth = asRecord(section.auth, `${what}.auth`);
+  expect(auth.token, `${what}.auth.token must not be inline`).toBeUndefined();
+  return String(auth.tokenFile);
+}
 
 async function compose(): Promise<Record<string, unknown>> {
   const [doc] = await readYamlDocuments(deployPath('compose.yaml'));
@@ -120,7 +171,7 @@ describe('deploy/compose.yaml', () => {
     }
   });
 
-  it('mounts existing files: mosquitto.conf, the Prometheus folder and the Grafana provisioning', async () => {
+  it('mounts existing files: mosquitto.conf and its ACLs, the Prometheus folder and the Grafana provisioning', async () => {
     const doc = await compose();
     const mounts = Object.keys(asRecord(doc.services, 'services')).flatMap((name) =>
       asArray(service(doc, name).volumes ?? [], `${name}.volumes`).map((v) => ({ name, ...volume(v) })),
@@ -129,6 +180,8 @@ describe('deploy/compose.yaml', () => {
     expect(binds.map((m) => m.target).sort()).toEqual([
       '/etc/grafana/provisioning',
       '/etc/prometheus',
+      '/mosquitto/config/acl',
+      '/mosquitto/config/acl-healthcheck',
       '/mosquitto/config/mosquitto.conf',
       '/var/lib/grafana/dashboards',
     ]);
@@ -153,6 +206,10 @@ describe('deploy/compose.yaml', () => {
       asArray(asRecord(s, 'static_config').targets, 'targets'),
     );
     expect(targets).toEqual(['cubestream:9464']);
+    // cubestream's /metrics needs the bearer token: the same file the service reads
+    const authorization = asRecord(job?.authorization, 'cubestream job authorization');
+    expect(authorization.type ?? 'Bearer').toBe('Bearer');
+    expect(authorization.credentials_file).toBe(tokenFileOf((await httpSections()).metrics, 'metrics'));
 
     const datasources = asRecord(
       parse(await readFile(deployPath('grafana', 'provisioning', 'datasources', 'prometheus.yaml'), 'utf8')),
@@ -182,14 +239,222 @@ describe('deploy/compose.yaml', () => {
   });
 });
 
+describe('HTTP endpoints of the deploy stack', () => {
+  it('production.yaml binds both servers on every interface, explicitly, behind tokens read from /run/secrets', async () => {
+    const { metrics, viewer } = await httpSections();
+    expect(metrics.host).toBe('0.0.0.0');
+    expect(viewer.host).toBe('0.0.0.0');
+    expect(tokenFileOf(metrics, 'metrics')).toBe('/run/secrets/metrics-token');
+    expect(tokenFileOf(viewer, 'viewer')).toBe('/run/secrets/viewer-token');
+  });
+
+  it('compose hands each secret file to the services that read it, kept out of git', async () => {
+    const doc = await compose();
+    const { metrics, viewer } = await httpSections();
+    const secrets = asRecord(doc.secrets, 'secrets');
+    const mounted = (name: string): string[] =>
+      asArray(service(doc, name).secrets, `${name}.secrets`).map((s) =>
+        typeof s === 'string' ? `/run/secrets/${s}` : String(asRecord(s, 'secret').target),
+      );
+    expect(mounted('cubestream').sort()).toEqual(
+      [tokenFileOf(metrics, 'metrics'), tokenFileOf(viewer, 'viewer'), MQTT_PASSWORD_FILE].sort(),
+    );
+    expect(mounted('prometheus')).toEqual([tokenFileOf(metrics, 'metrics')]);
+    expect(mounted('mosquitto')).toEqual([mosquittoSetting(await mosquittoConf(), 'password_file')]);
+    const grafanaEnv = asRecord(service(doc, 'grafana').environment, 'grafana.environment');
+    expect(mounted('grafana')).toEqual([grafanaEnv.GF_SECURITY_ADMIN_PASSWORD__FILE]);
+    for (const [name, value] of Object.entries(secrets)) {
+      const file = String(asRecord(value, `secrets.${name}`).file);
+      expect(file, name).toBe(`./secrets/${name}`);
+    }
+    const ignore = await readFile(deployPath('secrets', '.gitignore'), 'utf8');
+    expect(ignore.split('\n')).toEqual(expect.arrayContaining(['*', '!.gitignore']));
+  });
+});
+
+describe('no default passwords in deploy/', () => {
+  it('Grafana reads its admin password from a secret file; anonymous access and sign-up are off', async () => {
+    const env = asRecord(service(await compose(), 'grafana').environment, 'grafana.environment');
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
+    expect(env.GF_SECURITY_ADMIN_PASSWORD__FILE).toBe('/run/secrets/grafana-admin-password');
+    expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+    expect(env.GF_USERS_ALLOW_SIGN_UP).toBe('false');
+  });
+
+  it('mosquitto: no anonymous access on 1883, a password file and the ACL of deploy/mosquitto/acl', async () => {
+    const conf = await mosquittoConf();
+    const plant = listenerSection(conf, '1883');
+    expect(mosquittoSetting(plant, 'allow_anonymous')).toBe('false');
+    expect(mosquittoSetting(plant, 'password_file')).toBe('/run/secrets/mosquitto-passwd');
+    expect(mosquittoSetting(plant, 'acl_file')).toBe('/mosquitto/config/acl');
+    expect(mosquittoSetting(conf, 'per_listener_settings')).toBe('true');
+    // The only anonymous listener is the container's loopback, and its ACL grants $SYS only.
+    const loopback = listenerSection(conf, '1884');
+    expect(loopback.split('\n')[0]).toBe('listener 1884 127.0.0.1');
+    const healthAcl = (await readFile(deployPath('mosquitto', 'acl-healthcheck'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    expect(healthAcl).toEqual(['topic read $SYS/broker/uptime']);
+    const acl = await readFile(deployPath('mosquitto', 'acl'), 'utf8');
+    for (const user of ['cubestream', 'camera-gateway', 'plc'])
+      expect(acl).toMatch(new RegExp(`^user ${user}$`, 'm'));
+  });
+
+  it('production.yaml: the MQTT source and sink log in as cubestream, the password read from /run/secrets', async () => {
+    const config = asRecord(parse(await readFile(PRODUCTION_CONFIG, 'utf8')), 'production.yaml');
+    const source = asRecord(config.source, 'source');
+    const sink = asRecord(asRecord(config.sinks, 'sinks').mqtt, 'sinks.mqtt');
+    for (const [what, section] of [
+      ['source', source],
+      ['sinks.mqtt', sink],
+    ] as const) {
+      expect(section.username, what).toBe('cubestream');
+      expect(section.passwordFile, what).toBe(MQTT_PASSWORD_FILE);
+      expect(section.password, what).toBeUndefined();
+    }
+  });
+
+  it('commits no password or token value in any YAML of deploy/ or the run config', async () => {
+    const files = [
+      ...(await readdir(deployPath('k8s'))).map((f) => deployPath('k8s', f)),
+      deployPath('compose.yaml'),
+      deployPath('prometheus', 'prometheus.yml'),
+      PRODUCTION_CONFIG,
+    ].filter((file) => /\.ya?ml$/.test(file));
+    const found: string[] = [];
+    for (const file of files) {
+      for (const doc of await readYamlDocuments(file)) {
+        found.push(...secretValues(doc, file));
+        // the ConfigMap's embedded run config too
+        const data = (doc as { data?: Record<string, unknown> } | null)?.data ?? {};
+        for (const [key, value] of Object.entries(data)) {
+          if (key.endsWith('.yaml')) found.push(...secretValues(parse(String(value)), `${file}: ${key}`));
+        }
+      }
+    }
+    expect(found).toEqual([]);
+    // the scan finds one (it can fail)
+    expect(
+      secretValues({ services: { grafana: { environment: { GF_SECURITY_ADMIN_PASSWORD: 'admin' } } } }, 'x'),
+    ).toEqual(['x: services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD']);
+  });
+});
+
 describe('deploy/k8s', () => {
-  it('has a Deployment, a Service and a ConfigMap', async () => {
+  it('has cubestream (Deployment, Service, ConfigMap, the Secrets of the HTTP tokens and the MQTT password) and mosquitto', async () => {
     const objects = await k8sObjects();
     expect([...objects.keys()].sort()).toEqual([
       'ConfigMap/cubestream-config',
+      'ConfigMap/mosquitto-config',
       'Deployment/cubestream',
+      'Deployment/mosquitto',
+      'Secret/cubestream-http-tokens',
+      'Secret/cubestream-mqtt',
       'Service/cubestream',
+      'Service/mosquitto',
     ]);
+  });
+
+  it('mounts the MQTT password Secret (committed empty) at the passwordFile of the run config', async () => {
+    const objects = await k8sObjects();
+    const config = asRecord(
+      parse(String(asRecord(get(objects, 'ConfigMap/cubestream-config').data, 'data')['production.yaml'])),
+      'ConfigMap run config',
+    );
+    const files = new Set([
+      asRecord(config.source, 'source').passwordFile,
+      asRecord(asRecord(config.sinks, 'sinks').mqtt, 'sinks.mqtt').passwordFile,
+    ]);
+    expect([...files]).toEqual([MQTT_PASSWORD_FILE]);
+    const secret = get(objects, 'Secret/cubestream-mqtt');
+    expect(asRecord(secret.stringData, 'stringData')).toEqual({ 'mqtt-password': '' });
+    const pod = asRecord(
+      asRecord(asRecord(get(objects, 'Deployment/cubestream').spec, 'spec').template, 'template').spec,
+      'pod',
+    );
+    const [container] = asArray(pod.containers, 'containers').map((c) => asRecord(c, 'container'));
+    const mount = asArray(container?.volumeMounts, 'volumeMounts')
+      .map((m) => asRecord(m, 'mount'))
+      .find((m) => m.mountPath === MQTT_PASSWORD_FILE);
+    expect(mount?.readOnly).toBe(true);
+    const volume = asArray(pod.volumes, 'volumes')
+      .map((v) => asRecord(v, 'volume'))
+      .find((v) => v.name === mount?.name);
+    const source = asRecord(volume?.secret, 'mqtt-password volume secret');
+    expect(source.secretName).toBe('cubestream-mqtt');
+    const items = asArray(source.items, 'items').map((i) => asRecord(i, 'item'));
+    expect(items.find((i) => i.path === mount?.subPath)?.key).toBe('mqtt-password');
+  });
+
+  it('runs mosquitto with copies of deploy/mosquitto and its password file where mosquitto.conf reads it', async () => {
+    const objects = await k8sObjects();
+    const data = asRecord(get(objects, 'ConfigMap/mosquitto-config').data, 'mosquitto-config data');
+    for (const file of ['mosquitto.conf', 'acl', 'acl-healthcheck']) {
+      expect(data[file], file).toBe(await readFile(deployPath('mosquitto', file), 'utf8'));
+    }
+    const conf = await mosquittoConf();
+    const pod = asRecord(
+      asRecord(asRecord(get(objects, 'Deployment/mosquitto').spec, 'spec').template, 'template').spec,
+      'pod',
+    );
+    const [container] = asArray(pod.containers, 'containers').map((c) => asRecord(c, 'container'));
+    const mounts = asArray(container?.volumeMounts, 'volumeMounts').map((m) => asRecord(m, 'mount'));
+    const volumes = asArray(pod.volumes, 'volumes').map((v) => asRecord(v, 'volume'));
+    const volumeOf = (mountPath: string | undefined): Record<string, unknown> | undefined => {
+      const mount = mounts.find((m) => m.mountPath === mountPath);
+      return volumes.find((v) => v.name === mount?.name);
+    };
+    for (const key of ['acl_file']) {
+      const file = mosquittoSetting(conf, key) ?? '';
+      expect(asRecord(volumeOf(path.dirname(file))?.configMap, key).name).toBe('mosquitto-config');
+    }
+    const passwd = volumeOf(mosquittoSetting(conf, 'password_file'));
+    expect(asRecord(passwd?.secret, 'passwd secret').secretName).toBe('mosquitto-passwd');
+    expect(volumeOf(mosquittoSetting(conf, 'persistence_location')?.replace(/\/$/, ''))?.emptyDir).toEqual(
+      {},
+    );
+    expect(asRecord(pod.securityContext, 'securityContext').runAsNonRoot).toBe(true);
+    const probe = JSON.stringify(container?.readinessProbe);
+    expect(probe).toContain('"1884"');
+    const service = asRecord(get(objects, 'Service/mosquitto').spec, 'spec');
+    expect(asArray(service.ports, 'ports').map((p) => asRecord(p, 'port').port)).toEqual([1883]);
+  });
+
+  it('mounts the Secret at the tokenFile paths of the run config, and commits no token value', async () => {
+    const objects = await k8sObjects();
+    const config = asRecord(
+      parse(String(asRecord(get(objects, 'ConfigMap/cubestream-config').data, 'data')['production.yaml'])),
+      'ConfigMap run config',
+    );
+    const tokenFiles = [
+      tokenFileOf(asRecord(config.metrics, 'metrics'), 'metrics'),
+      tokenFileOf(asRecord(config.viewer, 'viewer'), 'viewer'),
+    ];
+    const secret = get(objects, 'Secret/cubestream-http-tokens');
+    const values = {
+      ...asRecord(secret.stringData ?? {}, 'stringData'),
+      ...asRecord(secret.data ?? {}, 'data'),
+    };
+    expect(Object.keys(values).sort()).toEqual(['metrics-token', 'viewer-token']);
+    for (const [key, value] of Object.entries(values)) expect(value, key).toBe('');
+
+    const pod = asRecord(
+      asRecord(asRecord(get(objects, 'Deployment/cubestream').spec, 'spec').template, 'template').spec,
+      'pod',
+    );
+    const [container] = asArray(pod.containers, 'containers').map((c) => asRecord(c, 'container'));
+    const mounts = asArray(container?.volumeMounts, 'volumeMounts').map((m) => asRecord(m, 'mount'));
+    const volumes = asArray(pod.volumes, 'volumes').map((v) => asRecord(v, 'volume'));
+    for (const file of tokenFiles) {
+      const mount = mounts.find((m) => m.mountPath === file);
+      expect(mount, file).toBeDefined();
+      expect(mount?.readOnly).toBe(true);
+      const volume = volumes.find((v) => v.name === mount?.name);
+      const source = asRecord(volume?.secret, `${file} volume secret`);
+      expect(source.secretName).toBe('cubestream-http-tokens');
+      const items = asArray(source.items, 'items').map((i) => asRecord(i, 'item'));
+      expect(items.find((i) => i.path === mount?.subPath)?.key).toBe(mount?.subPath);
+    }
   });
 
   it('Deployment: probes on the metrics port, resources, non-root, config from the ConfigMap', async () => {

@@ -47,10 +47,40 @@ describe.skipIf(promtool === undefined && !inCi)(
       if (dir !== '') await rm(dir, { recursive: true, force: true });
     });
 
+    /**
+     * prometheus.yml with its secret and rule files where this machine has them: the scrape token
+     * (a compose secret in the stack) as a file in `dir`, the rule files as absolute paths.
+     */
+    async function localPrometheusConfig(tokenFile: string | undefined): Promise<string> {
+      const config = asRecord(
+        parse(await readFile(deployPath('prometheus', 'prometheus.yml'), 'utf8')),
+        'config',
+      );
+      config.rule_files = asArray(config.rule_files, 'rule_files').map((f) =>
+        deployPath('prometheus', String(f)),
+      );
+      for (const job of asArray(config.scrape_configs, 'scrape_configs').map((j) => asRecord(j, 'job'))) {
+        if (job.authorization === undefined) continue;
+        const authorization = asRecord(job.authorization, 'authorization');
+        authorization.credentials_file = tokenFile ?? path.join(dir, 'missing-token');
+      }
+      const file = path.join(dir, 'prometheus.yml');
+      await writeFile(file, stringify(config));
+      return file;
+    }
+
     it('promtool check config accepts prometheus.yml (and the rule file it names)', async () => {
-      const result = await runPromtool(['check', 'config', deployPath('prometheus', 'prometheus.yml')]);
+      const tokenFile = path.join(dir, 'metrics-token');
+      await writeFile(tokenFile, 'a'.repeat(64));
+      const result = await runPromtool(['check', 'config', await localPrometheusConfig(tokenFile)]);
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stdout).toContain('1 rule files found');
+    });
+
+    it('promtool check config fails when the scrape token file is missing (the check can fail)', async () => {
+      const result = await runPromtool(['check', 'config', await localPrometheusConfig(undefined)]);
+      expect(result.code).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain('missing-token');
     });
 
     it('promtool check rules accepts alerts.yml', async () => {
