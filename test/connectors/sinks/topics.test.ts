@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../../../connectors/shared/backoff.js';
 import { deadLetterFromError, encodeDeadLetter } from '../../../connectors/sinks/dead-letter.js';
 import { InvalidCameraIdError, InvalidSinkOptionError } from '../../../connectors/sinks/errors.js';
 import { subjectCovers } from '../../../connectors/sinks/nats-stream.js';
-import { backoffDelay } from '../../../connectors/shared/backoff.js';
 import { encodeStatus } from '../../../connectors/sinks/status.js';
 import {
   assertCameraId,
