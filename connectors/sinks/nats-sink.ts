@@ -12,7 +12,6 @@
 import { readFile } from 'node:fs/promises';
 import { JetStreamApiError, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
-  connect,
   credsAuthenticator,
   InvalidSubjectError,
   type NatsConnection,
