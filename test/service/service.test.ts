@@ -34,6 +34,8 @@ function config(source: Record<string, unknown>, extra: Partial<RunConfigInput> 
       sinks: { file: { path: join(dir, 'decisions.jsonl') }, deadLetter: { file: join(dir, 'dead.jsonl') } },
       metrics: { port: 0, host: '127.0.0.1' },
       viewer: { enabled: false },
+      // Longer than any run here: a busy machine delays blocks but never drops one.
+      pipeline: { backpressure: { capacity: 256 } },
       ...extra,
     },
     'test',
