@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { env as ortEnv } from 'onnxruntime-node';
 import { initEngine } from '../src/engine.js';
 import { DEFAULT_POOL_WORKERS } from '../src/onnx/pool/ort-worker-pool.js';
+import { benchArgs } from './cli-args.js';
 import { FX10, runFx10 } from './fx10-scenario.js';
 import type { BenchEngine } from './pipelines.js';
 import { formatResult, round, type ScenarioResult } from './scenario-result.js';
@@ -21,17 +22,7 @@ const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario x
 const SCENARIOS = ['xmr', 'fx10', 'train'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-function fail(message: string): never {
-  console.error(`bench: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) fail(`--${name} = ${JSON.stringify(value)} must be a positive number`);
-  return n;
-}
+const { fail, positive } = benchArgs('bench', USAGE);
 
 const { values } = parseArgs({
   options: {
@@ -103,7 +94,7 @@ if (scenarios.includes('xmr') || scenarios.includes('train')) {
     syntheticCube({ height: 1080, width: xmrWidth, bands: 61, minNm: 430, maxNm: 910, seed: i + 1 }),
   );
   const first = cubes[0];
-  if (first === undefined) fail('--cubes must be >= 1');
+  if (first === undefined) throw fail('--cubes must be >= 1');
   const model = syntheticModel(first.data, first.wavelengths, { minNm: 700 });
   log(
     `xmr: ${cubeCount} cube(s) 1080x${xmrWidth}x61 uint16 made in ${((performance.now() - t) / 1000).toFixed(1)} s`,

@@ -33,6 +33,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from '../src/service/embedde
 import { type RunConfigInput, RunConfigSchema } from '../src/service/run-config.js';
 import { type RunningService, type ServiceOutcome, startService } from '../src/service/service.js';
 import { createLogger } from '../src/telemetry/logger.js';
+import { benchArgs } from './cli-args.js';
 import type { ChildMessage, ClientsCounts, ClientsPlan, ParentMessage } from './soak-clients.js';
 import {
   leastSquares,
@@ -51,17 +52,7 @@ const USAGE = `npm run soak -- [--minutes 10] [--lines-per-second 640 | --unpace
    takes them; --workers: scoring worker threads, default the service's;
    --samples-out: every memory sample and post-major-GC heap as JSON)`;
 
-function fail(message: string): never {
-  console.error(`soak: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) fail(`--${name} = ${JSON.stringify(value)} must be a positive number`);
-  return n;
-}
+const { fail, positive } = benchArgs('soak', USAGE);
 
 function nonNegativeInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

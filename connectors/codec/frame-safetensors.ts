@@ -87,17 +87,10 @@ function checkFrameTensor(entry: SafetensorsEntry, maxValues: number): void {
     }
     const [height, width, bands] = entry.shape as [number, number, number];
     validateGeometry(height, width, bands, maxValues);
-  } else if (entry.name === 'wavelengths' && elements(entry.shape) > maxValues) {
+  } else if ((entry.name === 'wavelengths' || entry.name === 'labels') && elements(entry.shape) > maxValues) {
     throw new InvalidFrameError(
-      'wavelengths',
-      'wavelengths',
-      renderHeaderValue(entry.shape),
-      `holds more values than the ${maxValues} a frame may have`,
-    );
-  } else if (entry.name === 'labels' && elements(entry.shape) > maxValues) {
-    throw new InvalidFrameError(
-      'labels',
-      'labels',
+      entry.name,
+      entry.name,
       renderHeaderValue(entry.shape),
       `holds more values than the ${maxValues} a frame may have`,
     );
