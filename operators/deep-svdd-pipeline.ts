@@ -4,6 +4,7 @@ import type { CubeFrame, InvalidFrameError } from '../src/frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
 import { deepSvddFromBundle } from '../src/model/detector-bundle.js';
 import { ModelParamsError } from '../src/model/model-errors.js';
+import type { ChunkRunner } from '../src/onnx/chunk-runner.js';
 import type { RowsReady } from '../src/rows-ready.js';
 import type { ScoredFrame, ThresholdedFrame } from '../src/scored-frame.js';
 import { createThresholdState, type ThresholdState } from '../src/threshold-state.js';
@@ -74,6 +75,11 @@ export interface PipelineOptions {
   readonly scorerWorkers?: number;
   /** onnxruntime intra-op threads of the in-thread `onnx` scorer (`scorerWorkers: 0`; default 1). */
   readonly scorerThreads?: number;
+  /**
+   * The `onnx` scorer's runner, owned (and closed) by the caller: graphs it has loaded, e.g. by a
+   * warm-up, serve this pipeline from its first block. Absent: each subscription makes its own.
+   */
+  readonly scorerRunner?: ChunkRunner;
   /**
    * Rows of blocks still being captured (`CameraSource.rows`): the onnx scorer scores them
    * ahead (`fusedDeepSvddScore`'s and `fusedRxScore`'s `earlyRows`); the tfjs scorer ignores them.
@@ -189,6 +195,7 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
             ...scorerOptions,
             threads: options.scorerThreads ?? 1,
             ...(options.scorerWorkers === undefined ? {} : { workers: options.scorerWorkers }),
+            ...(options.scorerRunner === undefined ? {} : { runner: options.scorerRunner }),
             ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
             ...(hooks.onScored === undefined ? {} : { onScored: hooks.onScored }),
           })

@@ -7,7 +7,7 @@ import { scorerChunkPixels } from '../src/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
-  createChunkRunner,
+  holdChunkRunner,
 } from '../src/onnx/create-chunk-runner.js';
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
 import { runDeepSvdd, sumChunks } from '../src/onnx/deep-svdd-run.js';
@@ -138,7 +138,7 @@ export function fusedDeepSvddScore(
         expected: params.zscore.mean.length,
         countStage: 'zscoreNormalize',
       });
-      const runner = createChunkRunner(options);
+      const { runner, release } = holdChunkRunner(options);
       const chunkOf = (block: ScoredBlock): number =>
         scorerChunkPixels(block, {
           chunkPixels: options.chunkPixels,
@@ -207,7 +207,7 @@ export function fusedDeepSvddScore(
           },
           release: () => {
             centers.clear();
-            void runner.close();
+            release();
           },
         }),
       );

@@ -5,7 +5,7 @@ import { scorerChunkPixels } from '../src/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
-  createChunkRunner,
+  holdChunkRunner,
 } from '../src/onnx/create-chunk-runner.js';
 import type { BlockScored, ScoredBlock, ScoredPart, ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
 import { buildRxGraph, validateRxModel } from '../src/onnx/rx-graph.js';
@@ -61,7 +61,7 @@ export function fusedRxScore(
 
   return (source) =>
     defer(() => {
-      const runner = createChunkRunner(options);
+      const { runner, release } = holdChunkRunner(options);
       const chunkOf = (block: ScoredBlock): number =>
         scorerChunkPixels(block, {
           chunkPixels: options.chunkPixels,
@@ -95,7 +95,7 @@ export function fusedRxScore(
             const { data: _d, bands: _b, wavelengths: _w, wavelengthUnits: _u, ...identity } = frame;
             return { ...identity, timings: { ...identity.timings, [stamp]: Date.now() }, scores, ...version };
           },
-          release: () => void runner.close(),
+          release,
         }),
       );
     });

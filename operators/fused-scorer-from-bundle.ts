@@ -3,6 +3,7 @@ import type { CubeFrame } from '../src/frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { deepSvddFromBundle, rxFromBundle } from '../src/model/detector-bundle.js';
+import type { ChunkRunner } from '../src/onnx/chunk-runner.js';
 import type { RowsReady } from '../src/rows-ready.js';
 import type { ScoredFrame } from '../src/scored-frame.js';
 import type { ScorerOptions } from './bundle-scorer.js';
@@ -16,6 +17,8 @@ export interface FusedScorerOptions extends ScorerOptions {
   readonly workers?: number;
   /** Intra-op threads of the in-thread session (`workers: 0`; default 1: on a 2-core box shared with the rest of the pipeline it measured faster than 2). */
   readonly threads?: number;
+  /** A runner the caller owns and keeps open (see `ChunkRunnerOptions.runner`). */
+  readonly runner?: ChunkRunner;
   /** Rows of blocks still being captured, scored ahead (see `fusedDeepSvddScore`). */
   readonly earlyRows?: Observable<RowsReady>;
   /** After each block, with how many of its pixels were scored ahead. */
@@ -65,7 +68,10 @@ export function fusedScorerFromBundle(
 ): OperatorFunction<CubeFrame, ScoredFrame> | undefined {
   const modelVersion = options.modelVersion ?? bundle.manifest.version;
   const threads = options.threads ?? 1;
-  const workers = options.workers === undefined ? {} : { workers: options.workers };
+  const workers = {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.runner === undefined ? {} : { runner: options.runner }),
+  };
   if (bundle.manifest.detector === 'rx') {
     return timedStage(
       'score',

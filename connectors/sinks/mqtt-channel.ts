@@ -12,8 +12,7 @@
 import mqtt, { ErrorWithReasonCode, type IClientOptions, type MqttClient } from 'mqtt';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { type BackoffOptions, backoffDelay } from '../shared/backoff.js';
-import { BAD_CREDENTIALS, UNSUPPORTED_PROTOCOL } from '../shared/mqtt-reason-codes.js';
-import { tlsFailure } from '../shared/tls-failure.js';
+import { mqttConnectFailure, UNSUPPORTED_PROTOCOL } from '../shared/mqtt-reason-codes.js';
 import { PublishRejectedError, SinkAuthError, SinkTlsError } from './errors.js';
 import { OfflineQueue } from './offline-queue.js';
 import type { OutgoingMessage } from './outgoing-message.js';
@@ -258,17 +257,12 @@ export class MqttCameraChannel {
         return;
       }
     }
-    if (code !== undefined && BAD_CREDENTIALS.has(code)) {
-      const authError = new SinkAuthError('mqtt', redactUrl(url), error.message, { cause: error });
-      reporter.error(authError, { camera: cameraId });
-      this.rejectFirst(authError);
-      return;
-    }
-    const tls = tlsFailure(error);
-    if (tls !== undefined) {
-      const tlsError = new SinkTlsError('mqtt', redactUrl(url), tls, { cause: error });
-      reporter.error(tlsError, { camera: cameraId });
-      this.rejectFirst(tlsError);
+    const fatal = mqttConnectFailure(error);
+    if (fatal !== undefined) {
+      const Failure = fatal.kind === 'auth' ? SinkAuthError : SinkTlsError;
+      const failure = new Failure('mqtt', redactUrl(url), fatal.detail, { cause: error });
+      reporter.error(failure, { camera: cameraId });
+      this.rejectFirst(failure);
       return;
     }
     if (this.attempt <= 1) reporter.log.warn({ err: error, camera: cameraId }, 'mqtt client error');

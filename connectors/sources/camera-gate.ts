@@ -45,11 +45,6 @@ export class CameraGate {
     this.maxCameras = Math.max(options.maxCameras ?? DEFAULT_MAX_CAMERAS, this.admitted.size);
   }
 
-  /** Whether `cameraId` was admitted before (a listed camera, or one admitted since). */
-  has(cameraId: string): boolean {
-    return this.admitted.has(cameraId);
-  }
-
   /** Admits `cameraId` (returns undefined) or returns why it is refused. */
   check(cameraId: string, field = 'channel'): InvalidFrameError | undefined {
     if (this.admitted.has(cameraId)) return undefined;

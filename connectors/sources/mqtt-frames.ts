@@ -1,8 +1,7 @@
-import mqtt, { ErrorWithReasonCode, type IClientOptions } from 'mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { backoffDelay } from '../shared/backoff.js';
-import { BAD_CREDENTIALS } from '../shared/mqtt-reason-codes.js';
-import { tlsFailure } from '../shared/tls-failure.js';
+import { mqttConnectFailure } from '../shared/mqtt-reason-codes.js';
 import { type BrokerFrameSourceOptions, brokerFrameSource } from './broker-frame-source.js';
 import type { CameraSource } from './source-state.js';
 
@@ -54,16 +53,13 @@ export function mqttFrames(options: MqttFramesOptions): CameraSource {
     client.on('error', (error) => {
       lastError = error;
       // An untrusted certificate or refused credentials fail the same way on every retry.
-      const tls = tlsFailure(error);
-      const refused = error instanceof ErrorWithReasonCode && BAD_CREDENTIALS.has(error.code);
-      if (tls === undefined && !refused) return;
+      const fatal = mqttConnectFailure(error);
+      if (fatal === undefined) return;
       closing = true;
       client.end(true);
+      const reason = fatal.kind === 'auth' ? 'refused the credentials' : 'TLS failed';
       feed.failed(
-        new Error(
-          `mqtt source: ${redactUrl(options.url)}: ${tls === undefined ? `refused the credentials: ${error.message}` : `TLS failed: ${tls}`}`,
-          { cause: error },
-        ),
+        new Error(`mqtt source: ${redactUrl(options.url)}: ${reason}: ${fatal.detail}`, { cause: error }),
       );
     });
     client.on('close', () => {

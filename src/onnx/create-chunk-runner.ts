@@ -14,6 +14,19 @@ export interface ChunkRunnerOptions {
   readonly threads?: number;
   /** Let idle intra-op threads spin (`workers: 0` only; default true). */
   readonly spinning?: boolean;
+  /**
+   * A runner the caller owns, used instead of a new one and never closed by the scorer: graphs
+   * loaded into it stay for the next scorer on the same runner (the service warms one before
+   * the camera opens). `workers`, `threads` and `spinning` are then the runner's business.
+   */
+  readonly runner?: ChunkRunner;
+}
+
+/** A scorer's runner, and how to let go of it when the scorer ends. */
+export interface HeldChunkRunner {
+  readonly runner: ChunkRunner;
+  /** Closes a runner the scorer created; leaves a caller's {@link ChunkRunnerOptions.runner} open. */
+  release(): void;
 }
 
 /**
@@ -25,6 +38,23 @@ export interface ChunkRunnerOptions {
 export function checkChunkRunnerOptions(options: ChunkRunnerOptions): number {
   const workers = options.workers ?? DEFAULT_POOL_WORKERS;
   return workers === 0 ? 0 : OrtWorkerPool.checkWorkers(workers);
+}
+
+/**
+ * The caller's runner ({@link ChunkRunnerOptions.runner}), or a new one from
+ * {@link createChunkRunner}, with the matching release.
+ *
+ * @example
+ * ```ts
+ * const { runner, release } = holdChunkRunner(options); // on subscribe
+ * // ... runner.run(...) per block; release() on finalize
+ * ```
+ */
+export function holdChunkRunner(options: ChunkRunnerOptions = {}): HeldChunkRunner {
+  const given = options.runner;
+  if (given !== undefined) return { runner: given, release: () => undefined };
+  const runner = createChunkRunner(options);
+  return { runner, release: () => void runner.close() };
 }
 
 /**

@@ -3,20 +3,13 @@
  * `passFile`, `tokenFile`) before the source and sinks are built, so that they take plain values.
  */
 import type { RunConfig } from './run-config.js';
-import { readSecretFile } from './secret-file.js';
+import { readSecretFile, SECRET_FILE_FIELDS } from './secret-file.js';
 
 type Section = Record<string, unknown>;
 
-/** `[file field, value field]` pairs of the broker sections. */
-const SECRET_FIELDS: readonly (readonly [string, string])[] = [
-  ['passwordFile', 'password'],
-  ['passFile', 'pass'],
-  ['tokenFile', 'token'],
-];
-
 async function resolveSection<T extends object>(section: T, path: string): Promise<T> {
   let resolved: Section = section as Section;
-  for (const [fileField, valueField] of SECRET_FIELDS) {
+  for (const [valueField, fileField] of SECRET_FILE_FIELDS) {
     const file = resolved[fileField];
     if (typeof file !== 'string') continue;
     const { [fileField]: _file, ...rest } = resolved;

@@ -5,13 +5,14 @@ import {
   type PipelineHooks,
   type PipelineOptions,
 } from '../../operators/deep-svdd-pipeline.js';
+import type { ChunkRunner } from '../onnx/chunk-runner.js';
 import type { RowsReady } from '../rows-ready.js';
 import type { PipelineConfig } from './run-config.js';
 
 /**
  * The pipeline options of a `pipeline` section, with the service's hooks. The frame verdict is
  * a blob of `minArea` pixels (default {@link PIPELINE_DEFAULTS.minArea}) unless only `minPixels`
- * is given.
+ * is given. `scorerRunner`: the `onnx` scorer's runner, owned by the caller (warmed up first).
  *
  * @example
  * ```ts
@@ -22,6 +23,7 @@ export function pipelineOptions(
   config: PipelineConfig,
   hooks: PipelineHooks,
   earlyRows?: Observable<RowsReady>,
+  scorerRunner?: ChunkRunner,
 ): PipelineOptions {
   const { threshold, center, decide, backpressure } = config;
   const minArea = decide.minArea ?? (decide.minPixels === undefined ? PIPELINE_DEFAULTS.minArea : undefined);
@@ -48,6 +50,7 @@ export function pipelineOptions(
     scorerThreads: config.scorerThreads,
     ...(config.scorerWorkers === undefined ? {} : { scorerWorkers: config.scorerWorkers }),
     ...(config.earlyRows && earlyRows !== undefined ? { earlyRows } : {}),
+    ...(scorerRunner === undefined ? {} : { scorerRunner }),
     hooks,
   };
 }

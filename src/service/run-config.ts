@@ -10,6 +10,7 @@ import { loadConfigFile } from '../config/load-config.js';
 import { ENGINE_BACKENDS } from '../engine.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { MetricsConfigSchema, ViewerConfigSchema } from './http-config.js';
+import { SECRET_FILE_FIELDS } from './secret-file.js';
 
 /** Camera ids as they appear in topics, subjects and metric labels. */
 const CameraId = z.string().regex(CAMERA_ID_PATTERN, CAMERA_ID_RULE);
@@ -79,11 +80,7 @@ const NatsCredentials = {
 
 /** A secret given both inline and as a file is refused, naming both fields. */
 function oneSecretEach(section: Record<string, unknown>, ctx: z.RefinementCtx): void {
-  for (const [value, file] of [
-    ['password', 'passwordFile'],
-    ['pass', 'passFile'],
-    ['token', 'tokenFile'],
-  ] as const) {
+  for (const [value, file] of SECRET_FILE_FIELDS) {
     if (section[value] !== undefined && section[file] !== undefined) {
       ctx.addIssue({ code: 'custom', path: [file], message: `set ${value} or ${file}, not both` });
     }

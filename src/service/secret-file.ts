@@ -5,6 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { ServiceFileError } from './service-errors.js';
 
+/** The broker secrets a config may give inline or as a file: `[value field, file field]`. */
+export const SECRET_FILE_FIELDS = [
+  ['password', 'passwordFile'],
+  ['pass', 'passFile'],
+  ['token', 'tokenFile'],
+] as const;
+
 /**
  * Reads a secret file once, at start; surrounding whitespace (the newline an editor or
  * `kubectl create secret --from-file` leaves) is trimmed.

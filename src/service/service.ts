@@ -12,6 +12,7 @@ import type { DecisionFrame } from '../../operators/decide-anomalies.js';
 import { chooseScorer, deepSvddPipeline } from '../../operators/deep-svdd-pipeline.js';
 import { type EngineInfo, initEngine } from '../engine.js';
 import { loadBundle } from '../model/bundle.js';
+import { createChunkRunner } from '../onnx/create-chunk-runner.js';
 import { OrtWorkerPool } from '../onnx/pool/ort-worker-pool.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/http-server.js';
 import { componentLogger, createLogger, type Logger } from '../telemetry/logger.js';
@@ -330,9 +331,21 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       scorerWorkers = pool.size;
       log.info({ workers: pool.size }, 'scoring workers ready');
     }
-    // Build and load the scoring graph before the camera opens (the first blocks would pay it).
+    // One runner for the warm-up and the pipeline: the graph is built and loaded into the workers
+    // here, before the camera opens, instead of on the first blocks.
+    const runner =
+      scorer.engine === 'onnx'
+        ? createChunkRunner({
+            threads: config.pipeline.scorerThreads,
+            spinning: false,
+            ...(config.pipeline.scorerWorkers === undefined
+              ? {}
+              : { workers: config.pipeline.scorerWorkers }),
+          })
+        : undefined;
+    if (runner !== undefined) cleanups.push(() => runner.close());
     metrics.warmupComplete.set(0);
-    const warmupMs = await warmScorer(bundle, config.pipeline);
+    const warmupMs = await warmScorer(bundle, config.pipeline, runner);
     log.info({ ms: Math.round(warmupMs) }, 'scorer warmed up');
     const hooks = telemetryHooks.hooks;
     const pipeline = deepSvddPipeline(
@@ -351,6 +364,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
           },
         },
         camera.rows,
+        runner,
       ),
     );
     const earlyRows = scorer.engine === 'onnx' && config.pipeline.earlyRows && camera.rows !== undefined;
