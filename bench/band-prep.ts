@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { BandPrepKernel } from '../src/onnx/kernels/band-prep.js';
-import { OnnxGraphBuilder, onnxTypeCode } from '../src/onnx/onnx-graph-builder.js';
-import { ortSessionOptions } from '../src/onnx/ort-session.js';
+import { BandPrepKernel } from '../src/scoring/onnx/kernels/band-prep.js';
+import { OnnxGraphBuilder, onnxTypeCode } from '../src/scoring/onnx/onnx-graph-builder.js';
+import { ortSessionOptions } from '../src/scoring/onnx/ort-session.js';
 import { syntheticCube } from './synthetic-cube.js';
 
 /**

@@ -1,8 +1,8 @@
 import { lastValueFrom, Observable, Subject, toArray } from 'rxjs';
 import { backpressure } from '../operators/backpressure.js';
 import type { DecisionFrame } from '../operators/decide-anomalies.js';
-import type { Uint16CubeFrame } from '../src/onnx/uint16-frame.js';
-import type { RowsReady } from '../src/rows-ready.js';
+import type { RowsReady } from '../src/core/rows-ready.js';
+import type { Uint16CubeFrame } from '../src/scoring/onnx/uint16-frame.js';
 import { BlockRunner, nowMs, RssSampler, StageClock } from './block-runner.js';
 import { type BenchEngine, type PipelineOptions, scoringPipeline } from './pipelines.js';
 import { type ScenarioResult, scenarioResult } from './scenario-result.js';

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { selectBands } from '../src/model/band-selection.js';
-import { createChunkRunner } from '../src/onnx/create-chunk-runner.js';
-import { buildDeepSvddGraph } from '../src/onnx/deep-svdd-graph.js';
-import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
+import { createChunkRunner } from '../src/scoring/onnx/create-chunk-runner.js';
+import { buildDeepSvddGraph } from '../src/scoring/onnx/deep-svdd-graph.js';
+import { runDeepSvdd } from '../src/scoring/onnx/deep-svdd-run.js';
 import { percentile } from './block-runner.js';
 import { syntheticCube } from './synthetic-cube.js';
 import { syntheticModel } from './synthetic-model.js';

@@ -9,11 +9,11 @@ import { scoreDistance } from '../operators/score-distance.js';
 import { toTensorFrame } from '../operators/to-tensor-frame.js';
 import { trackCenter } from '../operators/track-center.js';
 import { zscoreNormalize } from '../operators/zscore-normalize.js';
-import type { CubeFrame } from '../src/frame.js';
+import type { CubeFrame } from '../src/core/frame.js';
+import type { RowsReady } from '../src/core/rows-ready.js';
+import type { ScoredFrame } from '../src/core/scored-frame.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
-import type { Uint16CubeFrame } from '../src/onnx/uint16-frame.js';
-import type { RowsReady } from '../src/rows-ready.js';
-import type { ScoredFrame } from '../src/scored-frame.js';
+import type { Uint16CubeFrame } from '../src/scoring/onnx/uint16-frame.js';
 import type { StageClock } from './block-runner.js';
 
 /** Scoring engines the benchmark compares. */

@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { selectBands } from '../src/model/band-selection.js';
-import { createChunkRunner } from '../src/onnx/create-chunk-runner.js';
-import { buildDeepSvddGraph, DEEP_SVDD_IO, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
-import { runDeepSvdd } from '../src/onnx/deep-svdd-run.js';
-import { ortSessionOptions } from '../src/onnx/ort-session.js';
+import { createChunkRunner } from '../src/scoring/onnx/create-chunk-runner.js';
+import {
+  buildDeepSvddGraph,
+  DEEP_SVDD_IO,
+  type SelectionStyle,
+} from '../src/scoring/onnx/deep-svdd-graph.js';
+import { runDeepSvdd } from '../src/scoring/onnx/deep-svdd-run.js';
+import { ortSessionOptions } from '../src/scoring/onnx/ort-session.js';
 import { syntheticCube } from './synthetic-cube.js';
 import { syntheticModel } from './synthetic-model.js';
 

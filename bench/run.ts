@@ -1,8 +1,8 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { env as ortEnv } from 'onnxruntime-node';
-import { initEngine } from '../src/engine.js';
-import { DEFAULT_POOL_WORKERS } from '../src/onnx/pool/ort-worker-pool.js';
+import { initEngine } from '../src/scoring/engine.js';
+import { DEFAULT_POOL_WORKERS } from '../src/scoring/onnx/pool/ort-worker-pool.js';
 import { benchArgs } from './cli-args.js';
 import { FX10, runFx10 } from './fx10-scenario.js';
 import type { BenchEngine } from './pipelines.js';

@@ -1,6 +1,6 @@
 import { from, lastValueFrom, tap, toArray } from 'rxjs';
 import { rollingQuantileThreshold } from '../operators/rolling-quantile-threshold.js';
-import type { ScoredFrame } from '../src/scored-frame.js';
+import type { ScoredFrame } from '../src/core/scored-frame.js';
 import { percentile } from './block-runner.js';
 
 /**

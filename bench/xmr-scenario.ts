@@ -1,5 +1,5 @@
 import type { DecisionFrame } from '../operators/decide-anomalies.js';
-import type { Uint16CubeFrame } from '../src/onnx/uint16-frame.js';
+import type { Uint16CubeFrame } from '../src/scoring/onnx/uint16-frame.js';
 import { BlockRunner, nowMs, RssSampler, StageClock } from './block-runner.js';
 import { type BenchEngine, type PipelineOptions, scoringPipeline } from './pipelines.js';
 import { type ScenarioResult, scenarioResult } from './scenario-result.js';

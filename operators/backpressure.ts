@@ -1,5 +1,5 @@
 import { from, Observable, type ObservableInput, type OperatorFunction, type Subscription } from 'rxjs';
-import { CubestreamError } from '../src/errors.js';
+import { CubestreamError } from '../src/core/errors.js';
 import { requireInteger, requireOneOf } from './internal/errors.js';
 
 /** What happens to an item that finds the queue full. */

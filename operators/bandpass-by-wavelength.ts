@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OperatorFunction } from 'rxjs';
+import { type ChannelInfo, type TensorFrame, withPixels } from '../src/core/tensor-frame.js';
 import { type BandpassRange, selectBands } from '../src/model/band-selection.js';
 import { ModelParamsError, WavelengthSelectionError } from '../src/model/model-errors.js';
-import { type ChannelInfo, type TensorFrame, withPixels } from '../src/tensor-frame.js';
 import { tensorStage } from './internal/tensor-stage.js';
 
 /** Options of {@link bandpassByWavelength}: the range kept, in nm, both ends inclusive. */

@@ -1,11 +1,11 @@
 import { type OperatorFunction, pipe } from 'rxjs';
-import type { CubeFrame } from '../src/frame.js';
+import type { CubeFrame } from '../src/core/frame.js';
+import type { ScoredFrame } from '../src/core/scored-frame.js';
+import type { TensorFrame } from '../src/core/tensor-frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { deepSvddFromBundle, type RxDetector, rxFromBundle } from '../src/model/detector-bundle.js';
 import { ModelParamsError } from '../src/model/model-errors.js';
-import type { ScoredFrame } from '../src/scored-frame.js';
-import type { TensorFrame } from '../src/tensor-frame.js';
 import { bandpassByWavelength } from './bandpass-by-wavelength.js';
 import { type StageTimer, timedStage } from './internal/timed-stage.js';
 import { perPixelUnitNorm } from './per-pixel-unit-norm.js';

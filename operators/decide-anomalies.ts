@@ -1,5 +1,5 @@
 import { concatWith, defer, finalize, map, mergeMap, type OperatorFunction } from 'rxjs';
-import type { ThresholdedFrame } from '../src/scored-frame.js';
+import type { ThresholdedFrame } from '../src/core/scored-frame.js';
 import { BlockAssembler } from './internal/block-assembler.js';
 import type { Connectivity } from './internal/connected-components.js';
 import { type DecisionFrame, decideMask, maskOf, type VerdictRule } from './internal/decide-core.js';

@@ -1,23 +1,28 @@
 import { defer, type Observable, type OperatorFunction } from 'rxjs';
+import type { RowsReady } from '../src/core/rows-ready.js';
+import type { FrameIdentity, ScoredFrame } from '../src/core/scored-frame.js';
 import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
-import { bandPlanner } from '../src/onnx/band-plan.js';
-import { CenterTracker, type FusedCenterMode } from '../src/onnx/center-tracker.js';
-import type { ChunkPrep } from '../src/onnx/chunk-runner.js';
-import { scorerChunkPixels } from '../src/onnx/chunk-size.js';
+import { CenterTracker, type FusedCenterMode } from '../src/scoring/center-tracker.js';
+import { bandPlanner } from '../src/scoring/onnx/band-plan.js';
+import type { ChunkPrep } from '../src/scoring/onnx/chunk-runner.js';
+import { scorerChunkPixels } from '../src/scoring/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
   holdChunkRunner,
-} from '../src/onnx/create-chunk-runner.js';
-import { buildDeepSvddGraph, type SelectionStyle } from '../src/onnx/deep-svdd-graph.js';
-import { runDeepSvdd, sumChunks } from '../src/onnx/deep-svdd-run.js';
-import type { BlockScored, ScoredBlock, ScoredPart, ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
-import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
-import type { RowsReady } from '../src/rows-ready.js';
-import type { FrameIdentity, ScoredFrame } from '../src/scored-frame.js';
+} from '../src/scoring/onnx/create-chunk-runner.js';
+import { buildDeepSvddGraph, type SelectionStyle } from '../src/scoring/onnx/deep-svdd-graph.js';
+import { runDeepSvdd, sumChunks } from '../src/scoring/onnx/deep-svdd-run.js';
+import type {
+  BlockScored,
+  ScoredBlock,
+  ScoredPart,
+  ScoringSnapshot,
+} from '../src/scoring/onnx/early-row-scorer.js';
+import { type FusedInputFrame, frameElementType } from '../src/scoring/onnx/uint16-frame.js';
 import { earlyRowStage } from './internal/early-row-stage.js';
 
-export type { BlockScored } from '../src/onnx/early-row-scorer.js';
+export type { BlockScored } from '../src/scoring/onnx/early-row-scorer.js';
 
 /** Options of {@link fusedDeepSvddScore}. */
 export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {

@@ -1,17 +1,22 @@
 import { defer, type Observable, type OperatorFunction } from 'rxjs';
+import type { RowsReady } from '../src/core/rows-ready.js';
+import type { ScoredFrame } from '../src/core/scored-frame.js';
 import { ChannelCountError } from '../src/model/model-errors.js';
 import type { RxModel } from '../src/model/rx-stats.js';
-import { scorerChunkPixels } from '../src/onnx/chunk-size.js';
+import { scorerChunkPixels } from '../src/scoring/onnx/chunk-size.js';
 import {
   type ChunkRunnerOptions,
   checkChunkRunnerOptions,
   holdChunkRunner,
-} from '../src/onnx/create-chunk-runner.js';
-import type { BlockScored, ScoredBlock, ScoredPart, ScoringSnapshot } from '../src/onnx/early-row-scorer.js';
-import { buildRxGraph, validateRxModel } from '../src/onnx/rx-graph.js';
-import { type FusedInputFrame, frameElementType } from '../src/onnx/uint16-frame.js';
-import type { RowsReady } from '../src/rows-ready.js';
-import type { ScoredFrame } from '../src/scored-frame.js';
+} from '../src/scoring/onnx/create-chunk-runner.js';
+import type {
+  BlockScored,
+  ScoredBlock,
+  ScoredPart,
+  ScoringSnapshot,
+} from '../src/scoring/onnx/early-row-scorer.js';
+import { buildRxGraph, validateRxModel } from '../src/scoring/onnx/rx-graph.js';
+import { type FusedInputFrame, frameElementType } from '../src/scoring/onnx/uint16-frame.js';
 import { earlyRowStage } from './internal/early-row-stage.js';
 
 /** Options of {@link fusedRxScore}. */

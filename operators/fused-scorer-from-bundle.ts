@@ -1,11 +1,11 @@
 import type { Observable, OperatorFunction } from 'rxjs';
-import type { CubeFrame } from '../src/frame.js';
+import type { CubeFrame } from '../src/core/frame.js';
+import type { RowsReady } from '../src/core/rows-ready.js';
+import type { ScoredFrame } from '../src/core/scored-frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { deepSvddFromBundle, rxFromBundle } from '../src/model/detector-bundle.js';
-import type { ChunkRunner } from '../src/onnx/chunk-runner.js';
-import type { RowsReady } from '../src/rows-ready.js';
-import type { ScoredFrame } from '../src/scored-frame.js';
+import type { ChunkRunner } from '../src/scoring/onnx/chunk-runner.js';
 import type { ScorerOptions } from './bundle-scorer.js';
 import { type BlockScored, fusedDeepSvddScore } from './fused-deep-svdd-score.js';
 import { fusedRxScore } from './fused-rx-score.js';

@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
-import type { ScoredFrame, ThresholdedFrame } from '../src/scored-frame.js';
+import type { ScoredFrame, ThresholdedFrame } from '../src/core/scored-frame.js';
+import { quantileOf } from '../src/scoring/quantile.js';
 import { firstNaN, NonFiniteScoreError, requireInRange } from './internal/errors.js';
-import { quantileOf } from './internal/quantile.js';
 
 export { NonFiniteScoreError, OperatorOptionsError } from './internal/errors.js';
 

@@ -1,5 +1,10 @@
 import { filter, type OperatorFunction } from 'rxjs';
-import { type CubeFrame, DEFAULT_MAX_FRAME_VALUES, InvalidFrameError, validateFrame } from '../src/frame.js';
+import {
+  type CubeFrame,
+  DEFAULT_MAX_FRAME_VALUES,
+  InvalidFrameError,
+  validateFrame,
+} from '../src/core/frame.js';
 import { checkFrameMatchesInput, type InputSpec } from '../src/model/input-spec.js';
 
 /** Options of {@link rejectInvalidFrames}. */

@@ -1,10 +1,10 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ScoredFrame, ThresholdedFrame } from '../src/scored-frame.js';
+import type { ScoredFrame, ThresholdedFrame } from '../src/core/scored-frame.js';
 import {
   createThresholdState,
   type MutableThresholdState,
   type ThresholdState,
-} from '../src/threshold-state.js';
+} from '../src/core/threshold-state.js';
 import {
   firstNaN,
   NonFiniteScoreError,
@@ -17,7 +17,7 @@ import {
 
 export { NonFiniteScoreError, OperatorOptionsError } from './internal/errors.js';
 
-import { ScoreWindow, type WindowLimits, type WindowSummary } from './internal/score-window.js';
+import { ScoreWindow, type WindowLimits, type WindowSummary } from '../src/scoring/score-window.js';
 
 /** Options of {@link rollingQuantileThreshold}. */
 export interface RollingQuantileThresholdOptions {

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OperatorFunction } from 'rxjs';
+import type { ScoredFrame } from '../src/core/scored-frame.js';
+import { type TensorFrame, tensorFrameIdentity } from '../src/core/tensor-frame.js';
 import { ChannelCountError, ModelParamsError } from '../src/model/model-errors.js';
 import { whiteningOf } from '../src/model/pinv.js';
 import { type RxModel, validateRxModel } from '../src/model/rx-stats.js';
-import type { ScoredFrame } from '../src/scored-frame.js';
-import { type TensorFrame, tensorFrameIdentity } from '../src/tensor-frame.js';
 import { tensorStage } from './internal/tensor-stage.js';
 
 /** Options of {@link rxScore}. */

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OperatorFunction } from 'rxjs';
+import type { ScoredFrame } from '../src/core/scored-frame.js';
+import { type CenteredTensorFrame, tensorFrameIdentity } from '../src/core/tensor-frame.js';
 import { ChannelCountError } from '../src/model/model-errors.js';
-import type { ScoredFrame } from '../src/scored-frame.js';
-import { type CenteredTensorFrame, tensorFrameIdentity } from '../src/tensor-frame.js';
 import { tensorStage } from './internal/tensor-stage.js';
 
 /** Options of {@link scoreDistance}. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { map, type OperatorFunction } from 'rxjs';
-import { type CubeFrame, InvalidFrameError } from '../src/frame.js';
-import type { TensorFrame } from '../src/tensor-frame.js';
+import { type CubeFrame, InvalidFrameError } from '../src/core/frame.js';
+import type { TensorFrame } from '../src/core/tensor-frame.js';
 
 /**
  * Uploads each frame's spectra into a tfjs tensor: `CubeFrame` -> {@link TensorFrame} with

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OperatorFunction } from 'rxjs';
-import { bandIndexWavelengths } from '../src/frame.js';
+import { bandIndexWavelengths } from '../src/core/frame.js';
+import { type ChannelInfo, type TensorFrame, withPixels } from '../src/core/tensor-frame.js';
 import { ChannelCountError, ModelParamsError } from '../src/model/model-errors.js';
 import type { WhiteningParams } from '../src/model/robust-whitening.js';
-import { type ChannelInfo, type TensorFrame, withPixels } from '../src/tensor-frame.js';
 import { tensorStage } from './internal/tensor-stage.js';
 
 const STAGE = 'whiten';

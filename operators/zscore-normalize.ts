@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OperatorFunction } from 'rxjs';
+import { type TensorFrame, withPixels } from '../src/core/tensor-frame.js';
 import { ChannelCountError, ModelParamsError } from '../src/model/model-errors.js';
-import { type TensorFrame, withPixels } from '../src/tensor-frame.js';
 import { tensorStage } from './internal/tensor-stage.js';
 
 /** Options of {@link zscoreNormalize}: per-channel statistics, e.g. `RunningStats#toZscore()`. */

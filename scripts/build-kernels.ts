@@ -1,5 +1,5 @@
 /**
- * Compiles the hand-written WebAssembly kernels (`src/onnx/kernels/*.wat`) with wabt, SIMD on,
+ * Compiles the hand-written WebAssembly kernels (`src/scoring/onnx/kernels/*.wat`) with wabt, SIMD on,
  * and writes each as a TypeScript module holding the binary as a base64 string, so the runtime
  * needs neither wabt nor a file read. The generated modules are committed; a test compiles the
  * `.wat` again and checks the committed bytes still match.
@@ -26,8 +26,8 @@ export interface KernelSource {
 /** The kernels this script builds. */
 export const KERNELS: readonly KernelSource[] = [
   {
-    wat: 'src/onnx/kernels/band-prep.wat',
-    output: 'src/onnx/kernels/band-prep-wasm.ts',
+    wat: 'src/scoring/onnx/kernels/band-prep.wat',
+    output: 'src/scoring/onnx/kernels/band-prep-wasm.ts',
     constant: 'BAND_PREP_WASM_BASE64',
   },
 ];
@@ -39,7 +39,7 @@ export const KERNELS: readonly KernelSource[] = [
  * @throws whatever wabt throws for a parse or validation error (its message names line and column)
  * @example
  * ```ts
- * const bytes = await compileWat('src/onnx/kernels/band-prep.wat');
+ * const bytes = await compileWat('src/scoring/onnx/kernels/band-prep.wat');
  * new WebAssembly.Module(bytes);
  * ```
  */

@@ -16,10 +16,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { trainingStages } from '../operators/internal/training-stages.js';
-import { applyOverrides, loadConfigFile, validateConfig } from '../src/config/load-config.js';
-import { SCENE_DEFAULT_CONFIG, TrainrunSchema } from '../src/config/trainrun-schema.js';
+import { applyOverrides, loadConfigFile } from '../src/app/config/load-config.js';
+import { validateConfig } from '../src/core/validate.js';
+import { trainingStages } from '../src/train/operator-stages.js';
 import { evaluateScene, type SceneEvaluation } from '../src/train/scene-eval.js';
+import { SCENE_DEFAULT_CONFIG, TrainrunSchema } from '../src/train/trainrun-schema.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -51,7 +52,7 @@ async function runOne(scene: string, config: string | undefined, overrides: stri
     const result = await evaluateScene(scene, parsed, { stages: trainingStages });
     return { config: label, result, wall: (performance.now() - started) / 1000 };
   }
-  const args = ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'eval', '--scene', scene, '--json'];
+  const args = ['--import', 'tsx', path.join(repoRoot, 'src/app/cli.ts'), 'eval', '--scene', scene, '--json'];
   if (config !== undefined) args.push('--config', config);
   for (const o of overrides) args.push('--set', o);
   const child = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });

@@ -29,16 +29,16 @@ import {
   type SimulatedLineScanOptions,
 } from '../connectors/sources/simulated-line-scan.js';
 import { deepSvddPipeline } from '../operators/deep-svdd-pipeline.js';
-import { trainingStages } from '../operators/internal/training-stages.js';
-import { initEngine } from '../src/engine.js';
-import type { CubeFrame } from '../src/frame.js';
+import { DEMO_CAMERA } from '../src/app/service/demo-settings.js';
+import type { CubeFrame } from '../src/core/frame.js';
 import { saveBundle } from '../src/model/bundle.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { deepSvddToBundle } from '../src/model/detector-bundle.js';
-import { DEMO_CAMERA } from '../src/service/demo-settings.js';
+import { initEngine } from '../src/scoring/engine.js';
 import { calibrateOnFrames } from '../src/train/calibrate.js';
 import { ClassMap } from '../src/train/class-map.js';
 import { evaluateFrames } from '../src/train/evaluate-frames.js';
+import { trainingStages } from '../src/train/operator-stages.js';
 import { createProgress } from '../src/train/progress.js';
 import { statisticalInit } from '../src/train/statistical-init.js';
 import { trainDeepSvdd } from '../src/train/trainer.js';

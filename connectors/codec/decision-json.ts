@@ -1,11 +1,11 @@
 /**
  * Reads the decision JSON of DESIGN §4 back (consumers, tests, replay tools): parse, check every
  * field against the schema, and name the offending field when it does not fit. The encoder is
- * `encodeDecision` in src/decision.ts.
+ * `encodeDecision` in src/core/decision.ts.
  */
 import { z } from 'zod';
-import { DECISION_SCHEMA, type Decision } from '../../src/decision.js';
-import { CubestreamError } from '../../src/errors.js';
+import { DECISION_SCHEMA, type Decision } from '../../src/core/decision.js';
+import { CubestreamError } from '../../src/core/errors.js';
 
 /** A decision message that is not valid JSON or does not fit the schema. */
 export class InvalidDecisionError extends CubestreamError {

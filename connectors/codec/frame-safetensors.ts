@@ -5,7 +5,7 @@ import {
   validateFrame,
   validateGeometry,
   type WavelengthUnits,
-} from '../../src/frame.js';
+} from '../../src/core/frame.js';
 import {
   decodeSafetensors,
   encodeSafetensors,

@@ -13,7 +13,7 @@
  * }
  * ```
  */
-import { CubestreamError } from '../../src/errors.js';
+import { CubestreamError } from '../../src/core/errors.js';
 import { SinkClosedError } from './errors.js';
 import { JsonlAppender } from './jsonl-appender.js';
 import type { PublishOutcome, SinkHooks } from './sink.js';

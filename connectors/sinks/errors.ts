@@ -2,8 +2,8 @@
  * Named errors of the publish-side sinks. Each says which option, camera, stream or broker is at
  * fault; `code` is stable (used in logs and dead letters).
  */
-import { CAMERA_ID_RULE } from '../../src/camera-id.js';
-import { CubestreamError, describeValue } from '../../src/errors.js';
+import { CAMERA_ID_RULE } from '../../src/core/camera-id.js';
+import { CubestreamError, describeValue } from '../../src/core/errors.js';
 
 /** A camera id that cannot be used as an MQTT topic level and a NATS subject token. */
 export class InvalidCameraIdError extends CubestreamError {

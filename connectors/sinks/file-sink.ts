@@ -2,7 +2,7 @@
  * Writes decisions as JSON lines (DESIGN §4 encoding, one decision per line) to a file, for
  * offline runs and audits. The file is appended to, never truncated; `close()` syncs it to disk.
  */
-import { type Decision, encodeDecision } from '../../src/decision.js';
+import { type Decision, encodeDecision } from '../../src/core/decision.js';
 import { SinkClosedError } from './errors.js';
 import { JsonlAppender } from './jsonl-appender.js';
 import { OutgoingMessage } from './outgoing-message.js';

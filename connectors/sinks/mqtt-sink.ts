@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { UNKNOWN_CAMERA } from '../../src/camera-id.js';
-import { type Decision, encodeDecision } from '../../src/decision.js';
+import { UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
+import { type Decision, encodeDecision } from '../../src/core/decision.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import { type DeadLetter, type DeadLetterTarget, encodeDeadLetter } from './dead-letter.js';

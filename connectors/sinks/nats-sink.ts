@@ -18,8 +18,8 @@ import {
   type NodeConnectionOptions,
   PermissionViolationError,
 } from '@nats-io/transport-node';
-import { UNKNOWN_CAMERA } from '../../src/camera-id.js';
-import { type Decision, encodeDecision } from '../../src/decision.js';
+import { UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
+import { type Decision, encodeDecision } from '../../src/core/decision.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { type BackoffOptions, backoffDelay } from '../shared/backoff.js';
 import { connectNats } from '../shared/nats-connect.js';

@@ -2,7 +2,7 @@
  * One message on its way to a broker, with the promise handed back to the publisher. It is
  * settled once, at the first of: acknowledged, queued offline, dropped, rejected.
  */
-import type { Decision } from '../../src/decision.js';
+import type { Decision } from '../../src/core/decision.js';
 import type { PublishOutcome } from './sink.js';
 
 /** A message between `publish()` and its acknowledgement. */

@@ -2,8 +2,8 @@
  * The publish-side contract shared by every decision sink (MQTT, NATS, file), and the hooks
  * through which sinks report to metrics, logs and the caller.
  */
-import type { Decision } from '../../src/decision.js';
-import type { HealthCheck } from '../../src/telemetry/http-server.js';
+import type { Decision } from '../../src/core/decision.js';
+import type { HealthCheck } from '../../src/telemetry/health.js';
 import type { Logger } from '../../src/telemetry/logger.js';
 import type { CubestreamMetrics } from '../../src/telemetry/metrics.js';
 

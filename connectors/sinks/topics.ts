@@ -9,8 +9,8 @@
  * decisionMsgId(decision); // 'cam1:1764921600000:42:0'
  * ```
  */
-import { isCameraId, UNKNOWN_CAMERA } from '../../src/camera-id.js';
-import type { Decision } from '../../src/decision.js';
+import { isCameraId, UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
+import type { Decision } from '../../src/core/decision.js';
 import { InvalidCameraIdError, InvalidSinkOptionError } from './errors.js';
 
 /** Kinds of per-camera MQTT topics. */

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
-import type { CubeFrame } from '../../src/frame.js';
-import { InvalidFrameError } from '../../src/frame.js';
+import type { CubeFrame } from '../../src/core/frame.js';
+import { InvalidFrameError } from '../../src/core/frame.js';
 import { type DecodeFrameOptions, decodeFrameMessage } from '../codec/frame-safetensors.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import { CameraGate, type CameraGateOptions } from './camera-gate.js';

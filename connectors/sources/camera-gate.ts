@@ -5,9 +5,9 @@
  * `maxCameras` distinct ones: a sender cannot open a broker connection, a retained status and a
  * set of metric series per made-up id.
  */
-import { CAMERA_ID_RULE, isCameraId } from '../../src/camera-id.js';
-import { describeValue } from '../../src/errors.js';
-import { InvalidFrameError } from '../../src/frame.js';
+import { CAMERA_ID_RULE, isCameraId } from '../../src/core/camera-id.js';
+import { describeValue } from '../../src/core/errors.js';
+import { InvalidFrameError } from '../../src/core/frame.js';
 
 /** Options of {@link CameraGate}. */
 export interface CameraGateOptions {

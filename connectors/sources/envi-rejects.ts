@@ -6,8 +6,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { CubestreamError } from '../../src/errors.js';
-import { InvalidFrameError } from '../../src/frame.js';
+import { CubestreamError } from '../../src/core/errors.js';
+import { InvalidFrameError } from '../../src/core/frame.js';
 import { EnviDataError, EnviHeaderError } from '../../src/io/envi/errors.js';
 import { MAX_CHANNEL_CHARS, type RejectedMessage } from './broker-frame-source.js';
 

@@ -1,11 +1,11 @@
 import { Observable, Subject } from 'rxjs';
-import { BlockBufferPool } from '../../src/block-buffer-pool.js';
-import { CubestreamError } from '../../src/errors.js';
-import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from '../../src/frame.js';
+import { BlockBufferPool } from '../../src/core/block-buffer-pool.js';
+import { CubestreamError } from '../../src/core/errors.js';
+import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from '../../src/core/frame.js';
+import type { RowsReady } from '../../src/core/rows-ready.js';
 import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
 import { EnviDataError } from '../../src/io/envi/errors.js';
 import { type EnviReader, openEnvi, readEnviMask } from '../../src/io/envi/reader.js';
-import type { RowsReady } from '../../src/rows-ready.js';
 import type { RejectedMessage } from './broker-frame-source.js';
 import type { Demand } from './demand.js';
 import { type CubeFailure, NoReadableCubeError, rejectedCube } from './envi-rejects.js';

@@ -3,9 +3,9 @@
  * tests, demos and benchmarks. See `simulator/` for the scene, spectra and sensor models.
  */
 import { Observable, Subject } from 'rxjs';
-import { BlockBufferPool } from '../../src/block-buffer-pool.js';
-import type { CubeFrame } from '../../src/frame.js';
-import type { RowsReady } from '../../src/rows-ready.js';
+import { BlockBufferPool } from '../../src/core/block-buffer-pool.js';
+import type { CubeFrame } from '../../src/core/frame.js';
+import type { RowsReady } from '../../src/core/rows-ready.js';
 import { type BlockCapture, createLineScanSimulator } from './simulator/line-scan-simulator.js';
 import { resolveSimOptions, type SimulatedLineScanOptions } from './simulator/options.js';
 import { type CameraSource, createSourceState } from './source-state.js';

@@ -1,6 +1,6 @@
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
-import type { CubeFrame } from '../../src/frame.js';
-import type { RowsReady } from '../../src/rows-ready.js';
+import type { CubeFrame } from '../../src/core/frame.js';
+import type { RowsReady } from '../../src/core/rows-ready.js';
 
 /**
  * Lifecycle of a camera source:

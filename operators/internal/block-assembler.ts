@@ -1,5 +1,5 @@
-import { CubestreamError } from '../../src/errors.js';
-import type { ThresholdedFrame } from '../../src/scored-frame.js';
+import { CubestreamError } from '../../src/core/errors.js';
+import type { ThresholdedFrame } from '../../src/core/scored-frame.js';
 
 /**
  * A block that cannot join the frame already being assembled under its `cameraId`/`frameId`

@@ -1,4 +1,4 @@
-import type { Blob } from '../../src/decision.js';
+import type { Blob } from '../../src/core/decision.js';
 
 /** Pixel adjacency: 4 (edges) or 8 (edges and corners). */
 export type Connectivity = 4 | 8;

@@ -1,5 +1,5 @@
-import { DECISION_SCHEMA, type DecidedFrame } from '../../src/decision.js';
-import type { ThresholdedFrame } from '../../src/scored-frame.js';
+import { DECISION_SCHEMA, type DecidedFrame } from '../../src/core/decision.js';
+import type { ThresholdedFrame } from '../../src/core/scored-frame.js';
 import { type Connectivity, connectedComponents } from './connected-components.js';
 
 /** The frame-verdict settings of `decideAnomalies`, validated. */

@@ -1,14 +1,14 @@
 import { concatMap, Observable, type OperatorFunction } from 'rxjs';
-import type { ChunkSums } from '../../src/onnx/deep-svdd-run.js';
+import type { RowsReady } from '../../src/core/rows-ready.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
+import type { ChunkSums } from '../../src/scoring/onnx/deep-svdd-run.js';
 import {
   EarlyRowScorer,
   type ScoredBlock,
   type ScoredPart,
   type ScoringSnapshot,
-} from '../../src/onnx/early-row-scorer.js';
-import type { FusedInputFrame } from '../../src/onnx/uint16-frame.js';
-import type { RowsReady } from '../../src/rows-ready.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
+} from '../../src/scoring/onnx/early-row-scorer.js';
+import type { FusedInputFrame } from '../../src/scoring/onnx/uint16-frame.js';
 
 /** A block's scores, complete, as {@link EarlyRowStageOptions.finish} gets them. */
 export interface CompleteScores {

@@ -1,4 +1,4 @@
-import { CubestreamError, describeValue } from '../../src/errors.js';
+import { CubestreamError, describeValue } from '../../src/core/errors.js';
 
 /**
  * An operator option with a value the operator cannot work with (code `options`). Thrown when

@@ -1,5 +1,5 @@
 import { defer, finalize, map, type OperatorFunction } from 'rxjs';
-import { disposeTensorFrame, type TensorFrame } from '../../src/tensor-frame.js';
+import { disposeTensorFrame, type TensorFrame } from '../../src/core/tensor-frame.js';
 
 /** One subscription's worth of a tensor stage: the per-frame step and what to release at the end. */
 export interface TensorStage<I extends TensorFrame, O> {

@@ -1,4 +1,4 @@
-import { CubestreamError } from '../errors.js';
+import { CubestreamError } from '../core/errors.js';
 
 /** Element types of the safetensors format that cubestream reads and writes. */
 export type SafetensorsDtype =

@@ -3,9 +3,9 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config/config-error.js';
-import { validateConfig } from '../config/load-config.js';
-import { CubestreamError } from '../errors.js';
+import { ConfigError } from '../core/config-error.js';
+import { CubestreamError } from '../core/errors.js';
+import { validateConfig } from '../core/validate.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors.js';
 
 /** Schema version written into every bundle's `pipeline.yaml`; loading refuses any other. */

@@ -1,4 +1,4 @@
-import type { WavelengthUnits } from '../frame.js';
+import type { WavelengthUnits } from '../core/frame.js';
 import type { BandpassRange } from './band-selection.js';
 import { selectBands } from './band-selection.js';
 import { ModelParamsError } from './model-errors.js';

@@ -1,4 +1,4 @@
-import type { WavelengthUnits } from '../frame.js';
+import type { WavelengthUnits } from '../core/frame.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import { toFloat32, toFloat64 } from '../io/safetensors.js';
 import { BUNDLE_SCHEMA, BundleError, type Calibration, type ModelBundle, requireWeight } from './bundle.js';

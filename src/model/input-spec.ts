@@ -1,4 +1,4 @@
-import { type CubeFrame, InvalidFrameError, type WavelengthUnits } from '../frame.js';
+import { type CubeFrame, InvalidFrameError, type WavelengthUnits } from '../core/frame.js';
 
 /** What a model expects of its input frames: band count and wavelengths. */
 export interface InputSpec {

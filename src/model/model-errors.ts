@@ -1,5 +1,5 @@
-import { CubestreamError } from '../errors.js';
-import { InvalidFrameError } from '../frame.js';
+import { CubestreamError } from '../core/errors.js';
+import { InvalidFrameError } from '../core/frame.js';
 
 /**
  * A frame whose channel count differs from what a stage's parameters expect (reason `bands`).

@@ -1,4 +1,4 @@
-import type { WavelengthUnits } from '../frame.js';
+import type { WavelengthUnits } from '../core/frame.js';
 import { percentileOfSorted } from './percentile.js';
 import { checkSize, ReportInputError, type RgbaImage } from './rgba-image.js';
 

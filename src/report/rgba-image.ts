@@ -1,4 +1,4 @@
-import { CubestreamError } from '../errors.js';
+import { CubestreamError } from '../core/errors.js';
 
 /** An RGBA raster, row-major, 4 bytes a pixel (what PNG writers and canvases take). */
 export interface RgbaImage {

@@ -4,7 +4,7 @@
  * concatenated string: `log.warn({ dropped: 3 }, 'offline queue overflow')`.
  */
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
-import { CubestreamError, describeValue } from '../errors.js';
+import { CubestreamError, describeValue } from '../core/errors.js';
 import { REDACTED, REDACTED_LOG_PATHS } from './redact.js';
 
 /** The pino logger type used throughout cubestream. */

@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
-import type { CubeFrame } from '../frame.js';
+import type { CubeFrame } from '../core/frame.js';
+import type { ScoredFrame } from '../core/scored-frame.js';
 import type { Calibration } from '../model/bundle.js';
-import type { ScoredFrame } from '../scored-frame.js';
 import type { ClassMap } from './class-map.js';
 import { runOperator } from './operator-runner.js';
 import { TrainOptionError } from './train-errors.js';

@@ -1,4 +1,4 @@
-import type { CubeFrame } from '../frame.js';
+import type { CubeFrame } from '../core/frame.js';
 import { type EnviReader, openEnvi } from '../io/envi/index.js';
 import { DatasetError, type DatasetItem } from './dataset-item.js';
 

@@ -1,4 +1,4 @@
-import { CubestreamError } from '../errors.js';
+import { CubestreamError } from '../core/errors.js';
 
 /** One cube of a dataset: its name (unique within the dataset), header and optional mask header. */
 export interface DatasetItem {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../config/config-error.js';
-import { validateConfig } from '../config/load-config.js';
+import { ConfigError } from '../core/config-error.js';
+import { validateConfig } from '../core/validate.js';
 
 /** File name of a dataset's optional manifest. */
 export const DATASET_MANIFEST = 'manifest.json';

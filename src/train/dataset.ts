@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { WavelengthUnits } from '../frame.js';
+import type { WavelengthUnits } from '../core/frame.js';
 import { findEnviMask, listEnviCubes, readEnviHeader } from '../io/envi/index.js';
 import { BINARY_ANOMALY_CLASS_IDS, BINARY_NORMAL_CLASS_IDS, ClassMap } from './class-map.js';
 import { DatasetError, type DatasetItem } from './dataset-item.js';

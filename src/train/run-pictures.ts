@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { WavelengthUnits } from '../frame.js';
+import type { WavelengthUnits } from '../core/frame.js';
 import { INFERNO, scoreHeatmap } from '../report/colormap.js';
 import { falseColourRgb } from '../report/false-colour.js';
 import { type ChartSeries, lineChart } from '../report/line-chart.js';

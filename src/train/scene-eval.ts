@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { OperatorFunction } from 'rxjs';
-import type { TrainrunConfig } from '../config/trainrun-schema.js';
-import { initEngine } from '../engine.js';
-import type { CubeFrame } from '../frame.js';
+import type { CubeFrame } from '../core/frame.js';
+import type { ScoredFrame } from '../core/scored-frame.js';
 import { enviCubeFrame, readEnviCube, readEnviMask } from '../io/envi/index.js';
 import { fitRx, RxStats } from '../model/rx-stats.js';
-import type { ScoredFrame } from '../scored-frame.js';
+import { initEngine } from '../scoring/engine.js';
 import { calibrateScores } from './calibrate.js';
 import { BINARY_ANOMALY_CLASS_IDS, BINARY_NORMAL_CLASS_IDS, ClassMap } from './class-map.js';
 import { discoverDatasetItems } from './dataset.js';
@@ -17,6 +16,7 @@ import { TrainOptionError } from './train-errors.js';
 import { trainDeepSvdd } from './trainer.js';
 import { trainerOptionsOf } from './trainer-options.js';
 import type { TrainingStages } from './training-stages.js';
+import type { TrainrunConfig } from './trainrun-schema.js';
 import { paramsOfSnapshot } from './validation.js';
 
 /**

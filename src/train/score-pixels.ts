@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Observable } from 'rxjs';
-import { bandIndexWavelengths } from '../frame.js';
+import { bandIndexWavelengths } from '../core/frame.js';
+import type { TensorFrame } from '../core/tensor-frame.js';
 import type { ProjectionWeights } from '../model/deep-svdd-params.js';
 import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
-import type { TensorFrame } from '../tensor-frame.js';
 import { runOnce } from './operator-runner.js';
 import { TrainOptionError } from './train-errors.js';
 import type { TrainingStages } from './training-stages.js';

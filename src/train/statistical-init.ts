@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
-import type { CubeFrame } from '../frame.js';
+import type { CubeFrame } from '../core/frame.js';
+import { disposeTensorFrame, type TensorFrame } from '../core/tensor-frame.js';
 import {
   DEFAULT_HIDDEN,
   DEFAULT_REP,
@@ -10,7 +11,6 @@ import {
 import { fitRobustWhitening, type WhiteningParams, whiteningAfterZscore } from '../model/robust-whitening.js';
 import { RunningStats, type ZscoreStats } from '../model/running-stats.js';
 import { fitRx, type RxModel, RxStats } from '../model/rx-stats.js';
-import { disposeTensorFrame, type TensorFrame } from '../tensor-frame.js';
 import type { ClassMap } from './class-map.js';
 import { runOperator } from './operator-runner.js';
 import { PixelReservoir } from './pixel-reservoir.js';

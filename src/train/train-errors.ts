@@ -1,4 +1,4 @@
-import { CubestreamError } from '../errors.js';
+import { CubestreamError } from '../core/errors.js';
 
 /**
  * A training or evaluation option with a value that cannot work (a batch size of 0, a factor

@@ -1,13 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { OperatorFunction } from 'rxjs';
-import type { TrainrunConfig } from '../config/trainrun-schema.js';
-import { initEngine } from '../engine.js';
-import type { CubeFrame } from '../frame.js';
+import type { CubeFrame } from '../core/frame.js';
+import type { ScoredFrame } from '../core/scored-frame.js';
 import { enviCubeFrame, findEnviDataFile, readEnviCube, readEnviMask } from '../io/envi/index.js';
 import { type Calibration, loadBundle, saveBundle } from '../model/bundle.js';
 import type { DeepSvddParams } from '../model/deep-svdd-params.js';
 import { deepSvddFromBundle, deepSvddToBundle, rxToBundle } from '../model/detector-bundle.js';
-import type { ScoredFrame } from '../scored-frame.js';
+import { initEngine } from '../scoring/engine.js';
 import { calibrateOnFrames } from './calibrate.js';
 import type { ModelCheckpoint } from './callbacks/checkpoint.js';
 import { buildCallbacks } from './callbacks-from-config.js';
@@ -27,11 +26,12 @@ import { TrainOptionError } from './train-errors.js';
 import { type EpochRecord, trainDeepSvdd } from './trainer.js';
 import { trainerOptionsOf } from './trainer-options.js';
 import type { PreprocessSpec, TrainingStages } from './training-stages.js';
+import type { TrainrunConfig } from './trainrun-schema.js';
 import { paramsOfSnapshot, type ValidationContext, validateEpoch } from './validation.js';
 
 /** Options of {@link trainRun}. */
 export interface TrainRunOptions {
-  /** The inference operators (`trainingStages` from `operators/internal/training-stages.js`). */
+  /** The inference operators (`trainingStages` from `src/train/operator-stages.js`). */
   readonly stages: TrainingStages;
   /** Where progress lines and notes go (default: nowhere). */
   readonly write?: (text: string) => void;

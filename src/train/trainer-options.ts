@@ -1,5 +1,5 @@
-import type { TrainrunConfig } from '../config/trainrun-schema.js';
 import type { TrainerOptions } from './trainer.js';
+import type { TrainrunConfig } from './trainrun-schema.js';
 
 /**
  * The gradient-phase options a trainrun config sets (`trainer.*` and `seed`), shared by

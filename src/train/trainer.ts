@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { CubestreamError } from '../errors.js';
+import { CubestreamError } from '../core/errors.js';
 import { AdamW, type LearningRateControl } from './adamw.js';
 import { type Callback, type EpochLogs, runCallbacks } from './callbacks/callback.js';
 import {

@@ -1,13 +1,13 @@
 import type { OperatorFunction } from 'rxjs';
-import type { CubeFrame } from '../frame.js';
+import type { CubeFrame } from '../core/frame.js';
+import type { ScoredFrame } from '../core/scored-frame.js';
+import type { TensorFrame } from '../core/tensor-frame.js';
 import type { BandpassRange } from '../model/band-selection.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { DeepSvddParams, ProjectionWeights } from '../model/deep-svdd-params.js';
 import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
 import type { RxModel } from '../model/rx-stats.js';
-import type { ScoredFrame } from '../scored-frame.js';
-import type { TensorFrame } from '../tensor-frame.js';
 
 /** The input stages of the Deep SVDD pipeline before the first learned parameter. */
 export interface PreprocessSpec {
@@ -20,7 +20,7 @@ export interface PreprocessSpec {
 /**
  * The inference operators the trainer reuses (DESIGN: "Training reuses the same operators; the
  * trainer only adds the loss and the optimiser"). `src/` may not import `operators/`, so the
- * trainer receives them through this port; `operators/internal/training-stages.ts` provides the
+ * trainer receives them through this port; `src/train/operator-stages.ts` provides the
  * real ones: `toTensorFrame`, `bandpassByWavelength`, `perPixelUnitNorm`, `zscoreNormalize`,
  * `projectEmbeddings`, `trackCenter` + `scoreDistance` for the statistical phase, and the
  * deployed scorers of `operators/bundle-scorer.ts` for validation, calibration and evaluation.
@@ -30,7 +30,7 @@ export interface PreprocessSpec {
  *
  * @example
  * ```ts
- * import { trainingStages } from '../../operators/internal/training-stages.js';
+ * import { trainingStages } from './operator-stages.js';
  * await trainRun(config, { stages: trainingStages });
  * ```
  */

@@ -1,4 +1,4 @@
-import type { CubeFrame } from '../frame.js';
+import type { CubeFrame } from '../core/frame.js';
 import type { Calibration } from '../model/bundle.js';
 import type { DeepSvddParams } from '../model/deep-svdd-params.js';
 import { type CalibrationOptions, calibrateScores } from './calibrate.js';

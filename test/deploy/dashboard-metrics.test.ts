@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTelemetryServer, type TelemetryServer } from '../../src/telemetry/http-server.js';
+import { startTelemetryServer, type TelemetryServer } from '../../src/app/http/http-server.js';
 import { createMetrics, METRIC_NAMES, METRIC_PREFIX } from '../../src/telemetry/metrics.js';
 import {
   asArray,
@@ -278,10 +278,10 @@ describe('a running cubestream service exposes every metric the dashboard and Pr
     const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { validateConfig } = await import('../../src/config/load-config.js');
-    const { resolveDemoModelDir } = await import('../../src/service/demo-settings.js');
-    const { RunConfigSchema } = await import('../../src/service/run-config.js');
-    const { startService } = await import('../../src/service/service.js');
+    const { validateConfig } = await import('../../src/core/validate.js');
+    const { resolveDemoModelDir } = await import('../../src/app/service/demo-settings.js');
+    const { RunConfigSchema } = await import('../../src/app/service/run-config.js');
+    const { startService } = await import('../../src/app/service/service.js');
     const { createLogger } = await import('../../src/telemetry/logger.js');
     const dir = await mkdtemp(join(tmpdir(), 'cubestream-dashboard-'));
     const config = validateConfig(

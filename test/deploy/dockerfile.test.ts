@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTelemetryServer, type TelemetryServer } from '../../src/telemetry/http-server.js';
+import { startTelemetryServer, type TelemetryServer } from '../../src/app/http/http-server.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { deployPath, repoRoot } from './deploy-files.js';
 
@@ -98,7 +98,7 @@ describe('deploy/Dockerfile', () => {
       './dist',
       './bin',
       './configs',
-      './src/web/assets',
+      './src/app/web/assets',
       './package.json',
     ]) {
       expect(

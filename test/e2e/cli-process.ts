@@ -1,5 +1,5 @@
 /**
- * Runs `cubestream <command>` as a child process (`node --import tsx src/cli.ts ...`) for the
+ * Runs `cubestream <command>` as a child process (`node --import tsx src/app/cli.ts ...`) for the
  * end-to-end tests: collects its stdout (pino JSON lines are parsed), its stderr, and its exit.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -30,9 +30,9 @@ export interface CliProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node --import tsx src/cli.ts <args>` in the repository root. */
+/** Starts `node --import tsx src/app/cli.ts <args>` in the repository root. */
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { enviReplay } from '../../connectors/sources/envi-replay.js';
 import { fusedDeepSvddScore } from '../../operators/fused-deep-svdd-score.js';
 import { fusedRxScore } from '../../operators/fused-rx-score.js';
-import type { CubeFrame } from '../../src/frame.js';
+import type { CubeFrame } from '../../src/core/frame.js';
+import type { RowsReady } from '../../src/core/rows-ready.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
 import { RunningStats } from '../../src/model/running-stats.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
-import type { RowsReady } from '../../src/rows-ready.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sharedData = path.resolve(repoRoot, '../shared/data');

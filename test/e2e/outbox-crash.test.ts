@@ -14,7 +14,8 @@ import { parseDecision } from '../../connectors/codec/decision-json.js';
 import { listSegments, readSegment } from '../../connectors/sinks/outbox/segments.js';
 import { DecisionDeduper } from '../../connectors/sinks/outbox/subscriber-dedup.js';
 import { decisionMsgId } from '../../connectors/sinks/topics.js';
-import type { Decision } from '../../src/decision.js';
+import type { Decision } from '../../src/core/decision.js';
+import { parsePromText, promValue } from '../app/service/prom-text.js';
 import {
   brokersInstalled,
   freePort,
@@ -23,7 +24,6 @@ import {
   type TestBroker,
 } from '../helpers/brokers.js';
 import { type Collector, collect, waitFor } from '../helpers/mqtt-collector.js';
-import { parsePromText, promValue } from '../service/prom-text.js';
 import { spawnCli, type TempRun, tempRun } from './cli-process.js';
 
 const skip = !brokersInstalled && process.env.CI !== 'true';

@@ -9,8 +9,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
 import { decisionMsgId } from '../../connectors/sinks/topics.js';
-import type { Decision } from '../../src/decision.js';
+import type { Decision } from '../../src/core/decision.js';
 import { METRIC_NAMES, METRIC_PREFIX } from '../../src/telemetry/metrics.js';
+import { parsePromText, promFamilies, promValue } from '../app/service/prom-text.js';
 import {
   brokersInstalled,
   freePort,
@@ -19,7 +20,6 @@ import {
   type TestBroker,
 } from '../helpers/brokers.js';
 import { type Collector, collect, waitFor } from '../helpers/mqtt-collector.js';
-import { parsePromText, promFamilies, promValue } from '../service/prom-text.js';
 import { type CliProcess, type LogLine, spawnCli, type TempRun, tempRun } from './cli-process.js';
 
 const skip = !brokersInstalled && process.env.CI !== 'true';

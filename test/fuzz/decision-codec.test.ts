@@ -1,12 +1,12 @@
 /**
  * Fuzz tests of the decision codec (`parseDecision` in connectors/codec/decision-json.ts, encoder
- * `encodeDecision` in src/decision.ts): any string, bytes or JSON value gives a Decision or
+ * `encodeDecision` in src/core/decision.ts): any string, bytes or JSON value gives a Decision or
  * `InvalidDecisionError`, and valid decisions round-trip exactly.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidDecisionError, parseDecision } from '../../connectors/codec/decision-json.js';
-import { DECISION_SCHEMA, type Decision, encodeDecision } from '../../src/decision.js';
+import { DECISION_SCHEMA, type Decision, encodeDecision } from '../../src/core/decision.js';
 import { cameraIdArb } from './frame-arbitraries.js';
 import { expectNamedError, fuzzParameters, outcome } from './fuzz-settings.js';
 

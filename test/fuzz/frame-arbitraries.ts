@@ -4,12 +4,12 @@
  */
 import fc from 'fast-check';
 import type { WireCubeDtype } from '../../connectors/codec/frame-safetensors.js';
-import { type CubeFrame, createFrame } from '../../src/frame.js';
+import { type CubeFrame, createFrame } from '../../src/core/frame.js';
 
 /** Largest frame the fuzz tests accept (values); valid frames are at most 4x4x4 = 64. */
 export const FUZZ_MAX_VALUES = 64;
 
-/** Valid camera ids (see src/camera-id.ts). */
+/** Valid camera ids (see src/core/camera-id.ts). */
 export const cameraIdArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,20}$/);
 
 /** A finite double that is not -0 (JSON and `String()` write -0 as 0). */

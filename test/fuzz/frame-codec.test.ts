@@ -10,7 +10,7 @@ import {
   encodeFrameMessage,
   type WireCubeDtype,
 } from '../../connectors/codec/frame-safetensors.js';
-import { type CubeFrame, InvalidFrameError, validateFrame } from '../../src/frame.js';
+import { type CubeFrame, InvalidFrameError, validateFrame } from '../../src/core/frame.js';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
 import { cameraIdArb, FUZZ_MAX_VALUES, frameArb } from './frame-arbitraries.js';
 import { expectNamedError, fuzzParameters, outcome } from './fuzz-settings.js';

@@ -1,6 +1,6 @@
 /**
- * Fuzz tests of the run configuration loader (`loadRunConfig` in src/service/run-config.ts over
- * src/config/load-config.ts): any YAML file, and any mutation of configs/run/*.yaml, gives a
+ * Fuzz tests of the run configuration loader (`loadRunConfig` in src/app/service/run-config.ts over
+ * src/app/config/load-config.ts): any YAML file, and any mutation of configs/run/*.yaml, gives a
  * config or a `ConfigError` whose every issue names a path; never another exception.
  */
 import { readFileSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { ConfigError } from '../../src/config/config-error.js';
-import { loadRunConfig, type RunConfig } from '../../src/service/run-config.js';
+import { loadRunConfig, type RunConfig } from '../../src/app/service/run-config.js';
+import { ConfigError } from '../../src/core/config-error.js';
 import { REPO_ROOT } from '../e2e/cli-process.js';
 import { expectNamedError, fuzzParameters, outcomeAsync } from './fuzz-settings.js';
 

@@ -1,4 +1,4 @@
-import type { CliIO } from '../../src/cli/command.js';
+import type { CliIO } from '../../src/app/cli/command.js';
 
 /** A CliIO that records what a command printed, for CLI tests. */
 export function captureIO(): CliIO & { stdout: () => string; stderr: () => string } {

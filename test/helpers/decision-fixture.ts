@@ -1,5 +1,5 @@
 /** Decisions for sink tests, generated in code. */
-import { DECISION_SCHEMA, type Decision } from '../../src/decision.js';
+import { DECISION_SCHEMA, type Decision } from '../../src/core/decision.js';
 
 /** A valid decision for `cameraId`/`frameId`, with fields overridable. */
 export function makeDecision(overrides: Partial<Decision> = {}): Decision {

@@ -1,4 +1,4 @@
-import { type CubeFrame, createFrame } from '../../src/frame.js';
+import { type CubeFrame, createFrame } from '../../src/core/frame.js';
 import type { ModelBundle } from '../../src/model/bundle.js';
 import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
 import { deepSvddToBundle } from '../../src/model/detector-bundle.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFrame, InvalidFrameError } from '../../src/frame.js';
+import { createFrame, InvalidFrameError } from '../../src/core/frame.js';
 import { checkFrameMatchesInput } from '../../src/model/input-spec.js';
 
 const input = { bands: 3, wavelengths: [500, 600, 700], wavelengthUnits: 'nm' as const };

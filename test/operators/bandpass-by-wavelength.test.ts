@@ -3,9 +3,9 @@ import { from, lastValueFrom, map, of, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bandpassByWavelength } from '../../operators/bandpass-by-wavelength.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
-import { initEngine } from '../../src/engine.js';
+import type { TensorFrame } from '../../src/core/tensor-frame.js';
 import { ModelParamsError, WavelengthSelectionError } from '../../src/model/model-errors.js';
-import type { TensorFrame } from '../../src/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube, marbles, plainPixels } from './tensor-frames.js';
 
 const WAVELENGTHS = [650, 700, 750, 800, 850];

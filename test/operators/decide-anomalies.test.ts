@@ -6,8 +6,8 @@ import {
   decideAnomalies,
   OperatorOptionsError,
 } from '../../operators/decide-anomalies.js';
-import { encodeDecision } from '../../src/decision.js';
-import type { ThresholdedFrame } from '../../src/scored-frame.js';
+import { encodeDecision } from '../../src/core/decision.js';
+import type { ThresholdedFrame } from '../../src/core/scored-frame.js';
 import { grid, testScheduler, thresholded } from './scored-frame-fixtures.js';
 
 const now = () => 1_700_000_000_500;

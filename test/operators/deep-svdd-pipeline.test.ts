@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { from, lastValueFrom, take, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deepSvddPipeline } from '../../operators/deep-svdd-pipeline.js';
-import { initEngine } from '../../src/engine.js';
-import { type CubeFrame, createFrame, type InvalidFrameError } from '../../src/frame.js';
+import { type CubeFrame, createFrame, type InvalidFrameError } from '../../src/core/frame.js';
 import { rxToBundle } from '../../src/model/detector-bundle.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { TINY_WAVELENGTHS, tinyDeepSvddBundle, tinyFrame } from '../helpers/tiny-model.js';
 
 beforeAll(async () => {

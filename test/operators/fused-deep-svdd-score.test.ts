@@ -8,8 +8,9 @@ import { scoreDistance } from '../../operators/score-distance.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { type CenterMode, type TrackCenterOptions, trackCenter } from '../../operators/track-center.js';
 import { zscoreNormalize } from '../../operators/zscore-normalize.js';
-import { initEngine } from '../../src/engine.js';
-import { type CubeFrame, createFrame, InvalidFrameError } from '../../src/frame.js';
+import { type CubeFrame, createFrame, InvalidFrameError } from '../../src/core/frame.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
+import type { TensorFrame } from '../../src/core/tensor-frame.js';
 import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
 import {
   ChannelCountError,
@@ -17,9 +18,8 @@ import {
   WavelengthSelectionError,
 } from '../../src/model/model-errors.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
-import type { Uint16CubeFrame } from '../../src/onnx/uint16-frame.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
-import type { TensorFrame } from '../../src/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
+import type { Uint16CubeFrame } from '../../src/scoring/onnx/uint16-frame.js';
 import { type Golden, loadGolden, toleranceRatio } from '../fixtures/golden/golden-fixture.js';
 
 /** |got - ref| <= rel·|ref| + abs·max|ref| element-wise, with the worst element in the message. */

@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { type BlockScored, fusedDeepSvddScore } from '../../operators/fused-deep-svdd-score.js';
 import { fusedRxScore } from '../../operators/fused-rx-score.js';
 import { rollingQuantileThreshold } from '../../operators/rolling-quantile-threshold.js';
+import type { RowsReady } from '../../src/core/rows-ready.js';
 import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
-import type { Uint16CubeFrame } from '../../src/onnx/uint16-frame.js';
-import type { RowsReady } from '../../src/rows-ready.js';
+import type { Uint16CubeFrame } from '../../src/scoring/onnx/uint16-frame.js';
 
 /** 24 bands 600-830 nm; the >= 700 nm band-pass keeps the last 14 (contiguous: the WASM prep runs). */
 const WAVELENGTHS = Float32Array.from({ length: 24 }, (_, i) => 600 + 10 * i);

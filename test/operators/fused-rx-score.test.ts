@@ -3,12 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fusedRxScore } from '../../operators/fused-rx-score.js';
 import { rxScore } from '../../operators/rx-score.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
-import { initEngine } from '../../src/engine.js';
-import { createFrame } from '../../src/frame.js';
+import { createFrame } from '../../src/core/frame.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { loadGolden, toleranceRatio } from '../fixtures/golden/golden-fixture.js';
 
 function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, rel: number, abs: number): void {

@@ -9,13 +9,13 @@ import { scoreDistance } from '../../operators/score-distance.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { trackCenter } from '../../operators/track-center.js';
 import { zscoreNormalize } from '../../operators/zscore-normalize.js';
-import { initEngine } from '../../src/engine.js';
-import type { CubeFrame } from '../../src/frame.js';
+import type { CubeFrame } from '../../src/core/frame.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
+import { disposeTensorFrame, type TensorFrame } from '../../src/core/tensor-frame.js';
 import { meanEmbedding } from '../../src/model/deep-svdd-params.js';
 import { RunningStats } from '../../src/model/running-stats.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
-import { disposeTensorFrame, type TensorFrame } from '../../src/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { type Golden, loadGolden, toleranceRatio } from '../fixtures/golden/golden-fixture.js';
 
 const REL = 1e-5;

@@ -3,8 +3,8 @@ import { lastValueFrom, map, of, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { perPixelUnitNorm } from '../../operators/per-pixel-unit-norm.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
-import { initEngine } from '../../src/engine.js';
 import { ModelParamsError } from '../../src/model/model-errors.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube, marbles, plainPixels } from './tensor-frames.js';
 
 const R = Math.round(Math.SQRT1_2 * 1e4) / 1e4;

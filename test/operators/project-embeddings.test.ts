@@ -3,11 +3,11 @@ import { from, lastValueFrom, map, of, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectEmbeddings } from '../../operators/project-embeddings.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
-import { initEngine } from '../../src/engine.js';
+import { disposeTensorFrame } from '../../src/core/tensor-frame.js';
 import { initProjection, initResidualProjection } from '../../src/model/deep-svdd-params.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
-import { disposeTensorFrame } from '../../src/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube } from './tensor-frames.js';
 
 /** z = W2 · relu(W1 x + b1) in float64, W (out, in) row-major. */

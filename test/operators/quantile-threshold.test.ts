@@ -5,7 +5,7 @@ import {
   OperatorOptionsError,
   quantileThreshold,
 } from '../../operators/quantile-threshold.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { goldenPath, readGolden, scored, testScheduler } from './scored-frame-fixtures.js';
 
 const golden = goldenPath();

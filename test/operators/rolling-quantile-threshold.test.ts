@@ -6,8 +6,8 @@ import {
   type RollingQuantileThresholdOptions,
   rollingQuantileThreshold,
 } from '../../operators/rolling-quantile-threshold.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
-import { createThresholdState } from '../../src/threshold-state.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
+import { createThresholdState } from '../../src/core/threshold-state.js';
 import { scored, testScheduler } from './scored-frame-fixtures.js';
 
 const run = (frames: ScoredFrame[], options: RollingQuantileThresholdOptions) =>

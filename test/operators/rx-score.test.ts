@@ -3,10 +3,10 @@ import { from, lastValueFrom, of, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rxScore } from '../../operators/rx-score.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
-import { initEngine } from '../../src/engine.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube } from './tensor-frames.js';
 
 /** Strongly correlated spectra around a large offset: the case where float32 xᵀ(Px) loses digits. */

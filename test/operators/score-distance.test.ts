@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreDistance } from '../../operators/score-distance.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { trackCenter } from '../../operators/track-center.js';
-import { initEngine } from '../../src/engine.js';
+import type { CenteredTensorFrame, TensorFrame } from '../../src/core/tensor-frame.js';
 import { ChannelCountError } from '../../src/model/model-errors.js';
-import type { CenteredTensorFrame, TensorFrame } from '../../src/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube, marbles } from './tensor-frames.js';
 
 const center = Float32Array.of(1, 2);

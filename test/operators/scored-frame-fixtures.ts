@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
+import type { ScoredFrame, ThresholdedFrame } from '../../src/core/scored-frame.js';
 import { decodeSafetensors, toFloat32 } from '../../src/io/safetensors.js';
-import type { ScoredFrame, ThresholdedFrame } from '../../src/scored-frame.js';
 
 /** Identity and geometry of a test frame; scores given separately. */
 export interface ScoredInit {

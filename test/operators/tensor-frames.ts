@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
-import { type CubeFrame, createFrame } from '../../src/frame.js';
-import { disposeTensorFrame, type TensorFrame } from '../../src/tensor-frame.js';
+import { type CubeFrame, createFrame } from '../../src/core/frame.js';
+import { disposeTensorFrame, type TensorFrame } from '../../src/core/tensor-frame.js';
 
 /** Options of {@link cube}. */
 export interface CubeOptions {

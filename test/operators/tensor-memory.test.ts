@@ -8,12 +8,12 @@ import { scoreDistance } from '../../operators/score-distance.js';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { trackCenter } from '../../operators/track-center.js';
 import { zscoreNormalize } from '../../operators/zscore-normalize.js';
-import { initEngine } from '../../src/engine.js';
-import { type CubeFrame, createFrame } from '../../src/frame.js';
+import { type CubeFrame, createFrame } from '../../src/core/frame.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
 import { ChannelCountError } from '../../src/model/model-errors.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 
 const HEIGHT = 4;
 const WIDTH = 8;

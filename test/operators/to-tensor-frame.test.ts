@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { firstValueFrom, of } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
-import { initEngine } from '../../src/engine.js';
-import { InvalidFrameError } from '../../src/frame.js';
-import { disposeTensorFrame } from '../../src/tensor-frame.js';
+import { InvalidFrameError } from '../../src/core/frame.js';
+import { disposeTensorFrame } from '../../src/core/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube, plainPixels } from './tensor-frames.js';
 
 describe('toTensorFrame', () => {

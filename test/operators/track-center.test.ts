@@ -3,10 +3,10 @@ import { from, lastValueFrom, map, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { trackCenter } from '../../operators/track-center.js';
-import { initEngine } from '../../src/engine.js';
-import type { CubeFrame } from '../../src/frame.js';
+import type { CubeFrame } from '../../src/core/frame.js';
+import { type CenteredTensorFrame, disposeTensorFrame } from '../../src/core/tensor-frame.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
-import { type CenteredTensorFrame, disposeTensorFrame } from '../../src/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube, marbles, plainPixels } from './tensor-frames.js';
 
 const start = Float32Array.of(0, 0);

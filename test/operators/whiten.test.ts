@@ -3,11 +3,11 @@ import { from, lastValueFrom, map, of, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { checkWhitening, whiten } from '../../operators/whiten.js';
-import { initEngine } from '../../src/engine.js';
+import { disposeTensorFrame } from '../../src/core/tensor-frame.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
 import type { WhiteningParams } from '../../src/model/robust-whitening.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
-import { disposeTensorFrame } from '../../src/tensor-frame.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube } from './tensor-frames.js';
 
 function params(c: number, k: number, seed: number): WhiteningParams {

@@ -3,8 +3,8 @@ import { map } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toTensorFrame } from '../../operators/to-tensor-frame.js';
 import { zscoreNormalize } from '../../operators/zscore-normalize.js';
-import { initEngine } from '../../src/engine.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { cube, marbles, plainPixels } from './tensor-frames.js';
 
 const params = { mean: Float32Array.of(1, 10), std: Float32Array.of(2, 5) };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeadLetterSink } from '../../connectors/sinks/dead-letter.js';
-import { PipelineTelemetry } from '../../src/service/pipeline-telemetry.js';
-import { ServiceStats } from '../../src/service/service-stats.js';
+import { PipelineTelemetry } from '../../src/app/service/pipeline-telemetry.js';
+import { ServiceStats } from '../../src/app/service/service-stats.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import {
   createMetrics,

@@ -1,8 +1,8 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type CubeFrame, createFrame } from '../../src/frame.js';
+import { type CubeFrame, createFrame } from '../../src/core/frame.js';
+import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { CalibrationSchema } from '../../src/model/bundle.js';
-import type { ScoredFrame } from '../../src/scored-frame.js';
 import {
   calibrateOnFrames,
   calibrateScores,

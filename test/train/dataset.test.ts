@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/core/config-error.js';
 import { writeEnviCube } from '../../src/io/envi/index.js';
 import { ClassMap } from '../../src/train/class-map.js';
 import { discoverDatasetItems, openDataset } from '../../src/train/dataset.js';

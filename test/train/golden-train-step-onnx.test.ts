@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { clipGradNorm } from '../../src/train/grad-clip.js';
 import { OnnxGradients } from '../../src/train/onnx/onnx-gradients.js';

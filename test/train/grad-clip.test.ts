@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { clipGradNorm } from '../../src/train/grad-clip.js';
 
 describe('clipGradNorm (torch.nn.utils.clip_grad_norm_)', () => {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
 import {
   type DeepSvddParamName,

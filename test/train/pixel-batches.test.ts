@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFrame } from '../../src/frame.js';
+import { createFrame } from '../../src/core/frame.js';
 import { PixelBatches } from '../../src/train/pixel-batches.js';
 import { TrainOptionError } from '../../src/train/train-errors.js';
 

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trainingStages } from '../../operators/internal/training-stages.js';
-import { runCli } from '../../src/cli/main.js';
-import { TrainrunSchema } from '../../src/config/trainrun-schema.js';
+import { runCli } from '../../src/app/cli/main.js';
 import { toFloat32 } from '../../src/io/safetensors.js';
 import { loadBundle } from '../../src/model/bundle.js';
+import { trainingStages } from '../../src/train/operator-stages.js';
 import { trainRun } from '../../src/train/train-run.js';
+import { TrainrunSchema } from '../../src/train/trainrun-schema.js';
 import { captureIO } from '../helpers/capture-io.js';
 
 /** All weights of a bundle as plain arrays, by name. */

@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { trainingStages } from '../../operators/internal/training-stages.js';
-import { loadConfigFile } from '../../src/config/load-config.js';
+import { loadConfigFile } from '../../src/app/config/load-config.js';
+import { trainingStages } from '../../src/train/operator-stages.js';
+import { evaluateScene } from '../../src/train/scene-eval.js';
 import {
   SCENE_DEFAULT_CONFIG,
   SCENE_REFERENCE_CONFIG,
   TrainrunSchema,
-} from '../../src/config/trainrun-schema.js';
-import { evaluateScene } from '../../src/train/scene-eval.js';
+} from '../../src/train/trainrun-schema.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sharedData = path.resolve(repoRoot, '../shared/data');

@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trainingStages } from '../../operators/internal/training-stages.js';
-import { SCENE_REFERENCE_CONFIG, TrainrunSchema } from '../../src/config/trainrun-schema.js';
 import { writeEnviCube } from '../../src/io/envi/index.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import { DatasetError } from '../../src/train/dataset-item.js';
+import { trainingStages } from '../../src/train/operator-stages.js';
 import { evaluateScene } from '../../src/train/scene-eval.js';
 import { TrainOptionError } from '../../src/train/train-errors.js';
+import { SCENE_REFERENCE_CONFIG, TrainrunSchema } from '../../src/train/trainrun-schema.js';
 
 const H = 24;
 const W = 20;

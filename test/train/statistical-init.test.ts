@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trainingStages } from '../../operators/internal/training-stages.js';
-import { initEngine } from '../../src/engine.js';
-import { type CubeFrame, createFrame } from '../../src/frame.js';
+import { type CubeFrame, createFrame } from '../../src/core/frame.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { ClassMap } from '../../src/train/class-map.js';
+import { trainingStages } from '../../src/train/operator-stages.js';
 import { statisticalInit } from '../../src/train/statistical-init.js';
 import { TrainOptionError } from '../../src/train/train-errors.js';
 

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TrainrunSchema } from '../../src/config/trainrun-schema.js';
-import { initEngine } from '../../src/engine.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { type DeepSvddInit, DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
 import { createGradientEngine, resolveTrainEngine } from '../../src/train/gradient-engine.js';
@@ -10,6 +9,7 @@ import { OnnxGradients } from '../../src/train/onnx/onnx-gradients.js';
 import { trainStepWith } from '../../src/train/train-step.js';
 import { type TrainerOptions, trainDeepSvdd } from '../../src/train/trainer.js';
 import { trainerOptionsOf } from '../../src/train/trainer-options.js';
+import { TrainrunSchema } from '../../src/train/trainrun-schema.js';
 import { smoothPixels } from './train-fixtures.js';
 
 const C = 6;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
 import { ModelParamsError } from '../../src/model/model-errors.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
 import { TrainOptionError } from '../../src/train/train-errors.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine.js';
+import { initEngine } from '../../src/scoring/engine.js';
 import { TrainOptionError } from '../../src/train/train-errors.js';
 import { trimmedOneClassLoss } from '../../src/train/trimmed-one-class-loss.js';
 

@@ -7,7 +7,7 @@
  * `decisionMsgId` (JetStream drops what it already stored; MQTT subscribers de-duplicate by it).
  */
 import path from 'node:path';
-import type { Decision } from '../../../src/decision.js';
+import type { Decision } from '../../../src/core/decision.js';
 import { componentLogger, createLogger, type Logger } from '../../../src/telemetry/logger.js';
 import type { CubestreamMetrics } from '../../../src/telemetry/metrics.js';
 import {

@@ -13,7 +13,7 @@
  */
 import { closeSync, fdatasyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Decision } from '../../../src/decision.js';
+import type { Decision } from '../../../src/core/decision.js';
 import { componentLogger, createLogger, type Logger } from '../../../src/telemetry/logger.js';
 import type { CubestreamMetrics } from '../../../src/telemetry/metrics.js';
 import { InvalidSinkOptionError } from '../errors.js';

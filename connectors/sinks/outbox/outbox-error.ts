@@ -1,5 +1,5 @@
 /** The error of an outbox journal that cannot be opened or written. */
-import { CubestreamError } from '../../../src/errors.js';
+import { CubestreamError } from '../../../src/core/errors.js';
 
 /** The outbox directory of a sink cannot be created, read or written (permissions, disk full). */
 export class OutboxError extends CubestreamError {

@@ -10,7 +10,7 @@
  * reader keeps the first copy's place in the order.
  */
 
-import { type Decision, encodeDecision } from '../../../src/decision.js';
+import { type Decision, encodeDecision } from '../../../src/core/decision.js';
 import { decisionSchema } from '../../codec/decision-json.js';
 
 /** Why a journaled decision needs no replay. */

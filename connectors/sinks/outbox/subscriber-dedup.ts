@@ -4,7 +4,7 @@
  * crash). A consumer drops the repeats by the decision's identity, {@link decisionMsgId}
  * (`<cameraId>:<capturedAt>:<frameId>:<rowOffset>`), the same key JetStream de-duplicates on.
  */
-import type { Decision } from '../../../src/decision.js';
+import type { Decision } from '../../../src/core/decision.js';
 import { decisionMsgId } from '../topics.js';
 
 /**

@@ -3,8 +3,8 @@
  * one block of lines at a time. `simulatedLineScan` wraps it in an Observable with pacing; the
  * `simulate` command and benchmarks use it directly.
  */
-import type { BlockBufferPool } from '../../../src/block-buffer-pool.js';
-import type { CubeFrame } from '../../../src/frame.js';
+import type { BlockBufferPool } from '../../../src/core/block-buffer-pool.js';
+import type { CubeFrame } from '../../../src/core/frame.js';
 import { BeltScene, type BeltStats } from './belt.js';
 import { type ResolvedSimOptions, resolveSimOptions, type SimulatedLineScanOptions } from './options.js';
 import { simRandom } from './rng.js';

@@ -2,8 +2,8 @@
  * Options of the simulated line-scan camera: their defaults, and the one validation that turns
  * them into a fully resolved set (every field present, wavelengths as a Float32Array).
  */
-import { CubestreamError, describeValue } from '../../../src/errors.js';
-import { DEFAULT_CAMERA_ID } from '../../../src/frame.js';
+import { CubestreamError, describeValue } from '../../../src/core/errors.js';
+import { DEFAULT_CAMERA_ID } from '../../../src/core/frame.js';
 import type { Demand } from '../demand.js';
 import {
   linearWavelengths,

@@ -1,4 +1,4 @@
-import { CubestreamError } from '../../errors.js';
+import { CubestreamError } from '../../core/errors.js';
 
 /**
  * An ENVI header that cannot be used: no `ENVI` magic, a missing or malformed key, an

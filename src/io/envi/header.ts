@@ -1,4 +1,4 @@
-import type { WavelengthUnits } from '../../frame.js';
+import type { WavelengthUnits } from '../../core/frame.js';
 import { ENVI_COMPLEX_TYPES, ENVI_DATA_TYPES, type EnviDataType, isEnviDataType } from './data-types.js';
 import { EnviHeaderError } from './errors.js';
 

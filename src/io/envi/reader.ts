@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { bandIndexWavelengths, type CubeFrame, type WavelengthUnits } from '../../frame.js';
+import { bandIndexWavelengths, type CubeFrame, type WavelengthUnits } from '../../core/frame.js';
 import { checkEnviDataSize, findEnviDataFile, readEnviHeader } from './data-file.js';
 import { enviDtype } from './data-types.js';
 import { EnviDataError } from './errors.js';

@@ -1,5 +1,5 @@
 import { type FileHandle, open, rm, writeFile } from 'node:fs/promises';
-import type { WavelengthUnits } from '../../frame.js';
+import type { WavelengthUnits } from '../../core/frame.js';
 import { enviBasePath } from './data-file.js';
 import { enviDtype } from './data-types.js';
 import { EnviWriteError } from './errors.js';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import type { WhiteningParams } from '../../model/robust-whitening.js';
-import { OnnxRuntimeError } from '../../onnx/onnx-errors.js';
-import { createOrtSession } from '../../onnx/ort-session.js';
-import { SessionCache } from '../../onnx/session-cache.js';
+import { OnnxRuntimeError } from '../../scoring/onnx/onnx-errors.js';
+import { createOrtSession } from '../../scoring/onnx/ort-session.js';
+import { SessionCache } from '../../scoring/onnx/session-cache.js';
 import type { DeepSvddParamName, DeepSvddVariables } from '../deep-svdd-variables.js';
 import { DEFAULT_NU, SOFTPLUS_BETA } from '../soft-boundary-loss.js';
 import { TrainOptionError } from '../train-errors.js';

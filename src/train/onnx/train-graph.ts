@@ -1,5 +1,5 @@
 import type { WhiteningParams } from '../../model/robust-whitening.js';
-import { OnnxGraphBuilder, onnxTypeCode } from '../../onnx/onnx-graph-builder.js';
+import { OnnxGraphBuilder, onnxTypeCode } from '../../scoring/onnx/onnx-graph-builder.js';
 import type { DeepSvddParamName } from '../deep-svdd-variables.js';
 import type { TrainLoss } from '../train-step.js';
 

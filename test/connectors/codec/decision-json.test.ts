@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidDecisionError, parseDecision } from '../../../connectors/codec/decision-json.js';
-import { encodeDecision } from '../../../src/decision.js';
+import { encodeDecision } from '../../../src/core/decision.js';
 import { makeDecision } from '../../helpers/decision-fixture.js';
 
 describe('parseDecision', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrameMessage, encodeFrameMessage } from '../../../connectors/codec/frame-safetensors.js';
-import { createFrame, InvalidFrameError } from '../../../src/frame.js';
+import { createFrame, InvalidFrameError } from '../../../src/core/frame.js';
 import { encodeSafetensors, type SafeTensor } from '../../../src/io/safetensors.js';
 
 const frame = createFrame({

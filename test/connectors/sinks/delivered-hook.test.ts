@@ -8,7 +8,7 @@ import { FileDecisionSink } from '../../../connectors/sinks/file-sink.js';
 import { MqttDecisionSink } from '../../../connectors/sinks/mqtt-sink.js';
 import { NatsDecisionSink } from '../../../connectors/sinks/nats-sink.js';
 import type { DecisionSink } from '../../../connectors/sinks/sink.js';
-import type { Decision } from '../../../src/decision.js';
+import type { Decision } from '../../../src/core/decision.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { brokersInstalled, startMosquitto, startNatsServer, type TestBroker } from '../../helpers/brokers.js';
 import { makeDecisions } from '../../helpers/decision-fixture.js';

@@ -11,7 +11,7 @@ import {
 } from '../../../connectors/sinks/dead-letter.js';
 import { SinkClosedError } from '../../../connectors/sinks/errors.js';
 import { FileDecisionSink } from '../../../connectors/sinks/file-sink.js';
-import { CubestreamError } from '../../../src/errors.js';
+import { CubestreamError } from '../../../src/core/errors.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
 import { makeDecisions } from '../../helpers/decision-fixture.js';

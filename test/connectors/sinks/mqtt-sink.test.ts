@@ -7,7 +7,7 @@ import { deadLetterFromError } from '../../../connectors/sinks/dead-letter.js';
 import { SinkAuthError } from '../../../connectors/sinks/errors.js';
 import { MqttDecisionSink } from '../../../connectors/sinks/mqtt-sink.js';
 import { sinkHealthCheck } from '../../../connectors/sinks/sink.js';
-import { CubestreamError } from '../../../src/errors.js';
+import { CubestreamError } from '../../../src/core/errors.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
 import { brokersInstalled, startMosquitto, type TestBroker } from '../../helpers/brokers.js';

@@ -12,7 +12,7 @@ import {
   mqttTopic,
   natsSubject,
 } from '../../../connectors/sinks/topics.js';
-import { CubestreamError } from '../../../src/errors.js';
+import { CubestreamError } from '../../../src/core/errors.js';
 
 describe('topics and subjects', () => {
   it('builds the DESIGN §4 names', () => {

@@ -7,7 +7,7 @@ import type { RejectedMessage } from '../../../connectors/sources/broker-frame-s
 import { cameraIdFromTopic, mqttFrames } from '../../../connectors/sources/mqtt-frames.js';
 import { cameraIdFromSubject, natsFrames } from '../../../connectors/sources/nats-frames.js';
 import type { ConnectionIssue, SourceState } from '../../../connectors/sources/source-state.js';
-import { createFrame } from '../../../src/frame.js';
+import { createFrame } from '../../../src/core/frame.js';
 import { encodeSafetensors } from '../../../src/io/safetensors.js';
 import { brokersInstalled, startMosquitto, startNatsServer, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/mqtt-collector.js';

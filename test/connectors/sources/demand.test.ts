@@ -7,7 +7,7 @@ import { QueueRoom } from '../../../connectors/sources/demand.js';
 import { enviReplay } from '../../../connectors/sources/envi-replay.js';
 import { simulatedLineScan } from '../../../connectors/sources/simulated-line-scan.js';
 import { backpressure } from '../../../operators/backpressure.js';
-import type { CubeFrame } from '../../../src/frame.js';
+import type { CubeFrame } from '../../../src/core/frame.js';
 import { writeEnviCube } from '../../../src/io/envi/writer.js';
 
 const CAPACITY = 2;

@@ -9,11 +9,11 @@ import type { RejectedMessage } from '../../../connectors/sources/broker-frame-s
 import { NoReadableCubeError } from '../../../connectors/sources/envi-rejects.js';
 import { EnviReplayOptionError, enviReplay } from '../../../connectors/sources/envi-replay.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
-import { type CubeFrame, InvalidFrameError } from '../../../src/frame.js';
+import { type CubeFrame, InvalidFrameError } from '../../../src/core/frame.js';
+import type { RowsReady } from '../../../src/core/rows-ready.js';
 import { EnviDataError, EnviHeaderError } from '../../../src/io/envi/errors.js';
 import { readEnviCube } from '../../../src/io/envi/reader.js';
 import { writeEnviCube } from '../../../src/io/envi/writer.js';
-import type { RowsReady } from '../../../src/rows-ready.js';
 
 const LINES = 23;
 const SAMPLES = 5;

@@ -11,8 +11,8 @@ import {
 import { SIM_BELT, SIM_BLACK_LENTIL, SIM_STONE } from '../../../connectors/sources/simulator/classes.js';
 import { materialReflectance } from '../../../connectors/sources/simulator/spectra.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
-import { type CubeFrame, validateFrame } from '../../../src/frame.js';
-import type { RowsReady } from '../../../src/rows-ready.js';
+import { type CubeFrame, validateFrame } from '../../../src/core/frame.js';
+import type { RowsReady } from '../../../src/core/rows-ready.js';
 
 /** The first `n` blocks of a simulator, synchronously. */
 function blocks(options: SimulatedLineScanOptions, n: number): CubeFrame[] {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Connectivity, connectedComponents } from '../../../operators/internal/connected-components.js';
-import type { Blob } from '../../../src/decision.js';
+import type { Blob } from '../../../src/core/decision.js';
 import { grid } from '../scored-frame-fixtures.js';
 
 function blobsOf(rows: readonly string[], connectivity: Connectivity, rowOffset = 0): Blob[] {

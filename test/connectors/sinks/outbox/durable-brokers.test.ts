@@ -17,7 +17,7 @@ import {
 } from '../../../../connectors/sinks/outbox/durable-sink.js';
 import { DecisionDeduper } from '../../../../connectors/sinks/outbox/subscriber-dedup.js';
 import { decisionMsgId } from '../../../../connectors/sinks/topics.js';
-import type { Decision } from '../../../../src/decision.js';
+import type { Decision } from '../../../../src/core/decision.js';
 import { createMetrics } from '../../../../src/telemetry/metrics.js';
 import {
   brokersInstalled,

@@ -18,7 +18,7 @@ import type {
   PublishOutcome,
   SinkHooks,
 } from '../../../../connectors/sinks/sink.js';
-import type { Decision } from '../../../../src/decision.js';
+import type { Decision } from '../../../../src/core/decision.js';
 import { createMetrics } from '../../../../src/telemetry/metrics.js';
 import { makeDecision, makeDecisions } from '../../../helpers/decision-fixture.js';
 import { capturedLogger, shortKey, tempDir } from './helpers.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { Decision } from '../../../../src/decision.js';
+import type { Decision } from '../../../../src/core/decision.js';
 import { createLogger, type Logger } from '../../../../src/telemetry/logger.js';
 
 /** A logger at `debug` whose JSON lines are parsed and kept. */

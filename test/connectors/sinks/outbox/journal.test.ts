@@ -8,7 +8,7 @@ import { OutboxError } from '../../../../connectors/sinks/outbox/outbox-error.js
 import { parseRecord } from '../../../../connectors/sinks/outbox/records.js';
 import { DecisionDeduper } from '../../../../connectors/sinks/outbox/subscriber-dedup.js';
 import { decisionMsgId } from '../../../../connectors/sinks/topics.js';
-import type { Decision } from '../../../../src/decision.js';
+import type { Decision } from '../../../../src/core/decision.js';
 import { createMetrics } from '../../../../src/telemetry/metrics.js';
 import { makeDecision, makeDecisions } from '../../../helpers/decision-fixture.js';
 import { capturedLogger, shortKey, tempDir } from './helpers.js';

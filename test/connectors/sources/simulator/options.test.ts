@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveSimOptions, SimulatorOptionError } from '../../../../connectors/sources/simulator/options.js';
-import { CubestreamError } from '../../../../src/errors.js';
+import { CubestreamError } from '../../../../src/core/errors.js';
 
 describe('resolveSimOptions', () => {
   it('fills the documented defaults', () => {

@@ -1,0 +1,506 @@
+/**
+ * `cubestream run`: one camera source -> the Deep SVDD pipeline -> decision sinks, with
+ * Prometheus metrics, health endpoints, pino logs, the live viewer, and a graceful stop that
+ * drains the frames in flight and flushes the sinks before closing.
+ */
+import { resolve } from 'node:path';
+import { Subject, type Subscription, takeUntil, tap } from 'rxjs';
+import { SinkConnectTimeoutError } from '../../../connectors/sinks/errors.js';
+import { QueueRoom } from '../../../connectors/sources/demand.js';
+import type { SourceState } from '../../../connectors/sources/source-state.js';
+import type { DecisionFrame } from '../../../operators/decide-anomalies.js';
+import { chooseScorer, deepSvddPipeline } from '../../../operators/deep-svdd-pipeline.js';
+import { loadBundle } from '../../model/bundle.js';
+import { type EngineInfo, initEngine } from '../../scoring/engine.js';
+import { createChunkRunner } from '../../scoring/onnx/create-chunk-runner.js';
+import { OrtWorkerPool } from '../../scoring/onnx/pool/ort-worker-pool.js';
+import { componentLogger, createLogger, type Logger } from '../../telemetry/logger.js';
+import { type CubestreamMetrics, createMetrics } from '../../telemetry/metrics.js';
+import { resolveTrainEngine } from '../../train/gradient-engine.js';
+import { startTelemetryServer, type TelemetryServer } from '../http/http-server.js';
+import { startViewerServer, ViewerHub, type ViewerServer, WorkerStripRenderer } from '../web/index.js';
+import { resolveAuthToken } from './auth-token.js';
+import { resolveBrokerSecrets } from './broker-secrets.js';
+import { DecisionPublisher } from './decision-publisher.js';
+import { FrameRegister } from './frame-register.js';
+import { healthReport, type ServiceHealthState } from './health.js';
+import { pipelineOptions } from './pipeline-options.js';
+import { PipelineTelemetry } from './pipeline-telemetry.js';
+import { expectedCameraIds, type RunConfig } from './run-config.js';
+import { warmScorer } from './scorer-warmup.js';
+import { PortInUseError } from './service-errors.js';
+import { ServiceStats } from './service-stats.js';
+import { createSinks } from './sinks.js';
+import { createSource } from './sources.js';
+import { StatusRefresher } from './status-refresher.js';
+import { viewerTelemetry } from './viewer-telemetry.js';
+
+/** How a service run ended. */
+export interface ServiceOutcome {
+  /** Why it stopped: the signal or caller's reason, `source ended`, or `stream error` (source or pipeline failed). */
+  readonly reason: string;
+  /** Exit code: 0 when everything decided was published (or handed to a queue) in time, else 1. */
+  readonly code: 0 | 1;
+  /** The error that ended the run or spoiled the shutdown, if any. */
+  readonly error?: Error;
+  /** Frames received, decisions made, dropped and rejected frames over the run. */
+  readonly frames: number;
+  readonly decisions: number;
+  readonly dropped: number;
+  readonly rejected: number;
+}
+
+/** Things the caller may provide instead of the defaults (tests, the demo). */
+export interface ServiceDeps {
+  /** Root logger (default: a pino logger at `config.log.level` on stdout). */
+  readonly logger?: Logger;
+  /** Metrics registry (default: a fresh one with the process metrics). */
+  readonly metrics?: CubestreamMetrics;
+  /** Called with each decided block after it was handed to the sinks. */
+  readonly onDecision?: (decided: DecisionFrame) => void;
+}
+
+/** A started service. */
+export interface RunningService {
+  /** The model's version (decisions and status carry it). */
+  readonly modelVersion: string;
+  /** The tfjs backend in use (training, fallback scoring). */
+  readonly engine: EngineInfo;
+  /** The engine that scores pixels: `onnx` (fused graph) or `tfjs`. */
+  readonly scorer: 'onnx' | 'tfjs';
+  /** Worker threads scoring blocks (`onnx` scorer; 0: in the main thread or on tfjs). */
+  readonly scorerWorkers: number;
+  /** Whether the source publishes rows as it captures them and the scorer scores them ahead (`pipeline.earlyRows`). */
+  readonly earlyRows: boolean;
+  readonly metrics: CubestreamMetrics;
+  /** Running totals for summaries. */
+  readonly stats: ServiceStats;
+  /** `http://host:port` of /metrics, /healthz, /readyz. */
+  readonly telemetryUrl: string;
+  /** `host:port` the telemetry server is bound to (e.g. `127.0.0.1:9464`, `0.0.0.0:9464`). */
+  readonly telemetryAddress: string;
+  /** Whether /metrics requires a bearer token (`metrics.auth`). */
+  readonly metricsAuth: boolean;
+  /** The live viewer's page, when enabled. */
+  readonly viewerUrl?: string;
+  /** `host:port` the viewer server is bound to, when enabled. */
+  readonly viewerAddress?: string;
+  /** Whether the viewer requires a token (`viewer.auth`). */
+  readonly viewerAuth: boolean;
+  /** Current source state. */
+  readonly sourceState: SourceState;
+  /** Resolves once the service has stopped and closed everything; never rejects. */
+  readonly done: Promise<ServiceOutcome>;
+  /**
+   * Stops the camera, lets the frames in flight finish the pipeline, waits for every publish,
+   * flushes the sinks (within `shutdown.deadlineMs`), closes; resolves with the outcome.
+   */
+  stop(reason: string): Promise<ServiceOutcome>;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+async function listen<T>(what: string, host: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new PortInUseError(what, host, port, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Starts the service a run configuration describes: engine, model bundle (`model_info`), sinks
+ * (their connection timeouts are logged and retried in the background; a permanent error such
+ * as refused credentials fails the start), telemetry and viewer servers, then the stream.
+ *
+ * @throws `BundleError`/`ConfigError` for a bad bundle, `EngineError`, `PortInUseError`, sink
+ *   option and permanent connection errors; everything started is closed again first
+ * @example
+ * ```ts
+ * const config = await loadRunConfig('configs/run/production.yaml');
+ * const service = await startService(config);
+ * process.once('SIGTERM', () => void service.stop('SIGTERM'));
+ * const outcome = await service.done; // { code: 0, reason: 'SIGTERM', ... }
+ * ```
+ */
+export async function startService(given: RunConfig, deps: ServiceDeps = {}): Promise<RunningService> {
+  // Secrets from files (passwordFile, passFile, tokenFile) are read before anything starts.
+  const config = await resolveBrokerSecrets(given);
+  const root = deps.logger ?? createLogger(config.log.level === undefined ? {} : { level: config.log.level });
+  const log = componentLogger(root, 'service');
+  const metrics = deps.metrics ?? createMetrics();
+  const stats = new ServiceStats();
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const close of cleanups.reverse())
+      await close().catch((error: unknown) => log.warn({ err: error }, 'close failed'));
+  };
+
+  try {
+    const engine = await initEngine({ backend: config.engine.backend });
+    log.info({ backend: engine.backend, fallbackReason: engine.fallbackReason }, 'engine ready');
+
+    // Tokens first: a missing secret fails the start before anything is opened.
+    const metricsToken = await resolveAuthToken(config.metrics.auth, 'metrics.auth');
+    const viewerToken = await resolveAuthToken(config.viewer.auth, 'viewer.auth');
+
+    const bundle = await loadBundle(resolve(config.model.path));
+    const modelVersion = bundle.manifest.version;
+    metrics.setModelInfo(modelVersion, bundle.weightsSha256);
+    log.info(
+      {
+        model: bundle.dir,
+        version: modelVersion,
+        detector: bundle.manifest.detector,
+        threshold: bundle.calibration.threshold,
+      },
+      'model loaded',
+    );
+    const scorer = chooseScorer(bundle, config.pipeline.scorer);
+    log.info({ scorer: scorer.engine, reason: scorer.reason }, 'scorer chosen');
+    metrics.setEngineInfo({
+      scoring: scorer.engine,
+      training: resolveTrainEngine('auto', engine.backend),
+      tfjs: engine.backend,
+    });
+
+    const cameraIds = expectedCameraIds(config);
+    const sinks = createSinks(config.sinks, { modelVersion, cameraIds, metrics, logger: root });
+    cleanups.push(() => sinks.close());
+    const health: ServiceHealthState = {
+      modelVersion,
+      sinks: sinks.decisions,
+      source: 'starting',
+      stopping: false,
+    };
+
+    const viewerEnabled = config.viewer.enabled && config.pipeline.decide.assemble === 'block';
+    // Strips are drawn on a worker thread: PNG encoding stays off the loop that publishes decisions.
+    const renderer = viewerEnabled ? new WorkerStripRenderer() : undefined;
+    const hub = viewerEnabled
+      ? new ViewerHub({
+          ...(renderer === undefined ? {} : { renderer: (input) => renderer.render(input) }),
+          // At shutdown the render worker closes under strips still in flight: not worth a warning.
+          onRenderError: (error) =>
+            health.stopping
+              ? log.debug({ err: error }, 'viewer strip not rendered: stopping')
+              : log.warn({ err: error }, 'viewer strip render failed'),
+          statusProvider: (cameraId) => {
+            const p99 = stats.latencyP99();
+            return {
+              drops: stats.droppedOf(cameraId),
+              backend: scorer.engine === 'onnx' ? 'onnxruntime' : `tfjs-${engine.backend}`,
+              modelVersion,
+              ...(p99 === undefined ? {} : { latencyP99Ms: p99 * 1000 }),
+            };
+          },
+        })
+      : undefined;
+    let viewer: ViewerServer | undefined;
+    if (hub !== undefined) {
+      const { port, host, maxClients, clientBufferBytes, snapshotStrips, snapshotBytes, maxConnections } =
+        config.viewer;
+      const onClientEvent = viewerTelemetry(
+        metrics.registry,
+        () => viewer?.handler.stats(),
+        componentLogger(root, 'viewer'),
+      );
+      viewer = await listen('viewer.port', host, port, () =>
+        startViewerServer({
+          port,
+          host,
+          hub,
+          maxClients,
+          maxBufferedBytes: clientBufferBytes,
+          snapshotStrips,
+          snapshotBytes,
+          maxConnections,
+          onClientEvent,
+          ...(viewerToken === undefined ? {} : { token: viewerToken }),
+        }),
+      );
+      const opened = viewer;
+      cleanups.push(async () => {
+        hub.close();
+        await Promise.all([opened.close(), renderer?.close()]);
+      });
+    } else if (config.viewer.enabled) {
+      log.info('live viewer off: it draws blocks, and pipeline.decide.assemble is frame');
+    }
+
+    const { port, host } = config.metrics;
+    const telemetry: TelemetryServer = await listen('metrics.port', host, port, () =>
+      startTelemetryServer({
+        port,
+        host,
+        metrics,
+        health: () => healthReport(health),
+        ...(metricsToken === undefined ? {} : { token: metricsToken }),
+      }),
+    );
+    cleanups.push(() => telemetry.close());
+    log.info(
+      {
+        listen: telemetry.address,
+        url: `${telemetry.url}/metrics`,
+        metricsAuth: metricsToken !== undefined,
+        ...(viewer === undefined
+          ? {}
+          : { viewerListen: viewer.address, viewer: viewer.pageUrl, viewerAuth: viewerToken !== undefined }),
+      },
+      `telemetry listening on ${telemetry.address}${viewer === undefined ? '' : `, viewer on ${viewer.address}`}`,
+    );
+
+    const failures = await sinks.connect();
+    for (const failure of failures) {
+      if (!(failure instanceof SinkConnectTimeoutError)) throw failure;
+      log.warn({ err: failure }, 'sink not connected yet; decisions queue until it is');
+    }
+
+    const mqtt = sinks.mqtt;
+    const statusConfig = config.sinks.mqtt?.statusRefresh;
+    const refresher =
+      mqtt === undefined || statusConfig === undefined
+        ? undefined
+        : new StatusRefresher({
+            publish: (cameraId, update) => mqtt.publishStatus(cameraId, update),
+            minRelativeChange: statusConfig.minRelativeChange,
+            minIntervalMs: statusConfig.minIntervalMs,
+            logger: log,
+          });
+    if (refresher !== undefined) {
+      for (const cameraId of cameraIds) refresher.update(cameraId, bundle.calibration.threshold);
+      cleanups.push(async () => refresher.close());
+    }
+
+    const source = config.source;
+    // Sources without a line rate (replay, simulation) go as fast as the scorer's queue has room.
+    const room = new QueueRoom(config.pipeline.backpressure.capacity);
+    const sourceLog = componentLogger(root, 'source', { kind: source.kind });
+    const camera = createSource(source, {
+      demand: room.demand,
+      onConnectionIssue: ({ error, attempt, retryInMs }) =>
+        sourceLog.warn({ err: error, attempt, retryInMs }, 'source cannot reach its broker; retrying'),
+      onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
+      ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
+    });
+    // Blocks are held from arrival to decision for the viewer, and to hand a pooled source's
+    // buffers back once a block is done (one decision per block).
+    const register =
+      hub !== undefined || (config.pipeline.decide.assemble === 'block' && camera.buffers !== undefined)
+        ? new FrameRegister(config.pipeline.backpressure.capacity + 64)
+        : undefined;
+    const telemetryHooks = new PipelineTelemetry({
+      metrics,
+      stats,
+      logger: root,
+      deadLetters: sinks.deadLetters,
+      cameras: source.kind === 'mqtt' || source.kind === 'nats' ? source.cameraIds : [source.cameraId],
+      calibratedThreshold: bundle.calibration.threshold,
+      ...(register === undefined ? {} : { register }),
+      ...(refresher === undefined
+        ? {}
+        : { onThreshold: (camera: string, tau: number) => refresher.update(camera, tau) }),
+    });
+    const publisher = new DecisionPublisher({
+      sinks: sinks.decisions,
+      metrics,
+      logger: componentLogger(root, 'publisher'),
+      onPublished: (_decision, latency) => {
+        if (latency === undefined) return;
+        stats.recordLatency(latency);
+        if (stats.warmedUp) metrics.warmupComplete.set(1);
+      },
+    });
+    const stateSubscription = camera.state.subscribe((state) => {
+      health.source = state;
+      telemetryHooks.sourceState(state);
+      sourceLog.info({ state }, 'source state');
+    });
+    cleanups.push(async () => stateSubscription.unsubscribe());
+
+    let scorerWorkers = 0;
+    if (scorer.engine === 'onnx' && config.pipeline.scorerWorkers !== 0) {
+      // Start the scoring workers (onnxruntime loaded in each) before the first frame arrives.
+      const pool = OrtWorkerPool.shared(config.pipeline.scorerWorkers);
+      await pool.ready();
+      scorerWorkers = pool.size;
+      log.info({ workers: pool.size }, 'scoring workers ready');
+    }
+    // One runner for the warm-up and the pipeline: the graph is built and loaded into the workers
+    // here, before the camera opens, instead of on the first blocks.
+    const runner =
+      scorer.engine === 'onnx'
+        ? createChunkRunner({
+            threads: config.pipeline.scorerThreads,
+            spinning: false,
+            ...(config.pipeline.scorerWorkers === undefined
+              ? {}
+              : { workers: config.pipeline.scorerWorkers }),
+          })
+        : undefined;
+    if (runner !== undefined) cleanups.push(() => runner.close());
+    metrics.warmupComplete.set(0);
+    const warmupMs = await warmScorer(bundle, config.pipeline, runner);
+    log.info({ ms: Math.round(warmupMs) }, 'scorer warmed up');
+    const hooks = telemetryHooks.hooks;
+    const pipeline = deepSvddPipeline(
+      bundle,
+      pipelineOptions(
+        config.pipeline,
+        {
+          ...hooks,
+          onQueueDepth: (depth) => {
+            hooks.onQueueDepth?.(depth);
+            room.update(depth);
+          },
+          onDrop: (frame, reason) => {
+            hooks.onDrop?.(frame, reason);
+            camera.buffers?.release(frame.data);
+          },
+        },
+        camera.rows,
+        runner,
+      ),
+    );
+    const earlyRows = scorer.engine === 'onnx' && config.pipeline.earlyRows && camera.rows !== undefined;
+    if (earlyRows) log.info('scoring rows ahead as the camera captures them (early rows)');
+    const stop$ = new Subject<void>();
+    let stopReason: string | undefined;
+    let streamError: Error | undefined;
+    let stream: Subscription | undefined;
+    const streamEnded = new Promise<void>((resolveEnded) => {
+      stream = camera.frames
+        .pipe(
+          takeUntil(stop$),
+          tap((frame) => {
+            telemetryHooks.received(frame);
+            register?.hold(frame);
+          }),
+          pipeline,
+        )
+        .subscribe({
+          next: (decided) => {
+            telemetryHooks.decided(decided);
+            publisher.publish(decided.decision);
+            const frame = register?.take(decided);
+            if (frame !== undefined) {
+              if (hub === undefined) camera.buffers?.release(frame.data);
+              else {
+                // The viewer renders a strip after the decision has left for the brokers (their
+                // clients write on the next tick); it copies what it draws, so the block's buffer
+                // goes back to the source right after.
+                setImmediate(() => {
+                  try {
+                    hub.push({ frame, decided });
+                  } catch (error) {
+                    log.warn(
+                      { err: error, camera: decided.cameraId, frameId: decided.frameId },
+                      'viewer push failed',
+                    );
+                  }
+                  camera.buffers?.release(frame.data);
+                });
+              }
+            }
+            deps.onDecision?.(decided);
+          },
+          error: (error: unknown) => {
+            streamError = asError(error);
+            log.error({ err: streamError }, 'stream failed');
+            resolveEnded();
+          },
+          complete: () => resolveEnded(),
+        });
+    });
+    log.info(
+      { source: source.kind, cameras: cameraIds, sinks: sinks.decisions.map((s) => s.name) },
+      'service running',
+    );
+
+    let stopRequested: number | undefined;
+    const done: Promise<ServiceOutcome> = streamEnded.then(async () => {
+      const started = stopRequested ?? Date.now();
+      health.stopping = true;
+      stream?.unsubscribe();
+      const reason = stopReason ?? (streamError === undefined ? 'source ended' : 'stream error');
+      log.info({ reason, frames: stats.frames, decisions: stats.decisions }, 'draining');
+      let failure: Error | undefined = streamError;
+      await publisher.settled();
+      await telemetryHooks.deadLettersSettled();
+      const remaining = Math.max(0, config.shutdown.deadlineMs - (Date.now() - started) - 500);
+      const flushes = await Promise.allSettled(sinks.decisions.map((sink) => sink.flush(remaining)));
+      for (const flush of flushes) {
+        if (flush.status === 'rejected') {
+          failure ??= asError(flush.reason);
+          log.error(
+            { err: flush.reason },
+            'sink flush failed; what is still queued is dropped and counted (kept for the next start with sinks.outbox)',
+          );
+        }
+      }
+      register?.clear();
+      await cleanup();
+      const outcome: ServiceOutcome = {
+        reason,
+        code: failure === undefined ? 0 : 1,
+        ...(failure === undefined ? {} : { error: failure }),
+        frames: stats.frames,
+        decisions: stats.decisions,
+        dropped: stats.dropped,
+        rejected: stats.rejected,
+      };
+      log.info(
+        {
+          reason,
+          code: outcome.code,
+          frames: outcome.frames,
+          decisions: outcome.decisions,
+          dropped: outcome.dropped,
+          rejected: outcome.rejected,
+          published: publisher.totals,
+          seconds: (Date.now() - started) / 1000,
+        },
+        'service stopped',
+      );
+      return outcome;
+    });
+
+    return {
+      modelVersion,
+      engine,
+      scorer: scorer.engine,
+      scorerWorkers,
+      earlyRows,
+      metrics,
+      stats,
+      telemetryUrl: telemetry.url,
+      telemetryAddress: telemetry.address,
+      metricsAuth: metricsToken !== undefined,
+      viewerAuth: viewer !== undefined && viewerToken !== undefined,
+      ...(viewer === undefined ? {} : { viewerUrl: viewer.pageUrl, viewerAddress: viewer.address }),
+      get sourceState() {
+        return health.source;
+      },
+      done,
+      stop(reason: string) {
+        if (stopRequested === undefined) {
+          stopRequested = Date.now();
+          stopReason = reason;
+          health.stopping = true;
+          log.info({ reason }, 'stopping: camera closed, finishing frames in flight');
+          stop$.next();
+          stop$.complete();
+        }
+        return done;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

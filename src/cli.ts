@@ -1,7 +1,0 @@
-/**
- * `cubestream <command>`: the command-line entry point (see `src/cli/commands/` for commands).
- * @packageDocumentation
- */
-import { runCli } from './cli/main.js';
-
-process.exitCode = await runCli(process.argv.slice(2));
