@@ -1,4 +1,5 @@
 import { type MonoTypeOperatorFunction, type Observable, type OperatorFunction, Subject, tap } from 'rxjs';
+import { nearestRank } from '../src/core/quantile.js';
 
 /** Wall-clock time now, epoch ms with sub-millisecond resolution. */
 export function nowMs(): number {
@@ -95,5 +96,5 @@ export class RssSampler {
 export function percentile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+  return sorted[nearestRank(sorted.length, q)] as number;
 }

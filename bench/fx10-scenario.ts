@@ -1,6 +1,6 @@
 import { lastValueFrom, Observable, Subject, toArray } from 'rxjs';
 import { backpressure } from '../operators/backpressure.js';
-import type { DecisionFrame } from '../operators/decide-anomalies.js';
+import type { DecidedFrame } from '../src/core/decision.js';
 import type { RowsReady } from '../src/core/rows-ready.js';
 import type { Uint16CubeFrame } from '../src/scoring/onnx/uint16-frame.js';
 import { BlockRunner, nowMs, RssSampler, StageClock } from './block-runner.js';
@@ -100,7 +100,7 @@ export async function runFx10(
   const rows = engine === 'onnx' && options.wholeBlocks !== true ? new Subject<RowsReady>() : undefined;
   let early = 0;
   let total = 0;
-  const runner = new BlockRunner<Uint16CubeFrame, DecisionFrame>(
+  const runner = new BlockRunner<Uint16CubeFrame, DecidedFrame>(
     scoringPipeline(engine, clock, {
       ...options,
       ...(rows === undefined ? {} : { earlyRows: rows }),

@@ -1,6 +1,6 @@
 import { map, type Observable, type OperatorFunction } from 'rxjs';
 import { bandpassByWavelength } from '../operators/bandpass-by-wavelength.js';
-import { type DecisionFrame, decideAnomalies } from '../operators/decide-anomalies.js';
+import { decideAnomalies } from '../operators/decide-anomalies.js';
 import { type BlockScored, fusedDeepSvddScore } from '../operators/fused-deep-svdd-score.js';
 import { perPixelUnitNorm } from '../operators/per-pixel-unit-norm.js';
 import { projectEmbeddings } from '../operators/project-embeddings.js';
@@ -9,6 +9,7 @@ import { scoreDistance } from '../operators/score-distance.js';
 import { toTensorFrame } from '../operators/to-tensor-frame.js';
 import { trackCenter } from '../operators/track-center.js';
 import { zscoreNormalize } from '../operators/zscore-normalize.js';
+import type { DecidedFrame } from '../src/core/decision.js';
 import type { CubeFrame } from '../src/core/frame.js';
 import type { RowsReady } from '../src/core/rows-ready.js';
 import type { ScoredFrame } from '../src/core/scored-frame.js';
@@ -51,7 +52,7 @@ export function scoringPipeline(
   engine: BenchEngine,
   clock: StageClock,
   options: PipelineOptions,
-): (source: Observable<Uint16CubeFrame>) => Observable<DecisionFrame> {
+): (source: Observable<Uint16CubeFrame>) => Observable<DecidedFrame> {
   const { params } = options;
   const threshold = rollingQuantileThreshold({
     q: 0.999,

@@ -44,7 +44,7 @@ function embed(params: DeepSvddParams, x: Float32Array, pixels: number): Float32
 }
 
 /**
- * Fits the statistics of a Deep SVDD model (DESIGN §3) on a sample of a cube's pixels, with
+ * Fits the statistics of a Deep SVDD model (docs/maths.md §3) on a sample of a cube's pixels, with
  * seeded random projection weights: band-pass >= `minNm`, unit norm, z-score over the sample,
  * centre = mean embedding, and a seed τ from the sample's scores. What a trained bundle holds,
  * minus the training, which does not change the cost of scoring.

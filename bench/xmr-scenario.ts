@@ -1,11 +1,11 @@
-import type { DecisionFrame } from '../operators/decide-anomalies.js';
+import type { DecidedFrame } from '../src/core/decision.js';
 import type { Uint16CubeFrame } from '../src/scoring/onnx/uint16-frame.js';
 import { BlockRunner, nowMs, RssSampler, StageClock } from './block-runner.js';
 import { type BenchEngine, type PipelineOptions, scoringPipeline } from './pipelines.js';
 import { type ScenarioResult, scenarioResult } from './scenario-result.js';
 import type { SyntheticCube } from './synthetic-cube.js';
 
-/** Rows per block for the snapshot camera (DESIGN §2). */
+/** Rows per block for the snapshot camera (docs/architecture.md §2). */
 export const XMR_BLOCK_ROWS = 64;
 
 /** Row blocks of a cube as zero-copy views, identity filled in (capturedAt set when emitted). */
@@ -48,7 +48,7 @@ export async function runXmr(
   options: PipelineOptions,
 ): Promise<ScenarioResult> {
   const clock = new StageClock();
-  const runner = new BlockRunner<Uint16CubeFrame, DecisionFrame>(scoringPipeline(engine, clock, options));
+  const runner = new BlockRunner<Uint16CubeFrame, DecidedFrame>(scoringPipeline(engine, clock, options));
   const first = cubes[0];
   if (first === undefined) throw new Error('xmr needs at least one cube');
   for (const block of cubeBlocks(first, 'xmr', 0, XMR_BLOCK_ROWS).slice(0, 2)) {

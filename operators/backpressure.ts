@@ -47,11 +47,14 @@ export class QueueOverflowError extends CubestreamError {
  * stage error passes through at once. Queued items are released on error and unsubscribe; the
  * item inside the stage is the stage's to release.
  *
- * @throws {@link OperatorOptionsError} at build time for a bad policy or capacity
+ * @throws `OptionError` at build time for a bad policy or capacity
  * @example
  * ```ts
+ * import type { CubeFrame, ScoredFrame } from 'cubestream';
+ * declare function scoreOnWorker(frame: CubeFrame): Promise<ScoredFrame>;
  * frames$.pipe(backpressure((frame) => scoreOnWorker(frame), { policy: 'dropOldest', capacity: 2,
- *   onDrop: (f, reason) => dropped.inc({ camera: f.cameraId, reason }), onQueueDepth: (d) => depth.set(d) }))
+ *   onDrop: (f, reason) => metrics.framesDropped.inc({ camera: f.cameraId, reason }),
+ *   onQueueDepth: (d) => metrics.queueDepth.set({ camera: 'cam0' }, d) }))
  * ```
  */
 export function backpressure<A, B>(
@@ -132,5 +135,3 @@ export function backpressure<A, B>(
       };
     });
 }
-
-export { OperatorOptionsError } from './internal/errors.js';

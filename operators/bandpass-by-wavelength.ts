@@ -47,7 +47,7 @@ const STAGE = 'bandpassByWavelength';
 
 /**
  * Keeps the channels whose wavelength λ satisfies `minNm <= λ <= maxNm` (both inclusive, order
- * kept; DESIGN §3.1). cuvis's default is `{ minNm: 700 }`: 61 bands at 430-910 nm become 27.
+ * kept; docs/maths.md §3.1). cuvis's default is `{ minNm: 700 }`: 61 bands at 430-910 nm become 27.
  *
  * The selection is computed once per distinct wavelength vector (cached by identity and by
  * value, index tensors released on finalize) and applied with `tf.slice` when the kept bands are
@@ -59,6 +59,7 @@ const STAGE = 'bandpassByWavelength';
  * @throws {@link ModelParamsError} at build time when the range is not a valid interval
  * @example
  * ```ts
+ * import { toTensorFrame } from 'cubestream/operators';
  * frames$.pipe(toTensorFrame(), bandpassByWavelength({ minNm: 700 })) // 430-910 nm x 61 -> 700-910 nm x 27
  * ```
  */

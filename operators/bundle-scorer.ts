@@ -17,7 +17,7 @@ import { type CenterMode, trackCenter } from './track-center.js';
 import { whiten } from './whiten.js';
 import { zscoreNormalize } from './zscore-normalize.js';
 
-/** How the scorer tracks the hypersphere centre online (DESIGN §3.5). */
+/** How the scorer tracks the hypersphere centre online (docs/maths.md §3.5). */
 export interface CenterTracking {
   /** `frozen` (cuvis), `ema`, or `gated-ema` (pixels judged normal only; default). */
   readonly mode: CenterMode;
@@ -40,13 +40,16 @@ export interface ScorerOptions {
 }
 
 /**
- * The Deep SVDD scoring chain of DESIGN §3 on tfjs: upload, band-pass (when the model has one),
+ * The Deep SVDD scoring chain of docs/maths.md §3 on tfjs: upload, band-pass (when the model has one),
  * unit norm (when enabled), z-score, whitening (when the model has one), projection, centre tracking, squared distance. Frames must
  * already match the model's input (see `rejectInvalidFrames`).
  *
  * @example
  * ```ts
- * frames$.pipe(deepSvddScorer(params, { center: { mode: 'gated-ema', alpha: 0.005, gate } }))
+ * import { rollingQuantileThreshold } from 'cubestream/operators';
+ * const threshold = rollingQuantileThreshold({ q: 0.999, window: { frames: 100 }, seed: bundle.calibration.threshold });
+ * const gate = (camera: string) => threshold.state.current(camera);
+ * frames$.pipe(deepSvddScorer(params, { center: { mode: 'gated-ema', alpha: 0.005, gate } }), threshold)
  * ```
  */
 export function deepSvddScorer(
@@ -86,7 +89,7 @@ export function deepSvddScorer(
   );
 }
 
-/** The RX baseline (DESIGN §3.10) as a scorer: upload, Mahalanobis distance. */
+/** The RX baseline (docs/maths.md §3.10) as a scorer: upload, Mahalanobis distance. */
 export function rxScorer(
   detector: RxDetector,
   options: ScorerOptions = {},

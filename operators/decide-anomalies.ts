@@ -1,13 +1,12 @@
 import { concatWith, defer, finalize, map, mergeMap, type OperatorFunction } from 'rxjs';
+import type { DecidedFrame } from '../src/core/decision.js';
 import type { ThresholdedFrame } from '../src/core/scored-frame.js';
 import { BlockAssembler } from './internal/block-assembler.js';
 import type { Connectivity } from './internal/connected-components.js';
-import { type DecisionFrame, decideMask, maskOf, type VerdictRule } from './internal/decide-core.js';
+import { decideMask, maskOf, type VerdictRule } from './internal/decide-core.js';
 import { requireInteger, requireOneOf } from './internal/errors.js';
 
 export { BlockMismatchError } from './internal/block-assembler.js';
-export type { DecisionFrame } from './internal/decide-core.js';
-export { OperatorOptionsError } from './internal/errors.js';
 
 /** Options of {@link decideAnomalies}. */
 export interface DecideAnomaliesOptions {
@@ -28,11 +27,11 @@ export interface DecideAnomaliesOptions {
 }
 
 /**
- * Pixel and frame verdicts (DESIGN §3.9, §4): a pixel is anomalous iff score >= τ; blobs are
+ * Pixel and frame verdicts (docs/maths.md §3.9, docs/wire-format.md §2): a pixel is anomalous iff score >= τ; blobs are
  * its connected components (4- or 8-adjacency, linear-time two-pass labelling) with bbox
  * (`y` in whole-frame rows), area and max score; the frame is anomalous iff `anomalousPixels`
  * >= `minPixels`, or, with `minArea`, iff some blob has area >= `minArea`. Emits a
- * {@link DecisionFrame} carrying the mask and the `cubestream.decision/1` message.
+ * {@link DecidedFrame} carrying the mask and the `cubestream.decision/1` message.
  *
  * `assemble: 'block'` decides each block on its own (a blob crossing a block edge is reported
  * once per block). `assemble: 'frame'` buffers the blocks of a `frameId` until `rowOffset`/
@@ -41,19 +40,27 @@ export interface DecideAnomaliesOptions {
  * stop arriving is flushed when a newer frame of its camera completes, when more than
  * `maxPendingFrames` wait, or when the stream completes; its `missingRows` say how many rows
  * never came and `pixels` counts the received ones. A block arriving after its frame was
- * decided is decided on its own. Buffers are dropped on error or unsubscribe.
+ * decided is decided on its own. Buffers are dropped on error or unsubscribe. A block's
+ * `release` (a pooled source's buffer) comes out on its decision; an assembled frame's
+ * `release` releases every block it was made of, and blocks still buffered on error or
+ * unsubscribe are released then.
  *
- * @throws {@link OperatorOptionsError} at build time for a bad option
+ * @throws `OptionError` at build time for a bad option
  * @throws {@link BlockMismatchError} (the stream errors) when blocks of one frame disagree on width or totalRows
  * @example
  * ```ts
- * thresholded$.pipe(decideAnomalies({ minArea: 4, assemble: 'frame', modelVersion: bundle.version }))
- *   .subscribe((f) => mqtt.publish(`cubestream/${f.cameraId}/decisions`, encodeDecision(f.decision)));
+ * import mqtt from 'mqtt';
+ * import { encodeDecision } from 'cubestream';
+ * import { quantileThreshold } from 'cubestream/operators';
+ * const client = mqtt.connect('mqtt://127.0.0.1:1883');
+ * scored$
+ *   .pipe(quantileThreshold({ q: 0.995 }), decideAnomalies({ minArea: 4, assemble: 'frame', modelVersion: bundle.manifest.version }))
+ *   .subscribe((f) => client.publish(`cubestream/${f.cameraId}/decisions`, encodeDecision(f.decision)));
  * ```
  */
 export function decideAnomalies(
   options: DecideAnomaliesOptions = {},
-): OperatorFunction<ThresholdedFrame, DecisionFrame> {
+): OperatorFunction<ThresholdedFrame, DecidedFrame> {
   const name = 'decideAnomalies';
   const rule: VerdictRule = {
     minPixels: requireInteger(`${name}.minPixels`, options.minPixels ?? 1, 1),
@@ -66,7 +73,7 @@ export function decideAnomalies(
   const assemble = requireOneOf(`${name}.assemble`, options.assemble ?? 'block', ['block', 'frame'] as const);
   const maxPending = requireInteger(`${name}.maxPendingFrames`, options.maxPendingFrames ?? 4, 1);
 
-  const decideBlock = (block: ThresholdedFrame): DecisionFrame => {
+  const decideBlock = (block: ThresholdedFrame): DecidedFrame => {
     const { mask, maxScore } = maskOf(block);
     return decideMask(block, mask, block.scores.length, maxScore, 0, rule);
   };
@@ -75,7 +82,7 @@ export function decideAnomalies(
   return (source) =>
     defer(() => {
       const assembler = new BlockAssembler(maxPending);
-      const decideAssembled = (frames: ReturnType<BlockAssembler['flushAll']>): DecisionFrame[] =>
+      const decideAssembled = (frames: ReturnType<BlockAssembler['flushAll']>): DecidedFrame[] =>
         frames.map((a) => decideMask(a.frame, a.mask, a.pixels, a.maxScore, a.missingRows, rule));
       const tail = defer(() => decideAssembled(assembler.flushAll()));
       return source.pipe(

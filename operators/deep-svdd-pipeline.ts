@@ -1,46 +1,31 @@
-import { finalize, type Observable, type OperatorFunction, pipe, tap } from 'rxjs';
+import { finalize, map, type Observable, type OperatorFunction, pipe, tap } from 'rxjs';
+import type { DecidedFrame } from '../src/core/decision.js';
 import type { CubeFrame, InvalidFrameError } from '../src/core/frame.js';
 import type { RowsReady } from '../src/core/rows-ready.js';
 import type { ScoredFrame, ThresholdedFrame } from '../src/core/scored-frame.js';
 import { createThresholdState, type ThresholdState } from '../src/core/threshold-state.js';
 import type { ModelBundle } from '../src/model/bundle.js';
-import { deepSvddFromBundle } from '../src/model/detector-bundle.js';
-import { ModelParamsError } from '../src/model/model-errors.js';
-import { currentEngine } from '../src/scoring/engine.js';
-import type { ChunkRunner } from '../src/scoring/onnx/chunk-runner.js';
-import { type BackpressurePolicy, backpressure, type DropReason } from './backpressure.js';
-import { type CenterTracking, type ScorerOptions, scorerFromBundle } from './bundle-scorer.js';
-import { type DecideAnomaliesOptions, type DecisionFrame, decideAnomalies } from './decide-anomalies.js';
+import { createScorer, type Scorer } from '../src/scoring/scorer.js';
+import { backpressure, type DropReason } from './backpressure.js';
+import { type ScorerOptions, scorerFromBundle } from './bundle-scorer.js';
+import { decideAnomalies } from './decide-anomalies.js';
 import type { BlockScored } from './fused-deep-svdd-score.js';
-import { fusedScorerFromBundle, fusedUnsupportedReason } from './fused-scorer-from-bundle.js';
+import { fusedScorerFromBundle } from './fused-scorer-from-bundle.js';
 import { persistentStage } from './internal/persistent-stage.js';
 import { type StageTimer, timedStage } from './internal/timed-stage.js';
+import { type PipelineSettings, resolvePipelineSettings } from './pipeline-options.js';
 import { quantileThreshold } from './quantile-threshold.js';
 import { rejectInvalidFrames } from './reject-invalid-frames.js';
 import { rollingQuantileThreshold } from './rolling-quantile-threshold.js';
 
-/** How τ is chosen (DESIGN §3.8). */
-export interface ThresholdOptions {
-  /** `rolling` (default): q-quantile of recent frames, seeded from calibration; `per-frame`: cuvis parity. */
-  readonly mode?: 'rolling' | 'per-frame';
-  /** Quantile level (default: the bundle's calibration quantile). */
-  readonly q?: number;
-  /** Rolling window in frames (default 50) and/or seconds. */
-  readonly windowFrames?: number;
-  readonly windowSeconds?: number;
-  /** τ = quantile × margin (default: the bundle's calibration margin). */
-  readonly margin?: number;
-  /** `exact` or `ddsketch` (default exact). */
-  readonly sketch?: 'exact' | 'ddsketch';
-  /** Scores needed before the window replaces the seed. */
-  readonly minSamples?: number;
-}
+export { chooseScorer, type ScorerEngine } from '../src/scoring/scorer.js';
+export { PIPELINE_DEFAULTS, PipelineSettingsSchema, type ThresholdOptions } from './pipeline-options.js';
 
 /** Callbacks for metrics, logs and the dead-letter route. */
 export interface PipelineHooks {
-  /** A frame failed validation; it never reaches the model. */
+  /** A frame failed validation; it never reaches the model (its `release` is called right after). */
   readonly onReject?: (frame: CubeFrame, error: InvalidFrameError) => void;
-  /** A frame was dropped by the backpressure queue. */
+  /** A frame was dropped by the backpressure queue (its `release` is called right after). */
   readonly onDrop?: (frame: CubeFrame, reason: DropReason) => void;
   /** Frames waiting for the scorer. */
   readonly onQueueDepth?: (depth: number) => void;
@@ -54,32 +39,21 @@ export interface PipelineHooks {
   readonly onScored?: (scored: BlockScored) => void;
 }
 
-/** Options of {@link deepSvddPipeline}; every field has a production default. */
-export interface PipelineOptions {
-  readonly threshold?: ThresholdOptions;
-  /** Online centre tracking (default gated EMA, α 0.005). */
-  readonly center?: Omit<CenterTracking, 'gate' | 'onUpdate'>;
-  /** Frame verdict and blobs (default: anomalous when a blob of >= 4 pixels, 8-connectivity, per block). */
-  readonly decide?: Omit<DecideAnomaliesOptions, 'modelVersion'>;
-  /** Queue in front of the scorer; the camera never waits (default dropOldest, 4 frames). */
-  readonly backpressure?: { readonly policy: BackpressurePolicy; readonly capacity: number };
-  /** Largest frame accepted, in values (default 2^28). */
-  readonly maxValues?: number;
+/**
+ * Options of {@link deepSvddPipeline}: the settings of {@link PipelineSettingsSchema} (each
+ * optional; defaults in {@link PIPELINE_DEFAULTS}: rolling τ over 50 frames summarised by
+ * DDSketch, gated-EMA centre with α 0.005, a blob of 4 pixels in 8-connectivity per block,
+ * dropOldest queue of 4 frames, 2^28 values per frame, `auto` scorer with 1 in-thread
+ * intra-op thread) plus what only code can hand over: the scorer, the early rows and the hooks.
+ */
+export interface PipelineOptions extends PipelineSettings {
   /**
-   * Scoring engine: `onnx` (the fused onnxruntime graph), `tfjs` (the operator chain on the tfjs
-   * backend), or `auto` (default): onnx when the bundle's stages fit the fused graph, unless tfjs
-   * runs on native TensorFlow (a GPU host), else tfjs.
+   * The scorer to score on, made by `createScorer` for this bundle and owned (warmed, closed)
+   * by the caller: graphs it has loaded, e.g. by a warm-up, serve this pipeline from its first
+   * block, and `scorer`, `scorerWorkers`, `scorerThreads` are its business. Absent: the
+   * pipeline makes one from those settings and closes it when the stream ends.
    */
-  readonly scorer?: ScorerEngine;
-  /** Worker threads of the `onnx` scorer (default: one per core, at most 2; 0: in this thread). */
-  readonly scorerWorkers?: number;
-  /** onnxruntime intra-op threads of the in-thread `onnx` scorer (`scorerWorkers: 0`; default 1). */
-  readonly scorerThreads?: number;
-  /**
-   * The `onnx` scorer's runner, owned (and closed) by the caller: graphs it has loaded, e.g. by a
-   * warm-up, serve this pipeline from its first block. Absent: each subscription makes its own.
-   */
-  readonly scorerRunner?: ChunkRunner;
+  readonly scoreWith?: Scorer;
   /**
    * Rows of blocks still being captured (`CameraSource.rows`): the onnx scorer scores them
    * ahead (`fusedDeepSvddScore`'s and `fusedRxScore`'s `earlyRows`); the tfjs scorer ignores them.
@@ -88,62 +62,48 @@ export interface PipelineOptions {
   readonly hooks?: PipelineHooks;
 }
 
-/** Which engine scores pixels. */
-export type ScorerEngine = 'auto' | 'onnx' | 'tfjs';
-
-/** The engine a pipeline with these options uses for this bundle, and why. */
-export function chooseScorer(
-  bundle: ModelBundle,
-  requested: ScorerEngine = 'auto',
-): { engine: 'onnx' | 'tfjs'; reason: string } {
-  if (requested === 'tfjs') return { engine: 'tfjs', reason: 'requested' };
-  const unsupported =
-    bundle.manifest.detector === 'deep-svdd'
-      ? fusedUnsupportedReason(deepSvddFromBundle(bundle))
-      : bundle.manifest.detector === 'rx'
-        ? undefined
-        : `detector ${bundle.manifest.detector}`;
-  if (unsupported !== undefined) {
-    if (requested === 'onnx')
-      throw new ModelParamsError('scorer', `onnx cannot run this bundle: ${unsupported}`);
-    return { engine: 'tfjs', reason: unsupported };
-  }
-  if (requested === 'auto' && currentEngine()?.backend === 'tensorflow')
-    return { engine: 'tfjs', reason: 'native TensorFlow backend' };
-  return { engine: 'onnx', reason: requested === 'onnx' ? 'requested' : 'fused graph supports the bundle' };
+/** The scored block with the spectra it was scored from (the block's buffer, not a copy). */
+function withSpectra(scored: ScoredFrame, block: CubeFrame): ScoredFrame {
+  const { data, bands, wavelengths, wavelengthUnits } = block;
+  return { ...scored, spectra: { data, bands, wavelengths, wavelengthUnits } };
 }
 
-/** Defaults of {@link PipelineOptions}, chosen from measurements on clean simulated belts (see README). */
-export const PIPELINE_DEFAULTS = {
-  windowFrames: 50,
-  centerMode: 'gated-ema',
-  centerAlpha: 0.005,
-  minArea: 4,
-  backpressure: { policy: 'dropOldest', capacity: 4 },
-} as const;
-
 /** The composed pipeline, with the τ it currently applies per camera. */
-export type DeepSvddPipeline = OperatorFunction<CubeFrame, DecisionFrame> & {
+export type DeepSvddPipeline = OperatorFunction<CubeFrame, DecidedFrame> & {
   readonly thresholdState: ThresholdState;
 };
 
 /**
- * The whole detector of DESIGN §3 as one operator: validation (bad frames to `onReject`, the
+ * The whole detector of docs/maths.md §3 as one operator: validation (bad frames to `onReject`, the
  * stream goes on) -> bounded queue (drops counted) -> scorer from the bundle (Deep SVDD or RX,
  * online gated centre) -> threshold (rolling, seeded from the bundle's calibration, or per frame)
  * -> decisions with blobs. Frames flow once, left to right; state lives in the subscription.
+ * Settings left out take their default from {@link PIPELINE_DEFAULTS}, the same a run
+ * configuration with an empty `pipeline:` section gets.
  *
+ * A frame's `release` (a pooled source's buffer, see `CubeFrame.release`) is called here for
+ * frames rejected, dropped, or still queued when the stream ends; a decided frame carries it,
+ * with its block's `spectra`, on to the subscriber, who calls it after the last read.
+ *
+ * @throws `OptionError` for a setting the schema refuses, naming it (e.g. `deepSvddPipeline.threshold.q`)
  * @example
  * ```ts
+ * import { loadBundle } from 'cubestream';
+ * import { deadLetterFromError, DeadLetterSink, JsonlDeadLetterFile } from 'cubestream/connectors';
+ * const deadLetters = new DeadLetterSink([new JsonlDeadLetterFile({ path: 'dead.jsonl' })]);
  * const bundle = await loadBundle('models/lentils');
- * camera.frames.pipe(deepSvddPipeline(bundle, { hooks: { onReject: deadLetter } }))
+ * camera.frames
+ *   .pipe(deepSvddPipeline(bundle, {
+ *     hooks: { onReject: (f, e) => void deadLetters.publish(deadLetterFromError(e, { cameraId: f.cameraId })) },
+ *   }))
  *   .subscribe((f) => sink.publish(f.decision));
  * ```
  */
 export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions = {}): DeepSvddPipeline {
-  const hooks = options.hooks ?? {};
+  const { hooks = {}, scoreWith, earlyRows, ...given } = options;
+  const settings = resolvePipelineSettings(given);
   const calibration = bundle.calibration;
-  const thresholdOptions = options.threshold ?? {};
+  const thresholdOptions = settings.threshold;
   const q = thresholdOptions.q ?? calibration.quantile;
   const state = createThresholdState(calibration.threshold);
   const onThreshold = (cameraId: string, tau: number) => {
@@ -158,64 +118,64 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
         )
       : rollingQuantileThreshold({
           q,
-          window: {
-            frames: thresholdOptions.windowFrames ?? PIPELINE_DEFAULTS.windowFrames,
-            ...(thresholdOptions.windowSeconds === undefined
-              ? {}
-              : { seconds: thresholdOptions.windowSeconds }),
-          },
+          window: { frames: thresholdOptions.windowFrames, seconds: thresholdOptions.windowSeconds },
           seed: calibration.threshold,
           marginFactor: thresholdOptions.margin ?? calibration.margin,
-          sketch: thresholdOptions.sketch ?? 'exact',
-          ...(thresholdOptions.minSamples === undefined ? {} : { minSamples: thresholdOptions.minSamples }),
+          sketch: thresholdOptions.sketch,
+          minSamples: thresholdOptions.minSamples,
           state,
           onThreshold,
         });
-  const centerOptions = options.center ?? {
-    mode: PIPELINE_DEFAULTS.centerMode,
-    alpha: PIPELINE_DEFAULTS.centerAlpha,
-  };
   const scorerOptions: ScorerOptions = {
     center: {
-      ...centerOptions,
+      ...settings.center,
       gate: (cameraId) => state.current(cameraId),
-      ...(hooks.onCenterUpdate === undefined ? {} : { onUpdate: hooks.onCenterUpdate }),
+      onUpdate: hooks.onCenterUpdate,
     },
-    ...(hooks.onStage === undefined ? {} : { onStage: hooks.onStage }),
+    onStage: hooks.onStage,
   };
-  const queue = options.backpressure ?? PIPELINE_DEFAULTS.backpressure;
-  const decide = decideAnomalies({
-    ...(options.decide ?? { minArea: PIPELINE_DEFAULTS.minArea }),
-    modelVersion: bundle.manifest.version,
-  });
-  const pipeline: OperatorFunction<CubeFrame, DecisionFrame> = (frames) => {
-    const fused =
-      chooseScorer(bundle, options.scorer).engine === 'onnx'
-        ? fusedScorerFromBundle(bundle, {
+  const decide = decideAnomalies({ ...settings.decide, modelVersion: bundle.manifest.version });
+  const pipeline: OperatorFunction<CubeFrame, DecidedFrame> = (frames) => {
+    const scorer =
+      scoreWith ??
+      createScorer(bundle, {
+        engine: settings.scorer,
+        workers: settings.scorerWorkers,
+        threads: settings.scorerThreads,
+      });
+    const stage = persistentStage(
+      scorer.engine === 'onnx'
+        ? (fusedScorerFromBundle(bundle, {
             ...scorerOptions,
-            threads: options.scorerThreads ?? 1,
-            ...(options.scorerWorkers === undefined ? {} : { workers: options.scorerWorkers }),
-            ...(options.scorerRunner === undefined ? {} : { runner: options.scorerRunner }),
-            ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
-            ...(hooks.onScored === undefined ? {} : { onScored: hooks.onScored }),
-          })
-        : undefined;
-    const scorer = persistentStage(fused ?? scorerFromBundle(bundle, scorerOptions));
+            runner: scorer.runner,
+            earlyRows,
+            onScored: hooks.onScored,
+          }) ?? scorerFromBundle(bundle, scorerOptions))
+        : scorerFromBundle(bundle, scorerOptions),
+    );
+    // A frame that leaves without a decision is released here; a decided one carries its
+    // `release` (and its spectra) on to the subscriber.
     return frames.pipe(
       rejectInvalidFrames({
         input: bundle.manifest.input,
-        ...(options.maxValues === undefined ? {} : { maxValues: options.maxValues }),
-        ...(hooks.onReject === undefined ? {} : { onReject: hooks.onReject }),
+        maxValues: settings.maxValues,
+        onReject: (frame, error) => {
+          hooks.onReject?.(frame, error);
+          frame.release?.();
+        },
       }),
-      backpressure((frame: CubeFrame) => scorer.run(frame), {
-        policy: queue.policy,
-        capacity: queue.capacity,
-        ...(hooks.onDrop === undefined ? {} : { onDrop: hooks.onDrop }),
-        ...(hooks.onQueueDepth === undefined ? {} : { onQueueDepth: hooks.onQueueDepth }),
+      backpressure((frame: CubeFrame) => stage.run(frame).pipe(map((scored) => withSpectra(scored, frame))), {
+        ...settings.backpressure,
+        onDrop: hooks.onDrop,
+        release: (frame) => frame.release?.(),
+        onQueueDepth: hooks.onQueueDepth,
       }),
       timedStage('threshold', threshold, hooks.onStage),
       timedStage('decide', decide, hooks.onStage),
-      finalize(() => scorer.close()),
+      finalize(() => {
+        stage.close();
+        if (scorer !== scoreWith) void scorer.close();
+      }),
     );
   };
   return Object.assign(pipeline, { thresholdState: state });

@@ -2,7 +2,7 @@ import { defer, type Observable, type OperatorFunction } from 'rxjs';
 import type { RowsReady } from '../src/core/rows-ready.js';
 import type { FrameIdentity, ScoredFrame } from '../src/core/scored-frame.js';
 import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
-import { CenterTracker, type FusedCenterMode } from '../src/scoring/center-tracker.js';
+import { type CenterMode, CenterTracker } from '../src/scoring/center-tracker.js';
 import { bandPlanner } from '../src/scoring/onnx/band-plan.js';
 import type { ChunkPrep } from '../src/scoring/onnx/chunk-runner.js';
 import { scorerChunkPixels } from '../src/scoring/onnx/chunk-size.js';
@@ -27,8 +27,8 @@ export type { BlockScored } from '../src/scoring/onnx/early-row-scorer.js';
 /** Options of {@link fusedDeepSvddScore}. */
 export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   /** How the centre moves (default `frozen`), as `trackCenter`'s `mode`. */
-  readonly centerMode?: FusedCenterMode;
-  /** EMA weight α in [0, 1] (default 0.01). */
+  readonly centerMode?: CenterMode;
+  /** EMA weight α in [0, 1] (default `DEFAULT_CENTER_ALPHA`, 0.005). */
   readonly alpha?: number;
   /** Current τ (`gated-ema`, required there); gets the camera id, so `() => tau` and `(camera) => state.current(camera)` both fit. */
   readonly gate?: (cameraId: string) => number;
@@ -97,8 +97,8 @@ function identityOf(frame: FusedInputFrame): FrameIdentity {
  *
  * A graph is built on first use of each (element type, wavelength vector) and released on
  * finalize, after any run in flight. A block is cut into cache-sized chunks scored on all
- * worker threads at once (`workers`, default one per core up to 2; the process shares one pool),
- * or in this thread on one session with `workers: 0`; the chunks' sums are added in pixel
+ * worker threads at once (`workers`, default one per core up to 2; a pool of the subscription's
+ * own, or the caller's `runner`), or in this thread on one session with `workers: 0`; the chunks' sums are added in pixel
  * order, so both give the same scores and centre updates. Frames come out in order (concatMap).
  *
  * @throws {@link ModelParamsError} at build time for inconsistent params or centre options
@@ -107,7 +107,8 @@ function identityOf(frame: FusedInputFrame): FrameIdentity {
  * @throws {@link OnnxRuntimeError} when onnxruntime fails to create a session or to run it
  * @example
  * ```ts
- * const threshold = rollingQuantileThreshold({ q: 0.999, window: { frames: 100 }, seed: bundle.threshold });
+ * import { decideAnomalies, rollingQuantileThreshold } from 'cubestream/operators';
+ * const threshold = rollingQuantileThreshold({ q: 0.999, window: { frames: 100 }, seed: bundle.calibration.threshold });
  * frames$.pipe(
  *   fusedDeepSvddScore(params, { centerMode: 'gated-ema', alpha: 0.005, gate: (cam) => threshold.state.current(cam) }),
  *   threshold,

@@ -39,7 +39,7 @@ const STATELESS: ScoringSnapshot = { center: new Float32Array(0), tau: 0 };
 const STAGE = 'rxScore';
 
 /**
- * The RX baseline (DESIGN §3.10) on onnxruntime-node: s = ||W(x - μ)||² per pixel, WᵀW = Σ⁺
+ * The RX baseline (docs/maths.md §3.10) on onnxruntime-node: s = ||W(x - μ)||² per pixel, WᵀW = Σ⁺
  * factored once in float64, exactly what `rxScore` computes on tfjs. Takes float32 frames or
  * raw uint16 counts (cast in the graph); one graph per element type, run in chunks on worker
  * threads (or in this thread with `workers: 0`), released on finalize after any run in flight;
@@ -52,7 +52,9 @@ const STAGE = 'rxScore';
  * @throws {@link OnnxRuntimeError} when onnxruntime fails to create or run the session
  * @example
  * ```ts
- * frames$.pipe(fusedRxScore(fitRx(stats), { modelVersion: 'rx-1' }), quantileThreshold({ q: 0.995 }))
+ * import { rxFromBundle } from 'cubestream';
+ * import { quantileThreshold } from 'cubestream/operators';
+ * frames$.pipe(fusedRxScore(rxFromBundle(bundle).rx, { modelVersion: bundle.manifest.version }), quantileThreshold({ q: 0.995 }))
  * ```
  */
 export function fusedRxScore(

@@ -1,21 +1,25 @@
 import type { Observable, OperatorFunction } from 'rxjs';
+import { defined } from '../src/core/defined.js';
 import type { CubeFrame } from '../src/core/frame.js';
 import type { RowsReady } from '../src/core/rows-ready.js';
 import type { ScoredFrame } from '../src/core/scored-frame.js';
 import type { ModelBundle } from '../src/model/bundle.js';
-import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { deepSvddFromBundle, rxFromBundle } from '../src/model/detector-bundle.js';
 import type { ChunkRunner } from '../src/scoring/onnx/chunk-runner.js';
+import { fusedUnsupportedReason } from '../src/scoring/onnx/fused-support.js';
+import { DEFAULT_SCORER_THREADS } from '../src/scoring/onnx/session-chunk-runner.js';
 import type { ScorerOptions } from './bundle-scorer.js';
 import { type BlockScored, fusedDeepSvddScore } from './fused-deep-svdd-score.js';
 import { fusedRxScore } from './fused-rx-score.js';
 import { timedStage } from './internal/timed-stage.js';
 
+export { fusedUnsupportedReason } from '../src/scoring/onnx/fused-support.js';
+
 /** Options of {@link fusedScorerFromBundle}: the scorer options plus where onnxruntime runs. */
 export interface FusedScorerOptions extends ScorerOptions {
   /** Worker threads scoring a block's chunks at once (default: one per core, at most 2; 0: in this thread). */
   readonly workers?: number;
-  /** Intra-op threads of the in-thread session (`workers: 0`; default 1: on a 2-core box shared with the rest of the pipeline it measured faster than 2). */
+  /** Intra-op threads of the in-thread session (`workers: 0`; default {@link DEFAULT_SCORER_THREADS}). */
   readonly threads?: number;
   /** A runner the caller owns and keeps open (see `ChunkRunnerOptions.runner`). */
   readonly runner?: ChunkRunner;
@@ -26,40 +30,8 @@ export interface FusedScorerOptions extends ScorerOptions {
 }
 
 /**
- * Why the fused onnxruntime graph cannot run these parameters, or undefined when it can. The
- * graph covers band-pass, unit norm, z-score, robust whitening, the (residual) ReLU projection
- * and the squared distance; stages beyond those keep the model on tfjs.
- */
-export function fusedUnsupportedReason(params: DeepSvddParams): string | undefined {
-  const extra = Object.keys(params).filter(
-    (key) =>
-      ![
-        'wavelengthsNm',
-        'wavelengthUnits',
-        'bandpass',
-        'unitNorm',
-        'zscore',
-        'whiten',
-        'project',
-        'center',
-      ].includes(key),
-  );
-  if (extra.length > 0) return `stages ${extra.join(', ')} are not in the fused graph`;
-  const projectExtra = Object.keys(params.project).filter(
-    (key) => !['W1', 'b1', 'W2', 'hidden', 'rep', 'residual'].includes(key),
-  );
-  const flagged = projectExtra.filter(
-    (key) =>
-      (params.project as unknown as Record<string, unknown>)[key] !== undefined &&
-      (params.project as unknown as Record<string, unknown>)[key] !== false,
-  );
-  if (flagged.length > 0) return `projection options ${flagged.join(', ')} are not in the fused graph`;
-  return undefined;
-}
-
-/**
  * The scorer a bundle describes, on onnxruntime-node's fused graph (z-score and centre folded,
- * DESIGN §7: about 3x tfjs-wasm on CPU). Returns undefined when the bundle's stages are not all
+ * docs/architecture.md §6: about 3x tfjs-wasm on CPU). Returns undefined when the bundle's stages are not all
  * in the fused graph (see {@link fusedUnsupportedReason}); use the tfjs scorer then.
  */
 export function fusedScorerFromBundle(
@@ -67,11 +39,13 @@ export function fusedScorerFromBundle(
   options: FusedScorerOptions = {},
 ): OperatorFunction<CubeFrame, ScoredFrame> | undefined {
   const modelVersion = options.modelVersion ?? bundle.manifest.version;
-  const threads = options.threads ?? 1;
-  const workers = {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.runner === undefined ? {} : { runner: options.runner }),
-  };
+  const threads = options.threads ?? DEFAULT_SCORER_THREADS;
+  const given = defined({
+    workers: options.workers,
+    runner: options.runner,
+    earlyRows: options.earlyRows,
+    onScored: options.onScored,
+  });
   if (bundle.manifest.detector === 'rx') {
     return timedStage(
       'score',
@@ -79,9 +53,7 @@ export function fusedScorerFromBundle(
         modelVersion,
         threads,
         spinning: false,
-        ...workers,
-        ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
-        ...(options.onScored === undefined ? {} : { onScored: options.onScored }),
+        ...given,
       }),
       options.onStage,
     );
@@ -96,13 +68,9 @@ export function fusedScorerFromBundle(
       modelVersion,
       threads,
       spinning: false,
-      ...workers,
+      ...given,
       centerMode: center.mode,
-      ...(center.alpha === undefined ? {} : { alpha: center.alpha }),
-      ...(center.gate === undefined ? {} : { gate: center.gate }),
-      ...(center.onUpdate === undefined ? {} : { onUpdate: center.onUpdate }),
-      ...(options.earlyRows === undefined ? {} : { earlyRows: options.earlyRows }),
-      ...(options.onScored === undefined ? {} : { onScored: options.onScored }),
+      ...defined({ alpha: center.alpha, gate: center.gate, onUpdate: center.onUpdate }),
     }),
     options.onStage,
   );

@@ -11,12 +11,13 @@ export interface PerPixelUnitNormOptions {
 }
 
 /**
- * Makes each pixel's spectrum scale-free (DESIGN §3.2): subtract its mean over channels, then
+ * Makes each pixel's spectrum scale-free (docs/maths.md §3.2): subtract its mean over channels, then
  * divide by max(L2 norm, eps). A constant pixel becomes all zeros. Channels are unchanged.
  *
  * @throws {@link ModelParamsError} at build time when `eps` is not a positive number
  * @example
  * ```ts
+ * import { bandpassByWavelength, toTensorFrame } from 'cubestream/operators';
  * frames$.pipe(toTensorFrame(), bandpassByWavelength({ minNm: 700 }), perPixelUnitNorm())
  * // pixel [1, 3] -> [-0.7071, 0.7071]
  * ```

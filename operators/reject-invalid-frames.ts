@@ -20,15 +20,20 @@ export interface RejectInvalidFramesOptions {
 }
 
 /**
- * The pipeline's gate: validates each frame (shape, size, NaN/Inf, metadata; DESIGN §2) and,
+ * The pipeline's gate: validates each frame (shape, size, NaN/Inf, metadata; docs/architecture.md §2) and,
  * given the model's input, its bands and wavelengths. A bad frame is handed to `onReject` with an
  * {@link InvalidFrameError} (its `code` is the `reason` label) and left out; the stream never
  * errors on bad input, so frames already accepted are not lost.
  *
  * @example
  * ```ts
+ * import { deadLetterFromError, DeadLetterSink, JsonlDeadLetterFile } from 'cubestream/connectors';
+ * const deadLetters = new DeadLetterSink([new JsonlDeadLetterFile({ path: 'dead.jsonl' })]);
  * frames$.pipe(rejectInvalidFrames({ input: bundle.manifest.input,
- *   onReject: (f, e) => { rejected.inc({ camera: f.cameraId, reason: e.code }); deadLetter.publish(f, e); } }))
+ *   onReject: (f, e) => {
+ *     metrics.framesRejected.inc({ camera: f.cameraId, reason: e.code });
+ *     void deadLetters.publish(deadLetterFromError(e, { cameraId: f.cameraId, frameId: f.frameId }));
+ *   } }))
  * ```
  */
 export function rejectInvalidFrames(

@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { OptionError } from '../src/core/options.js';
 import type { ScoredFrame, ThresholdedFrame } from '../src/core/scored-frame.js';
 import {
   createThresholdState,
@@ -8,14 +9,14 @@ import {
 import {
   firstNaN,
   NonFiniteScoreError,
-  OperatorOptionsError,
+  OPERATOR,
   requireInRange,
   requireInteger,
   requireOneOf,
   requirePositive,
 } from './internal/errors.js';
 
-export { NonFiniteScoreError, OperatorOptionsError } from './internal/errors.js';
+export { NonFiniteScoreError } from './internal/errors.js';
 
 import { ScoreWindow, type WindowLimits, type WindowSummary } from '../src/scoring/score-window.js';
 
@@ -59,7 +60,7 @@ export type RollingQuantileThreshold = OperatorFunction<ScoredFrame, RollingThre
 };
 
 /**
- * Rolling threshold (DESIGN §3.8): τ for a frame of a camera is the q-quantile (linear
+ * Rolling threshold (docs/maths.md §3.8): τ for a frame of a camera is the q-quantile (linear
  * interpolation) of the scores of that camera's previous frames in the window, times
  * `marginFactor`; the seed until `minSamples` scores are kept. Every block of a frame gets the
  * same τ, fixed when its first block arrives; any other `frameId` opens a new window entry (so
@@ -79,13 +80,14 @@ export type RollingQuantileThreshold = OperatorFunction<ScoredFrame, RollingThre
  * counted exactly and returned as 0. `exact` costs O(window scores) per frame.
  * State per camera lives in the subscription and is dropped on finalize; `state` keeps the last τ.
  *
- * @throws {@link OperatorOptionsError} at build time for a bad option (names it)
+ * @throws `OptionError` at build time for a bad option (names it)
  * @throws {@link NonFiniteScoreError} (the stream errors) for a frame holding a NaN score
  * @example
  * ```ts
- * const threshold = rollingQuantileThreshold({ q: 0.999, window: { frames: 100 }, seed: bundle.threshold,
- *   marginFactor: 1.2, sketch: 'ddsketch', onThreshold: (camera, tau) => gauge.set({ camera }, tau) });
- * scored$.pipe(threshold, decideAnomalies({ modelVersion }));
+ * import { decideAnomalies } from 'cubestream/operators';
+ * const threshold = rollingQuantileThreshold({ q: 0.999, window: { frames: 100 }, seed: bundle.calibration.threshold,
+ *   marginFactor: 1.2, sketch: 'ddsketch', onThreshold: (camera, tau) => metrics.threshold.set({ camera }, tau) });
+ * scored$.pipe(threshold, decideAnomalies({ modelVersion: bundle.manifest.version }));
  * ```
  */
 export function rollingQuantileThreshold(options: RollingQuantileThresholdOptions): RollingQuantileThreshold {
@@ -94,7 +96,7 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
   const seed = requireInRange(`${name}.seed`, options.seed, 0, Number.POSITIVE_INFINITY);
   const { frames, seconds } = options.window ?? {};
   if (frames === undefined && seconds === undefined) {
-    throw new OperatorOptionsError(`${name}.window`, options.window, 'needs frames and/or seconds');
+    throw new OptionError(OPERATOR, `${name}.window`, options.window, 'needs frames and/or seconds');
   }
   if (frames !== undefined) requireInteger(`${name}.window.frames`, frames, 1);
   if (seconds !== undefined) requirePositive(`${name}.window.seconds`, seconds);

@@ -16,7 +16,7 @@ export interface RxScoreOptions {
 const STAGE = 'rxScore';
 
 /**
- * The RX baseline (DESIGN §3.10): s = (x - μ)ᵀ Σ⁺ (x - μ) per pixel, from a model fitted by
+ * The RX baseline (docs/maths.md §3.10): s = (x - μ)ᵀ Σ⁺ (x - μ) per pixel, from a model fitted by
  * `fitRx`. Σ⁺ is factored once, in float64, into a whitening matrix W with WᵀW = Σ⁺, so the
  * float32 tensor work is s = ||W(x - μ)||², a sum of squares that keeps its digits (the golden
  * RX scores are matched to 1e-5 relative). Emits a {@link ScoredFrame}; disposes the frame's tensor.
@@ -25,9 +25,11 @@ const STAGE = 'rxScore';
  * @throws {@link ModelParamsError} at build time when `mean`/`covInverse` do not fit `bands` or are not finite
  * @example
  * ```ts
+ * import { quantileThreshold, toTensorFrame } from 'cubestream/operators';
+ * import { fitRx, RxStats } from '../src/model/rx-stats.js';
  * const stats = new RxStats(61);
- * trainingFrames.forEach((f) => stats.add(f.data));
- * frames$.pipe(toTensorFrame(), rxScore(fitRx(stats)), quantileThreshold(…))
+ * for (const f of trainingFrames) stats.add(f.data);
+ * frames$.pipe(toTensorFrame(), rxScore(fitRx(stats)), quantileThreshold({ q: 0.995 }))
  * ```
  */
 export function rxScore(

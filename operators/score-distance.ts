@@ -14,14 +14,16 @@ export interface ScoreDistanceOptions {
 const STAGE = 'scoreDistance';
 
 /**
- * Scores each pixel by its squared distance to the centre attached by `trackCenter` (DESIGN
- * §3.6): s = ||z - c||², no radius subtracted. Downloads the scores (one float32 per pixel) into
+ * Scores each pixel by its squared distance to the centre attached by `trackCenter`
+ * (docs/maths.md §3.6): s = ||z - c||², no radius subtracted. Downloads the scores (one float32 per pixel) into
  * a {@link ScoredFrame} and disposes the frame's tensor: the tensor side of the pipeline ends here.
  *
  * @throws {@link ChannelCountError} (reason `bands`) when the centre and the embeddings differ in length
  * @example
  * ```ts
- * frames$.pipe(…, trackCenter({ center }), scoreDistance({ modelVersion: bundle.manifest.version }))
+ * import { perPixelUnitNorm, projectEmbeddings, toTensorFrame, trackCenter, zscoreNormalize } from 'cubestream/operators';
+ * frames$.pipe(toTensorFrame(), perPixelUnitNorm(), zscoreNormalize(params.zscore), projectEmbeddings(params.project),
+ *   trackCenter({ center: params.center }), scoreDistance({ modelVersion: bundle.manifest.version }))
  * ```
  */
 export function scoreDistance(

@@ -11,7 +11,8 @@ import type { TensorFrame } from '../src/core/tensor-frame.js';
  * @throws {@link InvalidFrameError} (reason `shape`) when `data` does not hold `height*width*bands` floats
  * @example
  * ```ts
- * frames$.pipe(toTensorFrame(), bandpassByWavelength({ minNm: 700 }), perPixelUnitNorm(), …)
+ * import { bandpassByWavelength, perPixelUnitNorm } from 'cubestream/operators';
+ * frames$.pipe(toTensorFrame(), bandpassByWavelength({ minNm: 700 }), perPixelUnitNorm())
  * ```
  */
 export function toTensorFrame(): OperatorFunction<CubeFrame, TensorFrame> {

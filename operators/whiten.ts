@@ -46,7 +46,10 @@ export function checkWhitening(params: WhiteningParams): {
  * @throws {@link ModelParamsError} at build time when the parameters do not fit together or are not finite
  * @example
  * ```ts
- * frames$.pipe(toTensorFrame(), zscoreNormalize(zscore), whiten(params.whiten)) // [N, 205] -> [N, 30]
+ * import { toTensorFrame, zscoreNormalize } from 'cubestream/operators';
+ * if (params.whiten !== undefined) {
+ *   frames$.pipe(toTensorFrame(), zscoreNormalize(params.zscore), whiten(params.whiten)); // [N, 205] -> [N, 30]
+ * }
  * ```
  */
 export function whiten(params: WhiteningParams): OperatorFunction<TensorFrame, TensorFrame> {

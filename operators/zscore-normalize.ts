@@ -15,16 +15,19 @@ export interface ZscoreOptions {
 const STAGE = 'zscoreNormalize';
 
 /**
- * Standardises each channel (DESIGN §3.3): (x - μ_c) / σ_c. The parameters live in two tensors
+ * Standardises each channel (docs/maths.md §3.3): (x - μ_c) / σ_c. The parameters live in two tensors
  * per subscription, released on finalize. Channels are unchanged.
  *
  * @throws {@link ChannelCountError} (reason `bands`) when a frame's channel count is not `mean.length`
  * @throws {@link ModelParamsError} at build time when `mean`/`std` differ in length, are not finite or σ <= 0
  * @example
  * ```ts
+ * import { bandpassByWavelength, perPixelUnitNorm, toTensorFrame } from 'cubestream/operators';
+ * import { RunningStats } from '../src/model/running-stats.js';
+ * declare const unitNormed: readonly Float32Array[]; // training pixels after band-pass and unit norm, 27 bands
  * const stats = new RunningStats();
- * trainingEmbeddings.forEach((pixels) => stats.add(pixels, 27));
- * frames$.pipe(…, perPixelUnitNorm(), zscoreNormalize(stats.toZscore()), projectEmbeddings(weights))
+ * for (const pixels of unitNormed) stats.add(pixels, 27);
+ * frames$.pipe(toTensorFrame(), bandpassByWavelength({ minNm: 700 }), perPixelUnitNorm(), zscoreNormalize(stats.toZscore()))
  * ```
  */
 export function zscoreNormalize(options: ZscoreOptions): OperatorFunction<TensorFrame, TensorFrame> {

@@ -1,11 +1,13 @@
 /**
- * Reads the decision JSON of DESIGN §4 back (consumers, tests, replay tools): parse, check every
+ * Reads the decision JSON of docs/wire-format.md §2 back (consumers, tests, replay tools): parse, check every
  * field against the schema, and name the offending field when it does not fit. The encoder is
  * `encodeDecision` in src/core/decision.ts.
  */
-import { z } from 'zod';
-import { DECISION_SCHEMA, type Decision } from '../../src/core/decision.js';
+import { type Decision, decisionSchema } from '../../src/core/decision.js';
 import { CubestreamError } from '../../src/core/errors.js';
+
+/** zod schema of a `cubestream.decision/1` message; defined in src/core/decision.ts. */
+export { decisionSchema };
 
 /** A decision message that is not valid JSON or does not fit the schema. */
 export class InvalidDecisionError extends CubestreamError {
@@ -22,40 +24,13 @@ export class InvalidDecisionError extends CubestreamError {
   }
 }
 
-const count = z.number().int().nonnegative();
-
-/** zod schema of a `cubestream.decision/1` message (unknown fields are rejected). */
-export const decisionSchema = z.strictObject({
-  schema: z.literal(DECISION_SCHEMA),
-  cameraId: z.string().min(1),
-  frameId: count,
-  rowOffset: count,
-  capturedAt: z.number(),
-  decidedAt: z.number(),
-  anomalous: z.boolean(),
-  anomalousPixels: count,
-  pixels: count,
-  maxScore: z.number(),
-  threshold: z.number(),
-  blobs: z.array(
-    z.strictObject({
-      x: count,
-      y: count,
-      w: count,
-      h: count,
-      area: count,
-      maxScore: z.number(),
-    }),
-  ),
-  modelVersion: z.string(),
-});
-
 /**
  * Parses and validates one decision message (string or UTF-8 bytes).
  *
  * @example
  * ```ts
- * const decision = parseDecision(mqttPayload); // throws InvalidDecisionError naming the field
+ * declare const payload: Buffer; // an MQTT message on cubestream/+/decisions
+ * const decision = parseDecision(payload); // throws InvalidDecisionError naming the field
  * ```
  */
 export function parseDecision(message: string | Uint8Array): Decision {

@@ -16,7 +16,7 @@ import {
   toFloat32,
 } from '../../src/io/safetensors.js';
 
-/** Cube element types accepted on the wire (DESIGN §4). */
+/** Cube element types accepted on the wire (docs/wire-format.md §1). */
 export type WireCubeDtype = 'U8' | 'U16' | 'I16' | 'F32' | 'F64';
 
 const WIRE_DTYPES: readonly WireCubeDtype[] = ['U8', 'U16', 'I16', 'F32', 'F64'];
@@ -98,7 +98,7 @@ function checkFrameTensor(entry: SafetensorsEntry, maxValues: number): void {
 }
 
 /**
- * Decodes one frame message (DESIGN §4): a safetensors file with tensor `cube` [H, W, C]
+ * Decodes one frame message (docs/wire-format.md §1): a safetensors file with tensor `cube` [H, W, C]
  * (U8, U16, I16, F32 or F64), `wavelengths` F32 [C], optional `labels` U8 [H, W], and
  * `__metadata__` strings `camera_id`, `frame_id`, `captured_at`, optional `row_offset`,
  * `total_rows`, `wavelength_units` (`nm` default, or `index`). The geometry is checked against
@@ -107,6 +107,11 @@ function checkFrameTensor(entry: SafetensorsEntry, maxValues: number): void {
  * @throws {@link InvalidFrameError} (reason `decode`, `shape`, `size`, `wavelengths`, `nonfinite`…)
  * @example
  * ```ts
+ * import type { NatsConnection } from '@nats-io/transport-node';
+ * import type { CubeFrame } from 'cubestream';
+ * import { Subject } from 'rxjs';
+ * declare const nc: NatsConnection;
+ * const frames = new Subject<CubeFrame>();
  * nc.subscribe('cubestream.frames.*', { callback: (_e, msg) => frames.next(decodeFrameMessage(msg.data)) });
  * ```
  */
@@ -192,12 +197,14 @@ function castCube(data: Float32Array, dtype: WireCubeDtype): SafeTensor['data'] 
 }
 
 /**
- * Encodes a frame as the safetensors message of DESIGN §4 (what a camera gateway publishes).
+ * Encodes a frame as the safetensors message of docs/wire-format.md §1 (what a camera gateway publishes).
  * Integer dtypes round and clamp.
  *
  * @example
  * ```ts
- * mqttClient.publish(`cubestream/${frame.cameraId}/frames`, Buffer.from(encodeFrameMessage(frame, { dtype: 'U16' })));
+ * import mqtt from 'mqtt';
+ * const client = mqtt.connect('mqtt://127.0.0.1:1883');
+ * client.publish(`cubestream/${frame.cameraId}/frames`, Buffer.from(encodeFrameMessage(frame, { dtype: 'U16' })));
  * ```
  */
 export function encodeFrameMessage(frame: CubeFrame, options: EncodeFrameOptions = {}): Uint8Array {

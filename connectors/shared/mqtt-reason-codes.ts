@@ -22,7 +22,12 @@ export interface PermanentConnectFailure {
  *
  * @example
  * ```ts
- * client.on('error', (e) => { const fatal = mqttConnectFailure(e); if (fatal) fail(fatal); });
+ * import mqtt from 'mqtt';
+ * const client = mqtt.connect('mqtt://127.0.0.1:1883');
+ * client.on('error', (e) => {
+ *   const fatal = mqttConnectFailure(e); // { kind: 'auth' | 'tls', detail }: stop retrying
+ *   if (fatal !== undefined) client.end(true);
+ * });
  * ```
  */
 export function mqttConnectFailure(error: Error): PermanentConnectFailure | undefined {

@@ -5,6 +5,7 @@
  * reconnect logic takes over.
  */
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { asError } from '../../src/core/errors.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { tlsFailure } from './tls-failure.js';
 
@@ -27,10 +28,6 @@ function isAuthFailure(error: unknown): boolean {
   return error instanceof Error && /authorization violation|authentication/i.test(error.message);
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 /**
  * Connects, retrying until the server answers.
  *
@@ -38,8 +35,8 @@ function asError(error: unknown): Error {
  * @example
  * ```ts
  * const nc = await connectNats({ servers: 'nats://127.0.0.1:4222' }, {
- *   isClosed: () => closed,
- *   onAttemptFailed: (err, attempt, ms) => log.warn({ err, attempt, ms }, 'nats not reachable'),
+ *   isClosed: () => false,
+ *   onAttemptFailed: (err, attempt, ms) => logger.warn({ err, attempt, ms }, 'nats not reachable'),
  *   fatal: (kind, detail, cause) => new Error(`${kind}: ${detail}`, { cause }),
  * });
  * ```

@@ -28,9 +28,13 @@ const UNTRUSTED_CODES: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
+ * import mqtt from 'mqtt';
+ * import { SinkTlsError } from 'cubestream/connectors';
+ * const url = 'mqtts://broker:8883';
+ * const client = mqtt.connect(url);
  * client.on('error', (e) => {
  *   const tls = tlsFailure(e);
- *   if (tls !== undefined) fail(new SinkTlsError('mqtt', url, tls, { cause: e }));
+ *   if (tls !== undefined) logger.error({ err: new SinkTlsError('mqtt', url, tls, { cause: e }) });
  * });
  * ```
  */

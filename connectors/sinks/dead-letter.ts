@@ -7,13 +7,17 @@
  *
  * @example
  * ```ts
+ * import { validateFrame } from 'cubestream';
+ * import { MqttDecisionSink } from 'cubestream/connectors';
+ * const mqttSink = new MqttDecisionSink({ url: 'mqtt://127.0.0.1:1883', cameraIds: ['cam0'], modelVersion: 'v1' });
  * const deadLetters = new DeadLetterSink([mqttSink, new JsonlDeadLetterFile({ path: 'dead.jsonl' })], { metrics });
  * try { validateFrame(frame); } catch (error) {
  *   await deadLetters.publish(deadLetterFromError(error, { cameraId: frame.cameraId, frameId: frame.frameId }));
  * }
  * ```
  */
-import { CubestreamError } from '../../src/core/errors.js';
+import { UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
+import { asError, CubestreamError } from '../../src/core/errors.js';
 import { SinkClosedError } from './errors.js';
 import { JsonlAppender } from './jsonl-appender.js';
 import type { PublishOutcome, SinkHooks } from './sink.js';
@@ -156,9 +160,9 @@ export class DeadLetterSink {
         result[target.name] = outcome.value;
         return;
       }
-      const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      const error = asError(outcome.reason);
       result[target.name] = error;
-      this.reporters.get(target)?.attemptFailed(error, `deadletter:${letter.cameraId ?? '_unknown'}`);
+      this.reporters.get(target)?.attemptFailed(error, `deadletter:${letter.cameraId ?? UNKNOWN_CAMERA}`);
     });
     return result;
   }

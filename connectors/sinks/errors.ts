@@ -1,6 +1,6 @@
 /**
- * Named errors of the publish-side sinks. Each says which option, camera, stream or broker is at
- * fault; `code` is stable (used in logs and dead letters).
+ * Named errors of the publish-side sinks (a bad option is the core `OptionError`). Each says which
+ * camera, stream or broker is at fault; `code` is stable (used in logs and dead letters).
  */
 import { CAMERA_ID_RULE } from '../../src/core/camera-id.js';
 import { CubestreamError, describeValue } from '../../src/core/errors.js';
@@ -13,19 +13,6 @@ export class InvalidCameraIdError extends CubestreamError {
       'camera_id',
       `cameraId ${describeValue(cameraId)} is not usable in topics/subjects: ${CAMERA_ID_RULE}`,
     );
-  }
-}
-
-/** A sink option with an invalid value. */
-export class InvalidSinkOptionError extends CubestreamError {
-  /**
-   * @param sink - sink name (`mqtt`, `nats`, `file`)
-   * @param option - option path, e.g. `offlineQueueSize`
-   * @param value - the rejected value
-   * @param expected - what is accepted
-   */
-  constructor(sink: string, option: string, value: unknown, expected: string) {
-    super('sink_option', `${sink} sink: option ${option} = ${describeValue(value)} is invalid: ${expected}`);
   }
 }
 

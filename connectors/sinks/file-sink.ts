@@ -1,8 +1,9 @@
 /**
- * Writes decisions as JSON lines (DESIGN §4 encoding, one decision per line) to a file, for
+ * Writes decisions as JSON lines (docs/wire-format.md §2 encoding, one decision per line) to a file, for
  * offline runs and audits. The file is appended to, never truncated; `close()` syncs it to disk.
  */
 import { type Decision, encodeDecision } from '../../src/core/decision.js';
+import { asError } from '../../src/core/errors.js';
 import { SinkClosedError } from './errors.js';
 import { JsonlAppender } from './jsonl-appender.js';
 import { OutgoingMessage } from './outgoing-message.js';
@@ -70,7 +71,7 @@ export class FileDecisionSink implements DecisionSink {
       this.reporter.delivered(message);
       return 'acked';
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const failure = asError(error);
       this.reporter.dropped(message, 'rejected', failure);
       throw failure;
     }

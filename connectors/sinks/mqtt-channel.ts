@@ -10,9 +10,11 @@
  * store (kept across our reconnects) and are re-sent on reconnect: at-least-once.
  */
 import mqtt, { ErrorWithReasonCode, type IClientOptions, type MqttClient } from 'mqtt';
+import { asError } from '../../src/core/errors.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { type BackoffOptions, backoffDelay } from '../shared/backoff.js';
 import { mqttConnectFailure, UNSUPPORTED_PROTOCOL } from '../shared/mqtt-reason-codes.js';
+import { withTimeout } from '../shared/with-timeout.js';
 import { PublishRejectedError, SinkAuthError, SinkTlsError } from './errors.js';
 import { OfflineQueue } from './offline-queue.js';
 import type { OutgoingMessage } from './outgoing-message.js';
@@ -143,8 +145,9 @@ export class MqttCameraChannel {
     this.closeStarted = true;
     const client = this.client;
     if (client?.connected === true) {
-      await withTimeout(this.publishStatus(client, 'offline'), graceMs).catch((error: unknown) =>
-        this.config.reporter.error(asError(error), { camera: this.config.cameraId, during: 'close' }),
+      await withTimeout(this.publishStatus(client, 'offline'), graceMs, () => timedOut(graceMs)).catch(
+        (error: unknown) =>
+          this.config.reporter.error(asError(error), { camera: this.config.cameraId, during: 'close' }),
       );
     }
     this.closing = true;
@@ -154,7 +157,7 @@ export class MqttCameraChannel {
       await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
     } else if (client !== undefined) {
       const ended = new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
-      const inTime = await withTimeout(ended, graceMs).then(
+      const inTime = await withTimeout(ended, graceMs, () => timedOut(graceMs)).then(
         () => true,
         () => false,
       );
@@ -323,22 +326,6 @@ export class MqttCameraChannel {
   }
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+function timedOut(ms: number): Error {
+  return new Error(`timed out after ${ms} ms`);
 }

@@ -1,5 +1,5 @@
 /**
- * Publishes decisions to MQTT (DESIGN §4): `<prefix>/<cameraId>/decisions`, QoS 1, not retained,
+ * Publishes decisions to MQTT (docs/wire-format.md §2): `<prefix>/<cameraId>/decisions`, QoS 1, not retained,
  * MQTT 5 message expiry; a retained `<prefix>/<cameraId>/status` with a last will `offline`;
  * dead letters on `<prefix>/<cameraId>/deadletter`.
  *
@@ -10,34 +10,28 @@
  * for another camera opens its connection on first use.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
 import { type Decision, encodeDecision } from '../../src/core/decision.js';
+import { OptionError } from '../../src/core/options.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import type { BackoffOptions } from '../shared/backoff.js';
+import { readTlsFiles, type TlsFileOptions } from '../shared/tls-files.js';
+import { withTimeout } from '../shared/with-timeout.js';
 import { type DeadLetter, type DeadLetterTarget, encodeDeadLetter } from './dead-letter.js';
-import { InvalidSinkOptionError, SinkClosedError, SinkConnectTimeoutError } from './errors.js';
+import { SinkClosedError, SinkConnectTimeoutError } from './errors.js';
 import { MqttCameraChannel, type MqttChannelConfig, type MqttProtocolState } from './mqtt-channel.js';
+import { MQTT_SINK_DEFAULTS } from './mqtt-sink-options.js';
 import { OutgoingMessage } from './outgoing-message.js';
 import { waitUntilIdle } from './retry.js';
 import type { DecisionSink, OverflowPolicy, PublishOutcome, SinkHooks } from './sink.js';
-import { assertNonNegative, assertPositiveInteger } from './sink-options.js';
+import { assertNonNegative, assertPositiveInteger, sinkComponent } from './sink-options.js';
 import { SinkReporter } from './sink-reporter.js';
 import { assertCameraId, assertMqttPrefix, mqttTopic } from './topics.js';
 
 /** TLS settings; files are read in `connect()`. */
-export interface MqttTlsOptions {
-  /** PEM file of the CA(s) that signed the broker's certificate. */
-  caFile?: string;
-  /** PEM client certificate (mutual TLS). */
-  certFile?: string;
-  /** PEM private key of the client certificate. */
-  keyFile?: string;
-  /** Verify the broker's certificate; default true. */
-  rejectUnauthorized?: boolean;
-}
+export type MqttTlsOptions = TlsFileOptions;
 
-/** Options of {@link MqttDecisionSink}. */
+/** Options of {@link MqttDecisionSink}; the defaults are {@link MQTT_SINK_DEFAULTS}'s. */
 export interface MqttSinkOptions extends SinkHooks {
   /** Broker URL: `mqtt://host:1883`, `mqtts://host:8883`, `ws://…`. */
   url: string;
@@ -101,24 +95,29 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
   /** @param options - see {@link MqttSinkOptions}; validated here */
   constructor(options: MqttSinkOptions) {
     this.name = options.name ?? 'mqtt';
-    this.prefix = assertMqttPrefix(options.prefix ?? 'cubestream');
+    this.prefix = assertMqttPrefix(options.prefix ?? MQTT_SINK_DEFAULTS.topicPrefix);
     if (options.cameraIds.length === 0) {
-      throw new InvalidSinkOptionError(this.name, 'cameraIds', options.cameraIds, 'at least one camera id');
+      throw new OptionError(
+        sinkComponent(this.name),
+        'cameraIds',
+        options.cameraIds,
+        'at least one camera id',
+      );
     }
     options.cameraIds.forEach(assertCameraId);
     assertPositiveInteger(this.name, 'offlineQueueSize', options.offlineQueueSize);
     assertNonNegative(this.name, 'messageExpirySeconds', options.messageExpirySeconds);
     assertNonNegative(this.name, 'connectTimeoutMs', options.connectTimeoutMs);
     if (options.protocol !== undefined && !['auto', 5, 4].includes(options.protocol)) {
-      throw new InvalidSinkOptionError(this.name, 'protocol', options.protocol, "'auto', 5 or 4");
+      throw new OptionError(sinkComponent(this.name), 'protocol', options.protocol, "'auto', 5 or 4");
     }
     try {
       new URL(options.url);
     } catch {
-      throw new InvalidSinkOptionError(this.name, 'url', options.url, 'a URL such as mqtt://host:1883');
+      throw new OptionError(sinkComponent(this.name), 'url', options.url, 'a URL such as mqtt://host:1883');
     }
     this.options = options;
-    const protocol = options.protocol ?? 'auto';
+    const protocol = options.protocol ?? MQTT_SINK_DEFAULTS.protocol;
     this.protocol = { version: protocol === 4 ? 4 : 5, auto: protocol === 'auto' };
     this.clientIdPrefix = options.clientIdPrefix ?? `cubestream-${randomBytes(4).toString('hex')}`;
     this.reporter = new SinkReporter(this.name, options, { broker: redactUrl(options.url) });
@@ -151,22 +150,15 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
    */
   async connect(): Promise<void> {
     if (this.closed) throw new SinkClosedError(this.name);
-    await this.loadTls();
+    this.loadTls();
     const channels = this.options.cameraIds.map((cameraId) => this.channel(cameraId));
-    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    const timeoutMs = this.options.connectTimeoutMs ?? MQTT_SINK_DEFAULTS.connectTimeoutMs;
     if (timeoutMs === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SinkConnectTimeoutError(this.name, redactUrl(this.options.url), timeoutMs)),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([Promise.all(channels.map((channel) => channel.whenConnected())), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      Promise.all(channels.map((channel) => channel.whenConnected())),
+      timeoutMs,
+      () => new SinkConnectTimeoutError(this.name, redactUrl(this.options.url), timeoutMs),
+    );
   }
 
   /** Publishes a decision on `<prefix>/<cameraId>/decisions` (QoS 1, message expiry on v5). */
@@ -225,7 +217,12 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
     if (existing !== undefined) return existing;
     if (cameraId !== UNKNOWN_CAMERA) assertCameraId(cameraId);
     if (!this.tlsLoaded && this.options.tls !== undefined) {
-      throw new InvalidSinkOptionError(this.name, 'tls', 'not loaded', 'call connect() before publishing');
+      throw new OptionError(
+        sinkComponent(this.name),
+        'tls',
+        'not loaded',
+        'call connect() before publishing',
+      );
     }
     const { options } = this;
     const channel = new MqttCameraChannel({
@@ -235,12 +232,12 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
       statusTopic: mqttTopic(this.prefix, cameraId, 'status'),
       modelVersion: options.modelVersion,
       protocol: this.protocol,
-      messageExpirySeconds: options.messageExpirySeconds ?? 60,
-      keepaliveSeconds: options.keepaliveSeconds ?? 30,
+      messageExpirySeconds: options.messageExpirySeconds ?? MQTT_SINK_DEFAULTS.messageExpirySeconds,
+      keepaliveSeconds: options.keepaliveSeconds ?? MQTT_SINK_DEFAULTS.keepaliveSeconds,
       connectTimeoutMs: 10_000,
-      reconnect: options.reconnect ?? {},
-      offlineQueueSize: options.offlineQueueSize ?? 1000,
-      overflow: options.overflow ?? 'drop-oldest',
+      reconnect: options.reconnect ?? MQTT_SINK_DEFAULTS.reconnect,
+      offlineQueueSize: options.offlineQueueSize ?? MQTT_SINK_DEFAULTS.offlineQueue.size,
+      overflow: options.overflow ?? MQTT_SINK_DEFAULTS.offlineQueue.overflow,
       ...(options.username === undefined ? {} : { username: options.username }),
       ...(options.password === undefined ? {} : { password: options.password }),
       ...(this.tls === undefined ? {} : { tls: this.tls }),
@@ -255,32 +252,11 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
     return channel;
   }
 
-  private async loadTls(): Promise<void> {
+  /** Reads the TLS files once, at the first `connect()`; throws `TlsFileError` for one that cannot be read. */
+  private loadTls(): void {
     if (this.tlsLoaded) return;
     const tls = this.options.tls;
-    if (tls !== undefined) {
-      const read = async (field: 'caFile' | 'certFile' | 'keyFile'): Promise<Buffer | undefined> => {
-        const file = tls[field];
-        if (file === undefined) return undefined;
-        try {
-          return await readFile(file);
-        } catch (error) {
-          throw new InvalidSinkOptionError(
-            this.name,
-            `tls.${field}`,
-            file,
-            `a readable PEM file (${String(error)})`,
-          );
-        }
-      };
-      const [ca, cert, key] = await Promise.all([read('caFile'), read('certFile'), read('keyFile')]);
-      this.tls = {
-        ...(ca === undefined ? {} : { ca }),
-        ...(cert === undefined ? {} : { cert }),
-        ...(key === undefined ? {} : { key }),
-        rejectUnauthorized: tls.rejectUnauthorized ?? true,
-      };
-    }
+    if (tls !== undefined) this.tls = readTlsFiles(tls, `${this.name} sink`);
     this.tlsLoaded = true;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Publishes decisions to NATS (DESIGN §4) on `cubestream.decisions.<cameraId>`: JetStream by
+ * Publishes decisions to NATS (docs/wire-format.md §2) on `cubestream.decisions.<cameraId>`: JetStream by
  * default (`Nats-Msg-Id` = `<cameraId>:<capturedAt>:<frameId>:<rowOffset>`, so retries never
  * store a decision twice within the stream's duplicate window), or plain core NATS. Dead letters
  * go to `cubestream.deadletter.<cameraId>` with a core publish (add a stream on
@@ -20,37 +20,35 @@ import {
 } from '@nats-io/transport-node';
 import { UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
 import { type Decision, encodeDecision } from '../../src/core/decision.js';
+import { asError } from '../../src/core/errors.js';
+import { OptionError } from '../../src/core/options.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { type BackoffOptions, backoffDelay } from '../shared/backoff.js';
 import { connectNats } from '../shared/nats-connect.js';
+import { checkTlsFiles, type TlsFileOptions } from '../shared/tls-files.js';
+import { withTimeout } from '../shared/with-timeout.js';
 import { type DeadLetter, type DeadLetterTarget, encodeDeadLetter } from './dead-letter.js';
 import {
-  InvalidSinkOptionError,
   PublishRejectedError,
   SinkAuthError,
   SinkClosedError,
   SinkConnectTimeoutError,
   SinkTlsError,
 } from './errors.js';
+import { NATS_SINK_DEFAULTS } from './nats-sink-options.js';
 import { type DecisionStreamConfig, ensureDecisionStream } from './nats-stream.js';
 import { OfflineQueue } from './offline-queue.js';
 import { OutgoingMessage } from './outgoing-message.js';
 import { Waker, waitUntilIdle } from './retry.js';
 import type { DecisionSink, OverflowPolicy, PublishOutcome, SinkHooks } from './sink.js';
-import { assertNonNegative, assertPositiveInteger } from './sink-options.js';
+import { assertNonNegative, assertPositiveInteger, sinkComponent } from './sink-options.js';
 import { SinkReporter } from './sink-reporter.js';
 import { assertNatsPrefix, decisionMsgId, natsSubject } from './topics.js';
 
-/** TLS settings (file paths are read by the NATS client). */
-export interface NatsTlsOptions {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  /** Verify the server's certificate; default true. */
-  rejectUnauthorized?: boolean;
-}
+/** TLS settings (checked in `connect()`; the NATS client reads the files on every connection). */
+export type NatsTlsOptions = TlsFileOptions;
 
-/** Options of {@link NatsDecisionSink}. */
+/** Options of {@link NatsDecisionSink}; the defaults are {@link NATS_SINK_DEFAULTS}'s. */
 export interface NatsSinkOptions extends SinkHooks {
   /** Server URL(s): `nats://host:4222`, or several for a cluster. */
   servers: string | readonly string[];
@@ -92,10 +90,6 @@ function isPermanent(error: unknown): boolean {
   return error instanceof PermissionViolationError || error instanceof InvalidSubjectError;
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 /**
  * The NATS decision sink.
  *
@@ -129,29 +123,32 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
   /** @param options - see {@link NatsSinkOptions}; validated here */
   constructor(options: NatsSinkOptions) {
     this.name = options.name ?? 'nats';
-    this.prefix = assertNatsPrefix(options.subjectPrefix ?? 'cubestream');
-    this.mode = options.mode ?? 'jetstream';
+    this.prefix = assertNatsPrefix(options.subjectPrefix ?? NATS_SINK_DEFAULTS.subjectPrefix);
+    this.mode = options.mode ?? NATS_SINK_DEFAULTS.mode;
     if (this.mode !== 'jetstream' && this.mode !== 'core') {
-      throw new InvalidSinkOptionError(this.name, 'mode', options.mode, "'jetstream' or 'core'");
+      throw new OptionError(sinkComponent(this.name), 'mode', options.mode, "'jetstream' or 'core'");
     }
     const servers = typeof options.servers === 'string' ? [options.servers] : options.servers;
     if (servers.length === 0)
-      throw new InvalidSinkOptionError(this.name, 'servers', servers, 'at least one URL');
+      throw new OptionError(sinkComponent(this.name), 'servers', servers, 'at least one URL');
     assertPositiveInteger(this.name, 'offlineQueueSize', options.offlineQueueSize);
     assertPositiveInteger(this.name, 'maxInFlight', options.maxInFlight);
     assertNonNegative(this.name, 'publishTimeoutMs', options.publishTimeoutMs);
     assertNonNegative(this.name, 'connectTimeoutMs', options.connectTimeoutMs);
     const auth = [options.user !== undefined, options.token !== undefined, options.credsFile !== undefined];
     if (auth.filter(Boolean).length > 1) {
-      throw new InvalidSinkOptionError(
-        this.name,
+      throw new OptionError(
+        sinkComponent(this.name),
         'user/token/credsFile',
         'several',
         'at most one way to authenticate',
       );
     }
     this.options = options;
-    this.queue = new OfflineQueue(options.offlineQueueSize ?? 10_000, options.overflow ?? 'drop-oldest');
+    this.queue = new OfflineQueue(
+      options.offlineQueueSize ?? NATS_SINK_DEFAULTS.offlineQueue.size,
+      options.overflow ?? NATS_SINK_DEFAULTS.offlineQueue.overflow,
+    );
     this.reporter = new SinkReporter(this.name, options, { servers: redactUrl(servers.join(',')) });
     this.reporter.connected(false);
   }
@@ -185,23 +182,16 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
       for (const message of this.queue.drain()) this.reporter.dropped(message, 'rejected', this.fatal);
       throw this.fatal;
     });
-    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    const timeoutMs = this.options.connectTimeoutMs ?? NATS_SINK_DEFAULTS.connectTimeoutMs;
     if (timeoutMs === 0) {
       this.setup.catch(() => undefined);
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SinkConnectTimeoutError(this.name, this.serverList(), timeoutMs)),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.setup, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      this.setup,
+      timeoutMs,
+      () => new SinkConnectTimeoutError(this.name, this.serverList(), timeoutMs),
+    );
   }
 
   /** Publishes a decision (JetStream with `msgID`, or core); see {@link PublishOutcome}. */
@@ -255,7 +245,7 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
       servers,
       name: o.connectionName ?? 'cubestream-sink',
       maxReconnectAttempts: -1,
-      reconnectTimeWait: o.reconnectTimeWaitMs ?? 1_000,
+      reconnectTimeWait: o.reconnectTimeWaitMs ?? NATS_SINK_DEFAULTS.reconnectTimeWaitMs,
       waitOnFirstConnect: true,
     };
     if (o.user !== undefined) options.user = o.user;
@@ -266,8 +256,8 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
       try {
         creds = await readFile(o.credsFile);
       } catch (error) {
-        throw new InvalidSinkOptionError(
-          this.name,
+        throw new OptionError(
+          sinkComponent(this.name),
           'credsFile',
           o.credsFile,
           `a readable .creds file (${String(error)})`,
@@ -276,6 +266,7 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
       options.authenticator = credsAuthenticator(new Uint8Array(creds));
     }
     if (o.tls !== undefined) {
+      checkTlsFiles(o.tls, `${this.name} sink`);
       options.tls = {
         ...(o.tls.caFile === undefined ? {} : { caFile: o.tls.caFile }),
         ...(o.tls.certFile === undefined ? {} : { certFile: o.tls.certFile }),
@@ -288,7 +279,7 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
 
   /** The first connection (retried while the server is down; TLS and credentials failures are final). */
   private async firstConnection(): Promise<NatsConnection> {
-    const retryMs = this.options.reconnectTimeWaitMs ?? 1_000;
+    const retryMs = this.options.reconnectTimeWaitMs ?? NATS_SINK_DEFAULTS.reconnectTimeWaitMs;
     return connectNats(await this.connectionOptions(), {
       isClosed: () => this.closed,
       wait: (ms) => this.waker.wait(ms),
@@ -321,7 +312,9 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
         { stream: info.config.name, subjects: info.config.subjects },
         'jetstream stream ready',
       );
-      this.js = jetstream(nc, { timeout: this.options.publishTimeoutMs ?? 5_000 });
+      this.js = jetstream(nc, {
+        timeout: this.options.publishTimeoutMs ?? NATS_SINK_DEFAULTS.publishTimeoutMs,
+      });
     }
     this.watchStatus(nc);
     this.setOnline(true);
@@ -441,9 +434,7 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
           }
         });
         if (this.failed(failedMessages, errors) > 0) {
-          await this.waker.wait(
-            backoffDelay(failures, this.options.retry ?? { initialMs: 200, maxMs: 10_000 }),
-          );
+          await this.waker.wait(backoffDelay(failures, this.options.retry ?? NATS_SINK_DEFAULTS.retry));
           failures += 1;
         } else {
           failures = 0;

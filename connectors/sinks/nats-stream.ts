@@ -10,8 +10,11 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { StreamConfigError } from './errors.js';
+import { NATS_SINK_DEFAULTS } from './nats-sink-options.js';
 
-/** The stream the decisions go to. */
+const STREAM_DEFAULTS = NATS_SINK_DEFAULTS.stream;
+
+/** The stream the decisions go to; the defaults are `NATS_SINK_DEFAULTS.stream`'s. */
 export interface DecisionStreamConfig {
   /** Stream name; default `CUBESTREAM_DECISIONS`. */
   name?: string;
@@ -28,7 +31,7 @@ export interface DecisionStreamConfig {
 }
 
 /** Default stream name. */
-export const DEFAULT_DECISION_STREAM = 'CUBESTREAM_DECISIONS';
+export const DEFAULT_DECISION_STREAM = STREAM_DEFAULTS.name;
 
 /**
  * True when a stream subject `pattern` captures every subject of `subject` (itself possibly a
@@ -76,7 +79,7 @@ export async function ensureDecisionStream(
         },
       );
     }
-    if (config.create === false) {
+    if (!(config.create ?? STREAM_DEFAULTS.create)) {
       throw new StreamConfigError(
         name,
         `does not exist and stream.create is false; create it with subjects [${subject}]`,
@@ -86,10 +89,10 @@ export async function ensureDecisionStream(
       return await jsm.streams.add({
         name,
         subjects: [subject],
-        duplicate_window: nanos(config.duplicateWindowMs ?? 120_000),
-        max_age: nanos(config.maxAgeMs ?? 86_400_000),
-        storage: config.storage ?? 'file',
-        num_replicas: config.replicas ?? 1,
+        duplicate_window: nanos(config.duplicateWindowMs ?? STREAM_DEFAULTS.duplicateWindowMs),
+        max_age: nanos(config.maxAgeMs ?? STREAM_DEFAULTS.maxAgeMs),
+        storage: config.storage ?? STREAM_DEFAULTS.storage,
+        num_replicas: config.replicas ?? STREAM_DEFAULTS.replicas,
       });
     } catch (addError) {
       throw new StreamConfigError(name, `cannot be created with subjects [${subject}]: ${String(addError)}`, {

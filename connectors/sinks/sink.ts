@@ -62,6 +62,7 @@ export interface SinkHooks {
  *
  * @example
  * ```ts
+ * import { MqttDecisionSink } from 'cubestream/connectors';
  * const sink = new MqttDecisionSink({ url: 'mqtt://broker:1883', cameraIds: ['cam1'], modelVersion: 'v3' });
  * await sink.connect();
  * await sink.publish(decision); // 'acked' | 'queued' | 'dropped'

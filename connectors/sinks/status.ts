@@ -1,5 +1,5 @@
 /**
- * The retained per-camera status message of DESIGN §4, on `<prefix>/<cameraId>/status`:
+ * The retained per-camera status message of docs/wire-format.md §3, on `<prefix>/<cameraId>/status`:
  * `{"state":"online"|"offline","modelVersion","threshold"?,"at"}` (`at` in epoch ms).
  */
 

@@ -1,5 +1,5 @@
 /**
- * Topic and subject names of DESIGN §4, built in one place and validated: camera ids must be
+ * Topic and subject names of docs/wire-format.md §5, built in one place and validated: camera ids must be
  * usable both as an MQTT topic level and as a NATS subject token.
  *
  * @example
@@ -11,7 +11,9 @@
  */
 import { isCameraId, UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
 import type { Decision } from '../../src/core/decision.js';
-import { InvalidCameraIdError, InvalidSinkOptionError } from './errors.js';
+import { OptionError } from '../../src/core/options.js';
+import { InvalidCameraIdError } from './errors.js';
+import { sinkComponent } from './sink-options.js';
 
 /** Kinds of per-camera MQTT topics. */
 export type MqttTopicKind = 'decisions' | 'status' | 'deadletter';
@@ -30,7 +32,7 @@ export function assertMqttPrefix(prefix: string): string {
   const ok =
     prefix.length > 0 && prefix.split('/').every((level) => level.length > 0 && !/[+#\0]/.test(level));
   if (!ok)
-    throw new InvalidSinkOptionError('mqtt', 'prefix', prefix, 'non-empty topic levels without + or #');
+    throw new OptionError(sinkComponent('mqtt'), 'prefix', prefix, 'non-empty topic levels without + or #');
   return prefix;
 }
 
@@ -39,8 +41,8 @@ export function assertNatsPrefix(prefix: string): string {
   const ok =
     prefix.length > 0 && prefix.split('.').every((token) => token.length > 0 && !/[*>\s]/.test(token));
   if (!ok)
-    throw new InvalidSinkOptionError(
-      'nats',
+    throw new OptionError(
+      sinkComponent('nats'),
       'subjectPrefix',
       prefix,
       'dot-separated tokens without * > or spaces',

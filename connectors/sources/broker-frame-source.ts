@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { asError } from '../../src/core/errors.js';
 import type { CubeFrame } from '../../src/core/frame.js';
 import { InvalidFrameError } from '../../src/core/frame.js';
 import { type DecodeFrameOptions, decodeFrameMessage } from '../codec/frame-safetensors.js';
@@ -134,7 +135,7 @@ export function brokerFrameSource(
         if (closed) void opened.close();
         else subscription = opened;
       },
-      (error: unknown) => feed.failed(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => feed.failed(asError(error)),
     );
     return () => {
       closed = true;

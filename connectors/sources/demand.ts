@@ -14,9 +14,13 @@ export type Demand = () => Promise<void> | undefined;
  *
  * @example
  * ```ts
+ * import type { CubeFrame } from 'cubestream';
+ * import { enviReplay } from 'cubestream/connectors';
+ * import { backpressure } from 'cubestream/operators';
+ * declare function score(frame: CubeFrame): Promise<number>; // on a worker thread
  * const room = new QueueRoom(4);
- * const camera = enviReplay({ path, demand: room.demand });
- * frames.pipe(backpressure(score, { policy: 'dropOldest', capacity: 4, onQueueDepth: (d) => room.update(d) }));
+ * const camera = enviReplay({ path: 'scans/', demand: room.demand });
+ * camera.frames.pipe(backpressure(score, { policy: 'dropOldest', capacity: 4, onQueueDepth: (d) => room.update(d) }));
  * ```
  */
 export class QueueRoom {

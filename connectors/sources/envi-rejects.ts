@@ -68,8 +68,10 @@ async function bytesOf(hdrPath: string, error: unknown): Promise<number> {
  *
  * @example
  * ```ts
- * onReject(await rejectedCube('scans/b.hdr', 'line3', truncatedError));
- * // error.message: 'invalid frame: file = "b.hdr": cube scans/b.hdr skipped: ENVI data file scans/b.img is truncated: ...'
+ * import { EnviDataError } from 'cubestream/io';
+ * const truncated = new EnviDataError('truncated', 'scans/b.img', 'ENVI data file scans/b.img is truncated: ...');
+ * const rejected = await rejectedCube('scans/b.hdr', 'line3', truncated);
+ * // rejected.error.message: 'invalid frame: file = "b.hdr": cube scans/b.hdr skipped: ENVI data file scans/b.img is truncated: ...'
  * ```
  */
 export async function rejectedCube(

@@ -1,7 +1,7 @@
 import { Observable, Subject } from 'rxjs';
 import { BlockBufferPool } from '../../src/core/block-buffer-pool.js';
-import { CubestreamError } from '../../src/core/errors.js';
 import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from '../../src/core/frame.js';
+import { OptionError } from '../../src/core/options.js';
 import type { RowsReady } from '../../src/core/rows-ready.js';
 import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
 import { EnviDataError } from '../../src/io/envi/errors.js';
@@ -38,30 +38,22 @@ export interface EnviReplayOptions {
   onReject?: (rejected: RejectedMessage) => void;
 }
 
-/** A bad {@link EnviReplayOptions} field; the message names the field and value. */
-export class EnviReplayOptionError extends CubestreamError {
-  /** The option at fault. */
-  readonly field: string;
-
-  constructor(field: string, problem: string) {
-    super('options', `enviReplay: ${field} ${problem}`);
-    this.field = field;
-  }
-}
-
 /** Shortest wait between two paced steps (ms): at high line rates a step covers several lines. */
 const MIN_TICK_MS = 2;
 
+/** The component an {@link OptionError} of {@link enviReplay} names. */
+const ENVI_REPLAY = 'enviReplay';
+
 function checkOptions(options: EnviReplayOptions): void {
   if (typeof options.path !== 'string' || options.path === '') {
-    throw new EnviReplayOptionError('path', 'must be a non-empty string');
+    throw new OptionError(ENVI_REPLAY, 'path', options.path, 'must be a non-empty string');
   }
   const { blockRows, linesPerSecond } = options;
   if (blockRows !== undefined && (!Number.isSafeInteger(blockRows) || blockRows <= 0)) {
-    throw new EnviReplayOptionError('blockRows', `must be a positive integer, got ${blockRows}`);
+    throw new OptionError(ENVI_REPLAY, 'blockRows', blockRows, 'must be a positive integer');
   }
   if (linesPerSecond !== undefined && !(Number.isFinite(linesPerSecond) && linesPerSecond > 0)) {
-    throw new EnviReplayOptionError('linesPerSecond', `must be a positive number, got ${linesPerSecond}`);
+    throw new OptionError(ENVI_REPLAY, 'linesPerSecond', linesPerSecond, 'must be a positive number');
   }
 }
 
@@ -105,8 +97,8 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  * each block, so that an asynchronous consumer sets the pace too; with it, a block's lines
  * arrive at their times as from a line-scan camera, the rows in so far published on `rows`
  * ({@link RowsReady}: the block's buffer, which its frame then carries), and the block is
- * emitted with its last line. Block buffers come from `buffers`: a consumer done with a block may
- * hand its `data` back for reuse. Blocks carry
+ * emitted with its last line. Block buffers are lent from a pool: a consumer done with a block
+ * calls its `release` so that a later block reuses the buffer. Blocks carry
  * `rowOffset`/`totalRows`, the header's wavelengths
  * (band indices when unknown), `capturedAt` = emission time, and `labels` from the cube's mask
  * (`<base>_mask.hdr`, or `mask.hdr` in its folder) when there is one. Frame ids increase across
@@ -115,10 +107,10 @@ async function maskFor(hdrPath: string, reader: EnviReader): Promise<Uint8Array 
  * goes to `onReject` and is skipped, or, without `onReject`, to the error channel. With
  * several subscriptions `state` follows the latest change.
  *
- * @throws {@link EnviReplayOptionError} at call time for a bad option
+ * @throws {@link OptionError} at call time for a bad option
  * @example
  * ```ts
- * const camera = enviReplay({ path: '../shared/data/abu-beach-1/cube.hdr', blockRows: 16 });
+ * const camera = enviReplay({ path: '/data/scenes/abu-beach-1/cube.hdr', blockRows: 16 });
  * camera.frames.subscribe((block) => console.log(block.frameId, block.rowOffset, block.labels?.length));
  * ```
  */
@@ -171,9 +163,8 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
               const mask = masks.get(hdrPath);
               for (let start = 0; start < lines && !stopped; start += rows) {
                 const height = Math.min(rows, lines - start);
-                const data = await cubeStep(() =>
-                  reader.readRows(start, height, buffers.acquire(height * samples * bands)),
-                );
+                const lease = buffers.lend(height * samples * bands);
+                const data = await cubeStep(() => reader.readRows(start, height, lease.data));
                 const block = {
                   cameraId,
                   height,
@@ -211,6 +202,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
                       rowOffset: start,
                       totalRows: lines,
                       capturedAt: Date.now(),
+                      release: lease.release,
                       ...(mask === undefined
                         ? {}
                         : { labels: mask.slice(start * samples, (start + height) * samples) }),
@@ -266,5 +258,5 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
     };
   });
 
-  return { frames, state: status.state, rows: progress.asObservable(), buffers };
+  return { frames, state: status.state, rows: progress.asObservable() };
 }

@@ -2,6 +2,7 @@ import type { ConnectionOptions, NatsConnection, NodeConnectionOptions } from '@
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { connectNats } from '../shared/nats-connect.js';
 import { type BrokerFeed, type BrokerFrameSourceOptions, brokerFrameSource } from './broker-frame-source.js';
+import { NATS_SOURCE_DEFAULTS } from './broker-source-options.js';
 import type { CameraSource } from './source-state.js';
 
 /** Options of {@link natsFrames}. */
@@ -43,7 +44,7 @@ export function cameraIdFromSubject(subject: string): string | undefined {
 }
 
 /**
- * Frames published on NATS as safetensors messages (DESIGN §4) on `cubestream.frames.<cameraId>`.
+ * Frames published on NATS as safetensors messages (docs/wire-format.md §1) on `cubestream.frames.<cameraId>`.
  * A server that is not up yet, or lost, puts the source in state `disconnected` (each failed
  * attempt reported to `onConnectionIssue`) and is retried forever, unless
  * `connection.reconnect` is false; an untrusted TLS certificate or refused credentials end the
@@ -52,11 +53,11 @@ export function cameraIdFromSubject(subject: string): string | undefined {
  *
  * @example
  * ```ts
- * natsFrames({ servers: 'nats://127.0.0.1:4222', queue: 'cubestream' }).frames.subscribe(...)
+ * natsFrames({ servers: 'nats://127.0.0.1:4222', queue: 'cubestream' }).frames.subscribe((f) => console.log(f.frameId));
  * ```
  */
 export function natsFrames(options: NatsFramesOptions): CameraSource {
-  const subject = options.subject ?? 'cubestream.frames.*';
+  const subject = options.subject ?? NATS_SOURCE_DEFAULTS.subject;
   return brokerFrameSource(options, async (feed) => {
     const connection: NodeConnectionOptions = {
       maxReconnectAttempts: -1,

@@ -26,11 +26,7 @@ export {
 /** Shortest wait between two paced ticks (ms): at high line rates a tick senses several lines. */
 const MIN_TICK_MS = 2;
 
-export {
-  type SimOutput,
-  type SimulatedLineScanOptions,
-  SimulatorOptionError,
-} from './simulator/options.js';
+export type { SimOutput, SimulatedLineScanOptions } from './simulator/options.js';
 export { SIM_PRESETS, type SimPreset } from './simulator/wavelengths.js';
 
 /**
@@ -44,17 +40,19 @@ export { SIM_PRESETS, type SimPreset } from './simulator/wavelengths.js';
  * have passed, catching up after a stall rather than drifting), a block is emitted with its
  * last line, and the block being filled is published on `rows` ({@link RowsReady}) as its lines
  * come in, for a scorer that scores rows ahead (`fusedDeepSvddScore`'s `earlyRows`). `rows` is
- * shared by every subscription (a block is known by its buffer). Block buffers come from
- * `buffers`: a consumer done with a block may hand its `data` back for reuse (the service does,
- * once the block's decision is out). Unsubscribing clears the pending timer. `state` goes `starting` ->
+ * shared by every subscription (a block is known by its buffer). Block buffers are lent from a
+ * pool: a consumer done with a block calls its `release` so that a later block reuses the buffer
+ * (the service does, once the block's decision is out). Unsubscribing clears the pending timer.
+ * `state` goes `starting` ->
  * `running` (on subscribe) -> `ended` (once every subscription has reached its limit or
  * unsubscribed) or `error`.
  *
- * @throws {@link SimulatorOptionError} at call time for a bad option
+ * @throws `OptionError` at call time for a bad option
  * @example
  * ```ts
+ * import { take } from 'rxjs';
  * const camera = simulatedLineScan({ width: 1024, anomalyRate: 0.01, linesPerSecond: 500 });
- * camera.frames.pipe(take(100)).subscribe((block) => process(block));
+ * camera.frames.pipe(take(100)).subscribe((block) => console.log(block.frameId, block.rowOffset));
  * ```
  */
 export function simulatedLineScan(options: SimulatedLineScanOptions = {}): CameraSource {
@@ -181,5 +179,5 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
       finish();
     };
   });
-  return { frames, state: status.state, rows: rows.asObservable(), buffers };
+  return { frames, state: status.state, rows: rows.asObservable() };
 }

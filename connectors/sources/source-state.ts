@@ -30,7 +30,10 @@ export interface ConnectionIssue {
  * current state to each new subscriber (a {@link BehaviorSubject} view).
  */
 export interface CameraSource {
-  /** The frames; errors go to the error channel. */
+  /**
+   * The frames; errors go to the error channel. A frame with `release` has its buffer lent from
+   * the source's pool: its last holder calls `release()` once (see `CubeFrame.release`).
+   */
   readonly frames: Observable<CubeFrame>;
   /** Current lifecycle state; starts at `starting`, emits only on change. */
   readonly state: Observable<SourceState>;
@@ -39,13 +42,6 @@ export interface CameraSource {
    * (the paced simulator); the scorer may score their rows ahead. Absent: blocks come whole.
    */
   readonly rows?: Observable<RowsReady>;
-  /**
-   * Where a consumer hands back a block's `data` once nothing reads or keeps it any more (its
-   * decision is out, the viewer has drawn it), so that the source reuses the buffer instead of
-   * allocating one per block. Optional both ways: a source may have none, a consumer may never
-   * release.
-   */
-  readonly buffers?: { release(data: Float32Array | Uint16Array): void };
 }
 
 /** A writable source state: sources call `set`, consumers subscribe to `state`. */

@@ -42,6 +42,8 @@ interface Pending {
   pixels: number;
   threshold: number;
   capturedAt: number;
+  /** The `release` of every block put in (their buffers are not read after scoring). */
+  readonly releases: (() => void)[];
 }
 
 /**
@@ -99,8 +101,10 @@ export class BlockAssembler {
     return out;
   }
 
-  /** Drops everything buffered. */
+  /** Drops everything buffered, releasing the blocks' buffers. */
   clear(): void {
+    for (const pending of this.cameras.values())
+      for (const frame of pending.values()) for (const release of frame.releases) release();
     this.cameras.clear();
     this.emitted.clear();
   }
@@ -129,6 +133,7 @@ function start(block: ThresholdedFrame): Pending {
     pixels: 0,
     threshold: block.threshold,
     capturedAt: block.capturedAt,
+    releases: [],
   };
 }
 
@@ -152,6 +157,7 @@ function put(frame: Pending, block: ThresholdedFrame): void {
   }
   frame.threshold = Math.min(frame.threshold, block.threshold);
   frame.capturedAt = Math.min(frame.capturedAt, block.capturedAt);
+  if (block.release !== undefined) frame.releases.push(block.release);
 }
 
 function finish(frame: Pending): AssembledFrame {
@@ -164,14 +170,25 @@ function finish(frame: Pending): AssembledFrame {
       if (s > maxScore) maxScore = s;
     }
   }
+  // The first block's spectra and release are its own: the whole frame has no spectra, and
+  // releases every block's buffer.
+  const { spectra: _spectra, release: _release, ...identity } = first;
+  const { releases } = frame;
   const whole: ThresholdedFrame = {
-    ...first,
+    ...identity,
     rowOffset: 0,
     height: first.totalRows,
     capturedAt: frame.capturedAt,
     scores: frame.scores,
     threshold: frame.threshold,
     ...(frame.labels === undefined ? {} : { labels: frame.labels }),
+    ...(releases.length === 0
+      ? {}
+      : {
+          release: () => {
+            for (const release of releases) release();
+          },
+        }),
   };
   return {
     frame: whole,

@@ -11,11 +11,6 @@ export interface VerdictRule {
   readonly now: () => number;
 }
 
-/** A decided frame or block; `missingRows` counts rows never received (0 for blocks and complete frames). */
-export interface DecisionFrame extends DecidedFrame {
-  readonly missingRows: number;
-}
-
 /** The pixel mask (score >= τ) of a thresholded block and its highest score (NaN scores skipped). */
 export function maskOf(frame: ThresholdedFrame): { mask: Uint8Array; maxScore: number } {
   const { scores, threshold } = frame;
@@ -32,7 +27,7 @@ export function maskOf(frame: ThresholdedFrame): { mask: Uint8Array; maxScore: n
 /**
  * Decides a frame or block from its mask: blobs by connected components (bbox in whole-frame
  * rows), anomalous iff some blob reaches `minArea` (when set), else iff at least `minPixels`
- * pixels are anomalous. Builds the DESIGN §4 decision.
+ * pixels are anomalous. Builds the docs/wire-format.md §2 decision.
  */
 export function decideMask(
   frame: ThresholdedFrame,
@@ -41,7 +36,7 @@ export function decideMask(
   maxScore: number,
   missingRows: number,
   rule: VerdictRule,
-): DecisionFrame {
+): DecidedFrame {
   const blobs = connectedComponents(
     mask,
     frame.scores,

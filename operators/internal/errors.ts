@@ -1,25 +1,5 @@
-import { CubestreamError, describeValue } from '../../src/core/errors.js';
-
-/**
- * An operator option with a value the operator cannot work with (code `options`). Thrown when
- * the operator is built, before anything is subscribed. `option` names the field, e.g.
- * `rollingQuantileThreshold.window.frames`.
- *
- * @example
- * ```ts
- * new OperatorOptionsError('quantileThreshold.q', 1.5, 'must be within [0, 1]').message
- * // "invalid option quantileThreshold.q = 1.5: must be within [0, 1]"
- * ```
- */
-export class OperatorOptionsError extends CubestreamError {
-  /** Dotted name of the option at fault. */
-  readonly option: string;
-
-  constructor(option: string, value: unknown, problem: string) {
-    super('options', `invalid option ${option} = ${describeValue(value)}: ${problem}`);
-    this.option = option;
-  }
-}
+import { CubestreamError } from '../../src/core/errors.js';
+import { OptionError } from '../../src/core/options.js';
 
 /**
  * A scored frame holding a NaN score (code `nonfinite`), which no quantile or comparison can
@@ -41,44 +21,47 @@ export class NonFiniteScoreError extends CubestreamError {
   }
 }
 
+/** The component every operator's {@link OptionError} names; the option path names the operator. */
+export const OPERATOR = 'operator';
+
 /** Index of the first NaN in `values`, or -1 (±Infinity is allowed: it sorts). */
 export function firstNaN(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return i;
   return -1;
 }
 
-/** Throws {@link OperatorOptionsError} unless `value` is a number within [min, max]. */
+/** Throws {@link OptionError} unless `value` is a number within [min, max]. */
 export function requireInRange(option: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !(value >= min && value <= max)) {
-    throw new OperatorOptionsError(option, value, `must be a number within [${min}, ${max}]`);
+    throw new OptionError(OPERATOR, option, value, `must be a number within [${min}, ${max}]`);
   }
   return value;
 }
 
-/** Throws {@link OperatorOptionsError} unless `value` is an integer >= `min`. */
+/** Throws {@link OptionError} unless `value` is an integer >= `min`. */
 export function requireInteger(option: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new OperatorOptionsError(option, value, `must be an integer >= ${min}`);
+    throw new OptionError(OPERATOR, option, value, `must be an integer >= ${min}`);
   }
   return value;
 }
 
-/** Throws {@link OperatorOptionsError} unless `value` is a finite number > 0. */
+/** Throws {@link OptionError} unless `value` is a finite number > 0. */
 export function requirePositive(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new OperatorOptionsError(option, value, 'must be a finite number > 0');
+    throw new OptionError(OPERATOR, option, value, 'must be a finite number > 0');
   }
   return value;
 }
 
-/** Throws {@link OperatorOptionsError} unless `value` is one of `allowed`. */
+/** Throws {@link OptionError} unless `value` is one of `allowed`. */
 export function requireOneOf<T extends string | number>(
   option: string,
   value: unknown,
   allowed: readonly T[],
 ): T {
   if (!allowed.includes(value as T)) {
-    throw new OperatorOptionsError(option, value, `must be one of ${allowed.join(', ')}`);
+    throw new OptionError(OPERATOR, option, value, `must be one of ${allowed.join(', ')}`);
   }
   return value as T;
 }

@@ -17,6 +17,8 @@ export interface PersistentStage<A, B> {
  *
  * @example
  * ```ts
+ * import { finalize } from 'rxjs';
+ * import { backpressure, deepSvddScorer } from 'cubestream/operators';
  * const scorer = persistentStage(deepSvddScorer(params));
  * frames$.pipe(backpressure((frame) => scorer.run(frame), { policy: 'dropOldest', capacity: 4 }), finalize(() => scorer.close()));
  * ```

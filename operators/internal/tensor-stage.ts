@@ -24,7 +24,9 @@ function carriesTensor(out: unknown, pixels: TensorFrame['pixels']): boolean {
  *
  * @example
  * ```ts
- * export const negate = () =>
+ * import * as tf from '@tensorflow/tfjs';
+ * import { type TensorFrame, withPixels } from '../../src/core/tensor-frame.js';
+ * const negate = () =>
  *   tensorStage<TensorFrame, TensorFrame>(() => ({
  *     step: (frame) => withPixels(frame, tf.neg(frame.pixels)),
  *   }));

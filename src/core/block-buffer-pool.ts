@@ -2,9 +2,10 @@
  * Block buffers a source hands out and gets back: a camera connector that fills a new buffer for
  * every block makes V8 collect garbage often (each block is megabytes of memory outside the heap;
  * the simulated demo camera, 4 MB per block at 10 blocks/s, caused about three full collections a
- * second). A consumer that is done with a block calls {@link BlockBufferPool.release}; the
- * source's next {@link BlockBufferPool.acquire} of that length reuses it. Buffers never released
- * are simply garbage, as before, so a consumer that keeps frames stays correct.
+ * second). A source {@link BlockBufferPool.lend}s a buffer per block and emits the frame with the
+ * lease's `release` (`CubeFrame.release`); the consumer done with the block calls it, and the
+ * source's next lease of that length reuses the buffer. Buffers never released are simply
+ * garbage, as before, so a consumer that keeps frames stays correct.
  *
  * Only buffers this pool handed out and that are out are taken back (a second release of the same
  * buffer, or a foreign one, is ignored); at most `maxFree` wait for reuse.
@@ -12,8 +13,8 @@
  * @example
  * ```ts
  * const pool = new BlockBufferPool();
- * const data = pool.acquire(64 * 256 * 61); // fill, emit as a frame's data
- * pool.release(data);                        // once the frame's decision is out
+ * const { data, release } = pool.lend(64 * 256 * 61); // fill, emit as a frame's data with its release
+ * release();                                          // once the frame's decision is out
  * ```
  */
 export class BlockBufferPool {
@@ -50,6 +51,24 @@ export class BlockBufferPool {
     }
     this.#out.add(buffer);
     return buffer;
+  }
+
+  /**
+   * A buffer of `length` values (as {@link acquire}) and the one call that hands it back: the
+   * first call releases it, later ones do nothing, so a stale call cannot release the buffer
+   * again once a later block holds it.
+   */
+  lend(length: number): { readonly data: Float32Array; readonly release: () => void } {
+    const data = this.acquire(length);
+    let out = true;
+    return {
+      data,
+      release: () => {
+        if (!out) return;
+        out = false;
+        this.release(data);
+      },
+    };
   }
 
   /** Hands a buffer back: nothing may read or keep it any more. Ignored for a buffer not out. */

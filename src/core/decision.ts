@@ -1,53 +1,73 @@
+import { z } from 'zod';
 import type { ThresholdedFrame } from './scored-frame.js';
 
 /** Value of the `schema` field of every decision message. */
 export const DECISION_SCHEMA = 'cubestream.decision/1';
 
-/**
- * A connected region of anomalous pixels. `x`, `y` are the top-left corner of its bounding box
- * in whole-frame coordinates (`y` includes the block's `rowOffset`), `w`, `h` its size.
- */
-export interface Blob {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  /** Anomalous pixels in the blob. */
-  area: number;
-  /** Highest score inside the blob. */
-  maxScore: number;
-}
+/** A non-negative integer count or pixel coordinate. */
+const count = z.number().int().nonnegative();
 
 /**
- * The decision message of DESIGN §4, published as JSON to MQTT and NATS. Flat and fixed so a
- * PLC can parse it; field order is kept by {@link encodeDecision}.
+ * zod schema of a blob: a connected region of anomalous pixels. `x`, `y` are the top-left corner
+ * of its bounding box in whole-frame coordinates (`y` includes the block's `rowOffset`), `w`, `h`
+ * its size.
  */
-export interface Decision {
-  schema: typeof DECISION_SCHEMA;
-  cameraId: string;
-  frameId: number;
-  rowOffset: number;
-  /** Epoch ms at capture, from the source. */
-  capturedAt: number;
-  /** Epoch ms when the decision was made. */
-  decidedAt: number;
-  anomalous: boolean;
-  anomalousPixels: number;
-  pixels: number;
-  maxScore: number;
-  threshold: number;
-  blobs: Blob[];
-  modelVersion: string;
-}
+export const blobSchema = z
+  .strictObject({
+    x: count.describe('Left column of the bounding box (pixels)'),
+    y: count.describe("Top row of the bounding box in whole-frame rows (includes the block's rowOffset)"),
+    w: count.describe('Width of the bounding box (pixels)'),
+    h: count.describe('Height of the bounding box (rows)'),
+    area: count.describe('Anomalous pixels in the blob'),
+    maxScore: z.number().describe('Highest score inside the blob'),
+  })
+  .describe('A connected region of anomalous pixels');
 
-/** A thresholded frame with its pixel mask (1 = anomalous) and the decision for it. */
+/** A connected region of anomalous pixels (see {@link blobSchema}). */
+export type Blob = z.infer<typeof blobSchema>;
+
+/**
+ * zod schema of the decision message of docs/wire-format.md §2, published as JSON to MQTT and NATS: the one
+ * definition of the message (the {@link Decision} type, the decoder's check and the generated
+ * `docs/schemas/decision.schema.json` all come from it). Flat and fixed so a PLC can parse it;
+ * field order is kept by {@link encodeDecision}; unknown fields are rejected.
+ */
+export const decisionSchema = z
+  .strictObject({
+    schema: z.literal(DECISION_SCHEMA).describe('Message schema and version'),
+    cameraId: z.string().min(1).describe('Camera that captured the frame'),
+    frameId: count.describe('Frame number, monotonic per camera (restarts at 0 with the camera gateway)'),
+    rowOffset: count.describe("Index of the block's first row within its frame (0 for a whole frame)"),
+    capturedAt: z.number().describe('Capture time, epoch milliseconds, from the source'),
+    decidedAt: z.number().describe('When the decision was made, epoch milliseconds'),
+    anomalous: z.boolean().describe('Frame (or block) verdict'),
+    anomalousPixels: count.describe('Pixels with score >= threshold'),
+    pixels: count.describe('Pixels decided: height x width of the block, or the received pixels of a frame'),
+    maxScore: z.number().describe('Highest pixel score'),
+    threshold: z.number().describe('Score threshold τ applied (squared distance for Deep SVDD)'),
+    blobs: z.array(blobSchema).describe('Connected regions of anomalous pixels, in raster order'),
+    modelVersion: z.string().describe('Version of the model bundle that scored the frame'),
+  })
+  .meta({ title: 'cubestream decision', description: 'One decision per block (or assembled frame)' });
+
+/** A decision message (see {@link decisionSchema}). */
+export type Decision = z.infer<typeof decisionSchema>;
+
+/**
+ * A frame or block that carries its decision: the thresholded frame with its pixel mask
+ * (1 = anomalous) and the decision message for it. What `decideAnomalies` and
+ * `deepSvddPipeline` emit; it keeps the block's identity, so its `release` (a pooled source's
+ * buffer, see `CubeFrame.release`) and `spectra` come with it.
+ */
 export interface DecidedFrame extends ThresholdedFrame {
   /** `height * width`, 1 where score >= threshold. */
   readonly mask: Uint8Array;
   readonly decision: Decision;
+  /** Rows of the frame never received (an assembled frame flushed incomplete); 0 for blocks and complete frames. */
+  readonly missingRows: number;
 }
 
-/** Serialises a decision as the compact JSON of DESIGN §4 (fields in schema order). */
+/** Serialises a decision as the compact JSON of docs/wire-format.md §2 (fields in schema order). */
 export function encodeDecision(decision: Decision): string {
   const ordered: Decision = {
     schema: DECISION_SCHEMA,

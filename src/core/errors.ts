@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import { validateFrame } from 'cubestream';
  * try { validateFrame(frame); } catch (e) {
- *   if (e instanceof CubestreamError) metrics.rejected.inc({ reason: e.code });
+ *   if (e instanceof CubestreamError) metrics.framesRejected.inc({ camera: frame.cameraId, reason: e.code });
  * }
  * ```
  */
@@ -39,4 +40,18 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value === 'object') return 'object';
   return String(value);
+}
+
+/**
+ * The thrown value as an `Error`: itself when it is one, else an `Error` whose message is
+ * `String(thrown)` (a rejected string, a number, `undefined`).
+ *
+ * @example
+ * ```ts
+ * sink.connect().catch((error: unknown) => logger.error({ err: asError(error) }, 'connect failed'));
+ * asError('boom').message; // "boom"
+ * ```
+ */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }

@@ -70,10 +70,20 @@ export class InvalidFrameError extends CubestreamError {
 export type WavelengthUnits = 'nm' | 'index';
 
 /**
- * The unit of the stream (DESIGN §2): a whole cube, or a block of rows of a larger cube.
+ * The unit of the stream (docs/architecture.md §2): a whole cube, or a block of rows of a larger cube.
  *
  * Data is pixel-major (BIP): value of pixel `p = row * width + col` in band `b` is
- * `data[p * bands + b]`. Frames are treated as immutable: stages return new objects.
+ * `data[p * bands + b]`.
+ *
+ * Immutable: the frame object and its arrays (`data`, `wavelengths`, `labels`, `timings`); no
+ * stage writes them, and a stage that changes anything emits a new object (sharing the arrays
+ * it left alone). Not immutable: the memory behind `data` once its owner lets go of it. A source
+ * that lends block buffers from a pool (`release` present) fills the buffer, lends it with the
+ * frame, and refills it for a later block once released. Whoever holds the frame owns the
+ * buffer: the pipeline while the frame is in it, which releases frames that leave without a
+ * decision (rejected, dropped, still queued at the end); a decided frame carries `release` on
+ * to the decisions' subscriber, which calls it once, after the last read of the block's spectra
+ * (the live viewer's strip). A frame without `release` owns its data outright.
  */
 export interface CubeFrame {
   /** Camera that produced the frame; used in topics, subjects and metric labels. */
@@ -102,6 +112,13 @@ export interface CubeFrame {
   readonly data: Float32Array;
   /** Optional class id per pixel (`height * width`), for training and evaluation. */
   readonly labels?: Uint8Array;
+  /**
+   * Hands `data`'s buffer back to the source's pool (`BlockBufferPool.lend`) when nothing reads
+   * it any more; absent when the frame owns its data. Called once, by the frame's last holder
+   * (see above; later calls do nothing). It travels with the frame's identity through scoring,
+   * thresholding and decision; a copy with data of its own ({@link sliceRows}) leaves it out.
+   */
+  readonly release?: () => void;
 }
 
 /** Fields needed to build a frame; everything with a sensible default is optional. */
@@ -121,6 +138,8 @@ export interface CubeFrameInit {
   wavelengthUnits?: WavelengthUnits;
   data: Float32Array;
   labels?: Uint8Array;
+  /** Hands `data` back to the pool it was lent from (see {@link CubeFrame.release}). */
+  release?: () => void;
 }
 
 /** Bounds that {@link validateFrame} enforces. */
@@ -178,11 +197,12 @@ export function validateGeometry(
 }
 
 /**
- * The one place that checks a frame's shape (DESIGN §2). Returns the frame unchanged when valid.
+ * The one place that checks a frame's shape (docs/architecture.md §2). Returns the frame unchanged when valid.
  *
  * @throws {@link InvalidFrameError} naming the field and value at fault
  * @example
  * ```ts
+ * declare const candidate: CubeFrame; // e.g. decoded from a broker message
  * const frame = validateFrame(candidate, { maxValues: 64 * 1024 * 224 });
  * ```
  */
@@ -318,6 +338,7 @@ export function createFrame(init: CubeFrameInit, limits?: FrameLimits): CubeFram
     wavelengthUnits: init.wavelengthUnits ?? (init.wavelengths === undefined ? 'index' : 'nm'),
     data: init.data,
     ...(init.labels === undefined ? {} : { labels: init.labels }),
+    ...(init.release === undefined ? {} : { release: init.release }),
   };
   return validateFrame(frame, limits);
 }
@@ -360,8 +381,10 @@ export function sliceRows(frame: CubeFrame, start: number, rows: number): CubeFr
   }
   const stride = frame.width * frame.bands;
   const pixelsPerRow = frame.width;
+  // The block owns its copy: the parent's `release` stays with the parent.
+  const { release: _release, ...parent } = frame;
   return {
-    ...frame,
+    ...parent,
     rowOffset: frame.rowOffset + start,
     height: rows,
     data: frame.data.slice(start * stride, (start + rows) * stride),

@@ -13,7 +13,10 @@ import type { WavelengthUnits } from './frame.js';
  *
  * @example
  * ```ts
+ * import { Subject } from 'rxjs';
  * const rows$ = new Subject<RowsReady>();
+ * const block = new Float32Array(64 * 1024 * 224); // the block's buffer, filled line by line
+ * const wavelengths = Float32Array.from({ length: 224 }, (_, i) => 400 + 2.7 * i);
  * rows$.next({ cameraId: 'fx10', height: 64, width: 1024, bands: 224, wavelengths, wavelengthUnits: 'nm', data: block, rows: 8 });
  * ```
  */

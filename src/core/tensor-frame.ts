@@ -36,7 +36,9 @@ export interface ChannelInfo {
  *
  * @example
  * ```ts
- * const frames = await lastValueFrom(source.pipe(toTensorFrame(), toArray()));
+ * import { lastValueFrom, toArray } from 'rxjs';
+ * import { toTensorFrame } from 'cubestream/operators';
+ * const frames = await lastValueFrom(frames$.pipe(toTensorFrame(), toArray()));
  * frames.forEach(disposeTensorFrame);
  * ```
  */

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
- * const threshold = rollingQuantileThreshold({ q: 0.995, window: { frames: 50 }, seed: bundle.threshold });
- * trackCenter({ center, mode: 'gated-ema', gate: () => threshold.state.current('cam0') });
+ * import { rollingQuantileThreshold, trackCenter } from 'cubestream/operators';
+ * const threshold = rollingQuantileThreshold({ q: 0.995, window: { frames: 50 }, seed: bundle.calibration.threshold });
+ * trackCenter({ center: params.center, mode: 'gated-ema', gate: (camera) => threshold.state.current(camera) });
  * ```
  */
 export interface ThresholdState {

@@ -11,7 +11,11 @@ function pathOf(path: readonly PropertyKey[]): string {
  * @throws {@link ConfigError}
  * @example
  * ```ts
- * const cfg = validateConfig(RunConfigSchema, parsed, 'configs/run/demo.yaml');
+ * import { z } from 'zod';
+ * const MetricsSchema = z.strictObject({ port: z.number().int().default(9464) });
+ * const cfg = validateConfig(MetricsSchema, { port: '9464' }, 'configs/run/demo.yaml');
+ * // ConfigError: configs/run/demo.yaml: invalid configuration
+ * //   port: Invalid input: expected number, received string
  * ```
  */
 export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, source: string): z.output<S> {

@@ -220,6 +220,7 @@ function parseEntry(name: string, raw: unknown, dataBytes: number): HeaderEntry 
  * @throws {@link SafetensorsError} naming the problem
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
  * const file = decodeSafetensors(readFileSync('weights.safetensors'));
  * const w1 = toFloat32(file.tensors.get('project.W1')!);
  * ```
@@ -317,6 +318,7 @@ function dataMatchesDtype(dtype: SafetensorsDtype, data: SafetensorsData): boole
  * @throws {@link SafetensorsError} when a tensor's data does not match its dtype or shape
  * @example
  * ```ts
+ * const data = new Float32Array(2 * 3 * 4);
  * const bytes = encodeSafetensors({ cube: { dtype: 'F32', shape: [2, 3, 4], data } }, { camera_id: 'cam0' });
  * ```
  */

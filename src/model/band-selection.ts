@@ -7,7 +7,7 @@ export interface BandpassRange {
 }
 
 /**
- * Indices of the channels inside `range`, in their original order (DESIGN §3.1). May be empty;
+ * Indices of the channels inside `range`, in their original order (docs/maths.md §3.1). May be empty;
  * the operator turns that into an error.
  *
  * @example

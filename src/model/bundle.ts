@@ -56,7 +56,7 @@ export const ModelCardSchema = z.looseObject({
 /** The parsed `model-card.json`. */
 export type ModelCard = z.infer<typeof ModelCardSchema>;
 
-/** A model bundle in memory (DESIGN §4): manifest, weights named `<stage>.<param>`, calibration, card. */
+/** A model bundle in memory (docs/wire-format.md §6): manifest, weights named `<stage>.<param>`, calibration, card. */
 export interface ModelBundle {
   readonly manifest: BundleManifest;
   readonly weights: ReadonlyMap<string, SafeTensor>;
@@ -88,6 +88,7 @@ function sha256(bytes: Uint8Array | string): string {
  *
  * @example
  * ```ts
+ * const { manifest, weights, calibration } = await loadBundle('models/lentils');
  * await saveBundle('runs/lentils/model', { manifest, weights, calibration, card: { data: 'sim-seed-1' } });
  * ```
  */

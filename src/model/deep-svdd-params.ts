@@ -6,9 +6,9 @@ import type { WhiteningParams } from './robust-whitening.js';
 import { RunningStats, type ZscoreStats } from './running-stats.js';
 import { seededRandom, uniformArray } from './seeded-random.js';
 
-/** Hidden width of the projection network (DESIGN §3.4). */
+/** Hidden width of the projection network (docs/maths.md §3.4). */
 export const DEFAULT_HIDDEN = 128;
-/** Embedding dimension D (DESIGN §3.4). */
+/** Embedding dimension D (docs/maths.md §3.4). */
 export const DEFAULT_REP = 32;
 
 /**
@@ -33,7 +33,7 @@ export interface ProjectionWeights {
   readonly residual?: boolean;
 }
 
-/** Every parameter of the Deep SVDD detector, stage by stage (DESIGN §3). */
+/** Every parameter of the Deep SVDD detector, stage by stage (docs/maths.md §3). */
 export interface DeepSvddParams {
   /**
    * Wavelengths of the input frames the model was trained on, before the band-pass: nm, or band
@@ -219,12 +219,13 @@ export function validateDeepSvddParams(params: DeepSvddParams): DeepSvddParams {
 }
 
 /**
- * Mean embedding over all pixels of all batches, in float64 (the Deep SVDD centre init, DESIGN
- * §3.5): pass the embeddings (`[pixels, rep]` pixel-major) of every training frame.
+ * Mean embedding over all pixels of all batches, in float64 (the Deep SVDD centre init,
+ * docs/maths.md §3.5): pass the embeddings (`[pixels, rep]` pixel-major) of every training frame.
  *
  * @throws {@link ModelParamsError} when there are no pixels or a batch is not whole pixels
  * @example
  * ```ts
+ * declare const embeddingsOfEachFrame: Float32Array[]; // [pixels, 32] per training frame
  * const center = meanEmbedding(embeddingsOfEachFrame, 32);
  * ```
  */

@@ -30,6 +30,8 @@ function f32(shape: number[], data: Float32Array): SafeTensor {
  *
  * @example
  * ```ts
+ * import { type Calibration, saveBundle } from './bundle.js';
+ * declare const calibration: Calibration; // calibrateScores(training scores)
  * await saveBundle('runs/x/model', deepSvddToBundle(params, { version: 'x-1', calibration }));
  * ```
  */

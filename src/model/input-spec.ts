@@ -17,7 +17,7 @@ export const DEFAULT_WAVELENGTH_TOLERANCE_NM = 0.5;
  * @throws {@link InvalidFrameError} with reason `bands` (count differs) or `wavelengths`
  * @example
  * ```ts
- * checkFrameMatchesInput(model.input, frame); // before the first tensor stage
+ * checkFrameMatchesInput(bundle.manifest.input, frame); // before the first tensor stage
  * ```
  */
 export function checkFrameMatchesInput(

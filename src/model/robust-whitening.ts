@@ -1,3 +1,4 @@
+import { quantileInPlace } from '../core/quantile.js';
 import { ModelParamsError, StatisticsError } from './model-errors.js';
 import type { ZscoreStats } from './running-stats.js';
 import { RX_REGULARIZATION, RxStats } from './rx-stats.js';
@@ -9,7 +10,7 @@ export const DEFAULT_WHITEN_COMPONENTS = 30;
 export const DEFAULT_WHITEN_TRIM = 0.02;
 
 /**
- * Parameters of the whitening stage x -> (x - μ)·Mᵀ (DESIGN §3, issue 5): `matrix` is `[k, C]`
+ * Parameters of the whitening stage x -> (x - μ)·Mᵀ (docs/maths.md §3.12): `matrix` is `[k, C]`
  * row-major, row j = v_jᵀ / sqrt(λ_j) for the k largest eigenpairs of the background covariance,
  * so ||(x - μ)·Mᵀ||² is RX restricted to the top-k principal components.
  */
@@ -88,15 +89,6 @@ function rxScores(batch: Float32Array | Float64Array, pairs: Eigenpairs): Float6
   return scores;
 }
 
-/** The q-quantile (linear interpolation, as numpy) of unsorted values. */
-function quantile(values: Float64Array, q: number): number {
-  const sorted = Float64Array.from(values).sort();
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return (sorted[lo] as number) + (pos - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
-}
-
 /**
  * Contamination-robust, truncated whitening (the statistical init of the default Deep SVDD):
  *
@@ -110,6 +102,7 @@ function quantile(values: Float64Array, q: number): number {
  * @throws {@link ModelParamsError} for k < 1 or ν outside [0, 1); {@link StatisticsError} with fewer than 2 pixels
  * @example
  * ```ts
+ * declare const pixels: Float32Array; // training pixels, [n, 205] pixel-major
  * const w = fitRobustWhitening(() => [pixels], 205, { components: 30, trim: 0.02 });
  * w.matrix; // Float32Array(30 * 205)
  * ```
@@ -140,7 +133,7 @@ export function fitRobustWhitening(
       all.set(s, offset);
       offset += s.length;
     }
-    threshold = quantile(all, 1 - trim);
+    threshold = quantileInPlace(all, 1 - trim);
     const second = new RxStats(channels);
     let b = 0;
     for (const batch of batches()) {
@@ -181,7 +174,8 @@ export function fitRobustWhitening(
  *
  * @example
  * ```ts
- * const onZscored = whiteningAfterZscore(fitRobustWhitening(() => [pixels], c), zscore);
+ * declare const pixels: Float32Array; // training pixels, [n, C] pixel-major, before the z-score
+ * const onZscored = whiteningAfterZscore(fitRobustWhitening(() => [pixels], params.zscore.mean.length), params.zscore);
  * ```
  */
 export function whiteningAfterZscore(whitening: WhiteningParams, zscore: ZscoreStats): WhiteningParams {

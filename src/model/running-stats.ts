@@ -1,6 +1,6 @@
 import { StatisticsError } from './model-errors.js';
 
-/** Added to the standard deviation so that a constant channel never divides by zero (DESIGN §3.3). */
+/** Added to the standard deviation so that a constant channel never divides by zero (docs/maths.md §3.3). */
 export const STD_EPSILON = 1e-8;
 
 /** Per-channel z-score parameters, float32 as the tensors use them. */
@@ -117,7 +117,7 @@ export class RunningStats {
     return this.#m2.map((m) => m / divisor);
   }
 
-  /** σ = sqrt(unbiased variance) + 1e-8 per channel (DESIGN §3.3). */
+  /** σ = sqrt(unbiased variance) + 1e-8 per channel (docs/maths.md §3.3). */
   std(): Float64Array {
     return this.variance(true).map((v) => Math.sqrt(v) + STD_EPSILON);
   }

@@ -1,7 +1,7 @@
 import { ModelParamsError, StatisticsError } from './model-errors.js';
 import { type PinvOptions, pinvSymmetric } from './pinv.js';
 
-/** Ridge added to the covariance diagonal before inverting it (DESIGN §3.10). */
+/** Ridge added to the covariance diagonal before inverting it (docs/maths.md §3.10). */
 export const RX_REGULARIZATION = 1e-6;
 
 /** A fitted RX detector: background mean and the pseudo-inverse of its covariance. */
@@ -153,13 +153,16 @@ export class RxStats {
 }
 
 /**
- * Fits the RX detector (DESIGN §3.10): μ and unbiased Σ from `stats`, then (Σ + 1e-6·I)⁺ with
+ * Fits the RX detector (docs/maths.md §3.10): μ and unbiased Σ from `stats`, then (Σ + 1e-6·I)⁺ with
  * numpy.linalg.pinv's default cutoff.
  *
  * @throws {@link StatisticsError} with fewer than 2 pixels
  * @example
  * ```ts
- * frames.pipe(toTensorFrame(), rxScore(fitRx(stats)))
+ * import { rxScore, toTensorFrame } from 'cubestream/operators';
+ * const stats = new RxStats(61);
+ * for (const f of trainingFrames) stats.add(f.data);
+ * frames$.pipe(toTensorFrame(), rxScore(fitRx(stats)))
  * ```
  */
 export function fitRx(stats: RxStats, options: FitRxOptions = {}): RxModel {

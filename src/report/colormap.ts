@@ -76,7 +76,7 @@ export interface ScoreHeatmapOptions {
  * @throws {@link ReportInputError} when `scores` does not hold `height * width` values
  * @example
  * ```ts
- * const heat = scoreHeatmap(scores, 8, 12, { range: [0, threshold * 2], colormap: INFERNO });
+ * const heat = scoreHeatmap(decided.scores, decided.height, decided.width, { range: [0, decided.threshold * 2], colormap: INFERNO });
  * ```
  */
 export function scoreHeatmap(

@@ -1,5 +1,5 @@
 import type { WavelengthUnits } from '../core/frame.js';
-import { percentileOfSorted } from './percentile.js';
+import { sortedPercentile } from '../core/quantile.js';
 import { checkSize, ReportInputError, type RgbaImage } from './rgba-image.js';
 
 /** Wavelengths (nm) shown as red, green and blue when the cube covers the visible range. */
@@ -57,6 +57,7 @@ export function chooseRgbBands(
  *   wrong length, or band indices out of range
  * @example
  * ```ts
+ * import { writePng } from './png.js';
  * const rgb = falseColourRgb(frame.data, frame.height, frame.width, frame.bands, frame.wavelengths, frame.wavelengthUnits);
  * await writePng('scene.png', rgb.data, rgb.width, rgb.height);
  * ```
@@ -99,8 +100,8 @@ export function falseColourRgb(
       if (Number.isFinite(v)) channel[finite++] = v;
     }
     const sorted = channel.subarray(0, finite).sort();
-    const lo = percentileOfSorted(sorted, qLo);
-    const hi = percentileOfSorted(sorted, qHi);
+    const lo = sortedPercentile(sorted, qLo);
+    const hi = sortedPercentile(sorted, qHi);
     const scale = hi > lo ? 255 / (hi - lo) : 0;
     for (let p = 0; p < pixels; p++) {
       const v = data[p * bands + band] as number;

@@ -113,8 +113,11 @@ function drawLine(image: RgbaImage, x0: number, y0: number, x1: number, y1: numb
  *   size too small for the axes
  * @example
  * ```ts
+ * import { writePng } from './png.js';
+ * const losses = [0.9, 0.5, 0.31, 0.22];
+ * const valLosses = [1.0, 0.6, 0.4, 0.35];
  * const chart = lineChart([{ name: 'loss', values: losses }, { name: 'val_loss', values: valLosses }], { logY: true });
- * await writePng(path.join(runDir, 'loss.png'), chart.data, chart.width, chart.height);
+ * await writePng('runs/r1/loss.png', chart.data, chart.width, chart.height);
  * ```
  */
 export function lineChart(series: readonly ChartSeries[], options: LineChartOptions = {}): LineChart {

@@ -15,7 +15,9 @@ export interface Box {
  * @throws {@link ReportInputError} when the mask size differs from the image or α is outside [0, 1]
  * @example
  * ```ts
- * const flagged = overlayMask(falseColourRgb(...), decided.mask, [255, 0, 0], 0.5);
+ * import { falseColourRgb } from './false-colour.js';
+ * const rgb = falseColourRgb(frame.data, frame.height, frame.width, frame.bands, frame.wavelengths, frame.wavelengthUnits);
+ * const flagged = overlayMask(rgb, decided.mask, [255, 0, 0], 0.5); // decided: frame's decision
  * ```
  */
 export function overlayMask(rgb: RgbaImage, mask: ArrayLike<number>, colour: Rgb, alpha = 0.5): RgbaImage {

@@ -26,7 +26,8 @@ export function encodePng(rgba: Uint8Array, width: number, height: number): Buff
  *
  * @example
  * ```ts
- * const heat = scoreHeatmap(scores, height, width);
+ * import { scoreHeatmap } from './colormap.js';
+ * const heat = scoreHeatmap(decided.scores, decided.height, decided.width);
  * await writePng('runs/r1/heatmap-000.png', heat.data, heat.width, heat.height);
  * ```
  */

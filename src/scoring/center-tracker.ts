@@ -1,35 +1,56 @@
 import { ModelParamsError } from '../model/model-errors.js';
 
-/** How the centre moves (as `trackCenter`): never, towards every frame's mean, or towards the normal pixels' mean. */
-export type FusedCenterMode = 'frozen' | 'ema' | 'gated-ema';
+/**
+ * How the centre moves: `frozen` never (cuvis at inference), `ema` towards the mean embedding of
+ * every frame, `gated-ema` towards the mean of the pixels judged normal (squared distance below
+ * the current threshold τ).
+ */
+export type CenterMode = 'frozen' | 'ema' | 'gated-ema';
 
-/** Options of {@link CenterTracker}. */
+/** Options of {@link CenterTracker} (and of the tfjs operator `trackCenter`, which runs one). */
 export interface CenterTrackerOptions {
-  /** Initial centre (length D), the same start for every camera. */
+  /** Initial centre c (length D), e.g. `meanEmbedding(…)`; the same start for every camera. */
   readonly center: Float32Array;
   /** Default `frozen`. */
-  readonly mode?: FusedCenterMode;
-  /** EMA weight α in [0, 1] (default 0.01). */
+  readonly mode?: CenterMode;
+  /**
+   * EMA weight α in [0, 1] (default {@link DEFAULT_CENTER_ALPHA}; cuvis trains with 0.1):
+   * c <- (1-α)c + α·mean(z).
+   */
   readonly alpha?: number;
-  /** Current τ of a camera (`gated-ema`, required there); a `() => number` works too. */
+  /**
+   * Current threshold τ of a camera (`gated-ema`, required there): only pixels with
+   * ||z - c||² < τ are averaged; no update when none passes; every pixel when it returns Infinity.
+   */
   readonly gate?: (cameraId: string) => number;
-  /** Called after each update with the camera's new centre, its drift from the start and the camera id. */
+  /**
+   * Called after each update with the camera's new centre, its drift (L2 distance from the
+   * initial centre) and the camera id, e.g. to set `cubestream_center_drift{camera}`.
+   */
   readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
 }
 
-/** Default EMA weight at inference, as `trackCenter`'s. */
-export const DEFAULT_FUSED_CENTER_ALPHA = 0.01;
+/**
+ * Default EMA weight at inference (docs/maths.md §3.5 suggests 0.001-0.01): 0.005, the pipeline's and
+ * the service's default too (`CenterOptionsSchema` in operators/pipeline-options.ts).
+ */
+export const DEFAULT_CENTER_ALPHA = 0.005;
 
 /**
- * Per-camera Deep SVDD centres for the fused scorers, with `trackCenter`'s rules and errors:
- * a frame is scored against the camera's current centre, then c <- (1-α)c + α·sum/count in
- * float64 from the sum of the (gated) embeddings and their count; no update when none passed.
+ * Per-camera Deep SVDD centres (docs/maths.md §3.5), the one home of the centre's update rule, gating
+ * and defaults: the fused scorers and the tfjs operator `trackCenter` both run one. A frame is
+ * scored against the camera's current centre ({@link CenterTracker.current}); the caller then
+ * sums the embeddings of the pixels the gate lets through ({@link CenterTracker.tau}) and hands
+ * the sum and count to {@link CenterTracker.update}: c <- (1-α)c + α·sum/count in float64, no
+ * gradient through c, no update when none passed.
  *
  * @throws {@link ModelParamsError} at construction for a bad mode, α outside [0, 1], a
  *   non-finite or empty centre, or `gated-ema` without `gate`
  * @example
  * ```ts
- * const centers = new CenterTracker({ center, mode: 'gated-ema', alpha: 0.005, gate: () => tau });
+ * declare const zsumNormal: Float64Array, nNormal: number; // sum and count of the embeddings with ||z - c||² < t
+ * const tau = bundle.calibration.threshold;
+ * const centers = new CenterTracker({ center: params.center, mode: 'gated-ema', alpha: 0.005, gate: () => tau });
  * const c = centers.current('cam0'); const t = centers.tau('cam0');
  * centers.update('cam0', zsumNormal, nNormal);
  * ```
@@ -38,7 +59,7 @@ export class CenterTracker {
   /** Embedding dimension D. */
   readonly dims: number;
   /** The mode in use. */
-  readonly mode: FusedCenterMode;
+  readonly mode: CenterMode;
   /** α in use. */
   readonly alpha: number;
   readonly #initial: Float32Array;
@@ -50,7 +71,7 @@ export class CenterTracker {
   constructor(options: CenterTrackerOptions) {
     this.#options = options;
     const mode = options.mode ?? 'frozen';
-    const alpha = options.alpha ?? DEFAULT_FUSED_CENTER_ALPHA;
+    const alpha = options.alpha ?? DEFAULT_CENTER_ALPHA;
     if (!['frozen', 'ema', 'gated-ema'].includes(mode)) {
       throw new ModelParamsError('center.mode', `${JSON.stringify(mode)} must be frozen, ema or gated-ema`);
     }
@@ -107,9 +128,9 @@ export class CenterTracker {
     return next;
   }
 
-  /** A new tracker with the same options and no camera state (one per subscription). */
+  /** A new tracker with the same options and start (as copied at construction) and no camera state (one per subscription). */
   fresh(): CenterTracker {
-    return new CenterTracker(this.#options);
+    return new CenterTracker({ ...this.#options, center: this.#initial });
   }
 
   /** Forgets every camera's centre. */

@@ -180,7 +180,7 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
  *
  * @example
  * ```ts
- * engineBackendGauge.labels({ backend: currentEngine()?.backend ?? 'none' }).set(1);
+ * logger.info({ backend: currentEngine()?.backend ?? 'none' }, 'tfjs engine');
  * ```
  */
 export function currentEngine(): EngineInfo | undefined {

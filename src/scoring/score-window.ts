@@ -1,5 +1,11 @@
 import type { DDSketch } from '@datadog/sketches-js';
-import { lerp, quantileRank, selectInPlace } from './quantile.js';
+import {
+  interpolateRank,
+  type OrderPair,
+  type QuantileRank,
+  quantileRank,
+  selectPairInPlace,
+} from '../core/quantile.js';
 import {
   addScoresBelow,
   emptySketch,
@@ -117,11 +123,11 @@ export class ScoreWindow {
     const kept = this.kept;
     if (kept === 0) return undefined;
     const total = kept + this.closed.reduce((sum, e) => sum + e.censored, 0);
-    const { lower, upper, t } = quantileRank(total, q);
+    const rank = quantileRank(total, q);
     const at = this.summary === 'ddsketch' ? this.sketchRanks() : this.exactRanks(kept);
-    if (lower >= kept - 1) return at(kept - 1, kept - 1).a;
-    const { a, b } = at(lower, upper);
-    return t === 0 ? a : lerp(a, b, t);
+    if (rank.lower >= kept - 1) return at({ lower: kept - 1, upper: kept - 1, t: 0 }).lower;
+    const { lower, upper } = at(rank);
+    return interpolateRank(rank, lower, upper);
   }
 
   /**
@@ -142,7 +148,7 @@ export class ScoreWindow {
     this.scratch = new Float32Array(0);
   }
 
-  private exactRanks(kept: number): (lower: number, upper: number) => { a: number; b: number } {
+  private exactRanks(kept: number): (rank: QuantileRank) => OrderPair {
     if (this.scratch.length < kept) this.scratch = new Float32Array(Math.max(kept, this.scratch.length * 2));
     const values = this.scratch.subarray(0, kept);
     let at = 0;
@@ -152,19 +158,16 @@ export class ScoreWindow {
         at += chunk.length;
       }
     }
-    return (lower, upper) => {
-      const a = selectInPlace(values, lower);
-      if (upper === lower) return { a, b: a };
-      let b = Number.POSITIVE_INFINITY;
-      for (let i = lower + 1; i < values.length; i++) if ((values[i] as number) < b) b = values[i] as number;
-      return { a, b };
-    };
+    return (rank) => selectPairInPlace(values, rank);
   }
 
-  private sketchRanks(): (lower: number, upper: number) => { a: number; b: number } {
+  private sketchRanks(): (rank: QuantileRank) => OrderPair {
     const merged = emptySketch(this.relativeAccuracy);
     for (const entry of this.closed) if (entry.sketch !== undefined) mergeSketchInto(merged, entry.sketch);
-    if (sketchSize(merged) === 0) return () => ({ a: Number.NaN, b: Number.NaN });
-    return (lower, upper) => ({ a: sketchValueAtRank(merged, lower), b: sketchValueAtRank(merged, upper) });
+    if (sketchSize(merged) === 0) return () => ({ lower: Number.NaN, upper: Number.NaN });
+    return (rank) => ({
+      lower: sketchValueAtRank(merged, rank.lower),
+      upper: sketchValueAtRank(merged, rank.upper),
+    });
   }
 }

@@ -84,7 +84,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
  *
  * @example
  * ```ts
- * const sinkLog = componentLogger(log, 'mqtt-sink', { broker: 'mqtt://plc:1883' });
+ * const sinkLog = componentLogger(createLogger(), 'mqtt-sink', { broker: 'mqtt://plc:1883' });
  * sinkLog.warn({ camera: 'cam1', dropped: 1 }, 'offline queue overflow');
  * ```
  */

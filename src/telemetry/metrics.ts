@@ -1,5 +1,5 @@
 /**
- * The Prometheus metrics of DESIGN §5, one fresh prom-client `Registry` per call (no global state:
+ * The Prometheus metrics of docs/metrics.md, one fresh prom-client `Registry` per call (no global state:
  * tests and embedded pipelines can hold several side by side).
  */
 import { Counter, collectDefaultMetrics, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
@@ -8,7 +8,7 @@ import { Counter, collectDefaultMetrics, exponentialBuckets, Gauge, Histogram, R
 export const METRIC_PREFIX = 'cubestream_';
 
 /**
- * The metric names of DESIGN §5 (without the prefix), exactly as the Grafana dashboard uses them,
+ * The metric names of docs/metrics.md (without the prefix), exactly as the Grafana dashboard uses them,
  * plus the documented additions (docs/operating.md, "Metrics"): `engine_info{scoring,training,tfjs}`,
  * `pixels_scored_early_total{camera}`, the durable outbox's `outbox_pending{sink}` and
  * `outbox_replayed_total{sink}`, and `source_connected{camera}`,
@@ -86,7 +86,7 @@ export interface CubestreamMetrics {
   /** `cubestream_pixels_scored_total`: pixels that went through the score stage. */
   readonly pixelsScored: Counter<string>;
   /**
-   * `cubestream_pixels_scored_early_total{camera}` (addition to DESIGN §5): pixels scored from early
+   * `cubestream_pixels_scored_early_total{camera}` (addition to docs/metrics.md): pixels scored from early
    * rows, while their block was still being captured (a share of `pixels_scored_total`).
    */
   readonly pixelsScoredEarly: Counter<'camera'>;
@@ -137,7 +137,7 @@ export interface EngineLabels {
 }
 
 /**
- * Creates a fresh registry with every metric of DESIGN §5 (prefix `cubestream_`), plus
+ * Creates a fresh registry with every metric of docs/metrics.md (prefix `cubestream_`), plus
  * prom-client's default process metrics (unprefixed, e.g. `nodejs_eventloop_lag_seconds`).
  */
 export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainOptionError } from './train-errors.js';
+import { OptionError } from '../core/options.js';
 
 /** Hyper-parameters of {@link AdamW}; defaults are PyTorch's `torch.optim.AdamW`. */
 export interface AdamWOptions {
@@ -54,7 +54,8 @@ interface ParamState {
 
 function checkRate(option: string, value: number, upper: number): number {
   if (!(Number.isFinite(value) && value >= 0 && value < upper)) {
-    throw new TrainOptionError(
+    throw new OptionError(
+      'training',
       option,
       value,
       `must be finite, >= 0${upper < Infinity ? ` and < ${upper}` : ''}`,
@@ -76,7 +77,13 @@ function checkRate(option: string, value: number, upper: number): number {
  *
  * @example
  * ```ts
- * const opt = new AdamW([{ name: 'net', params: [W1, b1, W2] }, { name: 'radius', params: [r] }]);
+ * import * as tf from '@tensorflow/tfjs';
+ * declare const lossFn: () => tf.Scalar; // a batch's loss, computed from model.params
+ * const p = model.params;
+ * const opt = new AdamW([
+ *   { name: 'net', params: [p['project.W1'], p['project.b1'], p['project.W2']] },
+ *   { name: 'radius', params: [p['boundary.r']] },
+ * ]);
  * tf.tidy(() => opt.applyGradients(tf.variableGrads(lossFn).grads));
  * opt.setLearningRate(1e-4); // e.g. from ReduceLROnPlateau
  * opt.dispose();
@@ -93,7 +100,7 @@ export class AdamW implements LearningRateControl {
 
   /**
    * @param params - variables (one group) or parameter groups
-   * @throws {@link TrainOptionError} for a negative/non-finite lr, eps or decay, betas outside [0, 1),
+   * @throws {@link OptionError} for a negative/non-finite lr, eps or decay, betas outside [0, 1),
    *   or a variable listed twice
    */
   constructor(params: readonly tf.Variable[] | readonly ParamGroupInit[], options: AdamWOptions = {}) {
@@ -115,7 +122,7 @@ export class AdamW implements LearningRateControl {
     for (const group of this.groups) {
       for (const variable of group.params) {
         if (this.byName.has(variable.name)) {
-          throw new TrainOptionError('adamw.params', variable.name, 'variable is listed twice');
+          throw new OptionError('training', 'adamw.params', variable.name, 'variable is listed twice');
         }
         this.byName.set(variable.name, { variable, group });
       }
@@ -127,7 +134,7 @@ export class AdamW implements LearningRateControl {
    * as `tf.variableGrads` returns them; `null`/missing entries are skipped). Does not dispose
    * `grads`. Intermediates are freed here.
    *
-   * @throws {@link TrainOptionError} for a gradient of a variable this optimizer does not hold,
+   * @throws {@link OptionError} for a gradient of a variable this optimizer does not hold,
    *   or of the wrong shape
    */
   applyGradients(grads: Readonly<Record<string, tf.Tensor | null | undefined>>): void {
@@ -136,9 +143,10 @@ export class AdamW implements LearningRateControl {
         if (grad === null || grad === undefined) continue;
         const entry = this.byName.get(name);
         if (entry === undefined)
-          throw new TrainOptionError('grads', name, 'is not a parameter of this optimizer');
+          throw new OptionError('training', 'grads', name, 'is not a parameter of this optimizer');
         if (!tf.util.arraysEqual(grad.shape, entry.variable.shape)) {
-          throw new TrainOptionError(
+          throw new OptionError(
+            'training',
             `grads.${name}`,
             `[${grad.shape}]`,
             `shape differs from [${entry.variable.shape}]`,
@@ -182,7 +190,7 @@ export class AdamW implements LearningRateControl {
   /**
    * Sets the learning rate of group `group`, or of all groups.
    *
-   * @throws {@link TrainOptionError} for a negative or non-finite lr or an unknown group index
+   * @throws {@link OptionError} for a negative or non-finite lr or an unknown group index
    */
   setLearningRate(lr: number, group?: number): void {
     checkRate('adamw.lr', lr, Infinity);
@@ -192,7 +200,7 @@ export class AdamW implements LearningRateControl {
     }
     const target = this.groups[group];
     if (target === undefined)
-      throw new TrainOptionError('adamw.group', group, `no such group (have ${this.groups.length})`);
+      throw new OptionError('training', 'adamw.group', group, `no such group (have ${this.groups.length})`);
     target.lr = lr;
   }
 

@@ -1,10 +1,11 @@
 import type { OperatorFunction } from 'rxjs';
 import type { CubeFrame } from '../core/frame.js';
+import { OptionError } from '../core/options.js';
+import { sortedQuantile } from '../core/quantile.js';
 import type { ScoredFrame } from '../core/scored-frame.js';
 import type { Calibration } from '../model/bundle.js';
 import type { ClassMap } from './class-map.js';
 import { runOperator } from './operator-runner.js';
-import { TrainOptionError } from './train-errors.js';
 
 /**
  * Default quantile q of the training scores that the deployed threshold is taken at. Chosen by
@@ -26,28 +27,6 @@ export interface CalibrationOptions {
   readonly margin?: number;
   /** Quantiles to record (default {@link REPORTED_QUANTILES}; q is always added). */
   readonly quantiles?: readonly number[];
-}
-
-/**
- * The q-quantile of values sorted ascending with numpy's default `linear` interpolation:
- * h = (n-1)·q, between sorted[floor h] and sorted[ceil h].
- *
- * @throws {@link TrainOptionError} for no values or q outside [0, 1]
- * @example
- * ```ts
- * quantileOfSorted(Float32Array.of(1, 2, 3, 4), 0.5); // 2.5
- * ```
- */
-export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) throw new TrainOptionError('scores', '[]', 'no scores to take a quantile of');
-  if (!(q >= 0 && q <= 1)) throw new TrainOptionError('quantile', q, 'must be within [0, 1]');
-  const h = (sorted.length - 1) * q;
-  const lower = Math.floor(h);
-  const upper = Math.min(lower + 1, sorted.length - 1);
-  const a = sorted[lower] as number;
-  const b = sorted[upper] as number;
-  const t = h - lower;
-  return a === b ? a : t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
 /** A float32 list that grows by doubling (scores of many frames). */
@@ -81,12 +60,16 @@ export class ScoreCollector {
 }
 
 /**
- * Calibration from training scores (DESIGN §3.8): the recorded quantiles and the deployed
- * threshold τ = quantile(q) x margin, as `calibration.json` stores it.
+ * Calibration from training scores (docs/maths.md §3.8): the recorded quantiles and the deployed
+ * threshold τ = quantile(q) x margin, as `calibration.json` stores it. The quantile is
+ * `sortedQuantile` of src/core/quantile.ts, the one the runtime thresholds
+ * (`quantileThreshold`, `rollingQuantileThreshold`) take, so a window of the training scores
+ * gives the same τ bit for bit.
  *
- * @throws {@link TrainOptionError} for no scores, a non-finite score, q outside (0, 1] or margin <= 0
+ * @throws {@link OptionError} for no scores, a non-finite score, q outside (0, 1] or margin <= 0
  * @example
  * ```ts
+ * declare const trainingScores: Float32Array; // scores of the normal training pixels
  * const calibration = calibrateScores(trainingScores, { quantile: 0.999, margin: 1.5 });
  * calibration.threshold; // τ
  * ```
@@ -95,19 +78,22 @@ export function calibrateScores(scores: Float32Array, options: CalibrationOption
   const quantile = options.quantile ?? DEFAULT_CALIBRATION_QUANTILE;
   const margin = options.margin ?? DEFAULT_CALIBRATION_MARGIN;
   if (!(quantile > 0 && quantile <= 1))
-    throw new TrainOptionError('calibration.quantile', quantile, 'must be in (0, 1]');
+    throw new OptionError('training', 'calibration.quantile', quantile, 'must be in (0, 1]');
   if (!(margin > 0 && Number.isFinite(margin)))
-    throw new TrainOptionError('calibration.margin', margin, 'must be finite and > 0');
+    throw new OptionError('training', 'calibration.margin', margin, 'must be finite and > 0');
   const sorted = Float32Array.from(scores).sort();
-  if (sorted.length > 0 && !Number.isFinite(sorted[sorted.length - 1] as number)) {
-    throw new TrainOptionError('scores', sorted[sorted.length - 1], 'training scores must be finite');
+  if (sorted.length === 0)
+    throw new OptionError('training', 'scores', '[]', 'no scores to take a quantile of');
+  if (!Number.isFinite(sorted[sorted.length - 1] as number)) {
+    throw new OptionError('training', 'scores', sorted[sorted.length - 1], 'training scores must be finite');
   }
   const scoreQuantiles: Record<string, number> = {};
   for (const q of [...(options.quantiles ?? REPORTED_QUANTILES), quantile].sort((a, b) => a - b)) {
-    scoreQuantiles[String(q)] = quantileOfSorted(sorted, q);
+    if (!(q >= 0 && q <= 1)) throw new OptionError('training', 'quantile', q, 'must be within [0, 1]');
+    scoreQuantiles[String(q)] = sortedQuantile(sorted, q);
   }
   return {
-    threshold: Math.max(0, quantileOfSorted(sorted, quantile) * margin),
+    threshold: Math.max(0, sortedQuantile(sorted, quantile) * margin),
     quantile,
     margin,
     scoreQuantiles,
@@ -122,9 +108,13 @@ export function calibrateScores(scores: Float32Array, options: CalibrationOption
  *
  * @example
  * ```ts
+ * import { rxFromBundle } from 'cubestream';
+ * import { streamDatasetFrames } from './dataset-frames.js';
+ * import { trainingStages } from './operator-stages.js';
+ * const rxModel = rxFromBundle(bundle).rx;
  * const { deepSvdd, rx } = await calibrateOnFrames(
- *   streamDatasetFrames(train),
- *   { deepSvdd: stages.deepSvdd(params), rx: stages.rx(rxModel) },
+ *   streamDatasetFrames(dataset.splits.train),
+ *   { deepSvdd: trainingStages.deepSvdd(params), rx: trainingStages.rx(rxModel) },
  *   { classes: dataset.classes, quantile: 0.999, margin: 1.5 },
  * );
  * ```

@@ -1,9 +1,9 @@
+import { OptionError } from '../core/options.js';
 import type { LearningRateControl } from './adamw.js';
 import type { Callback, MonitorMode } from './callbacks/callback.js';
 import { ModelCheckpoint, type SaveCheckpoint } from './callbacks/checkpoint.js';
 import { EarlyStopping } from './callbacks/early-stopping.js';
 import { ReduceLROnPlateau } from './callbacks/reduce-lr-on-plateau.js';
-import { TrainOptionError } from './train-errors.js';
 
 /** A monitored metric as written in a trainrun config. */
 export interface MonitorConfig {
@@ -62,11 +62,13 @@ function resolve<T extends MonitorConfig>(name: string, config: T, context: Call
  * Builds the callbacks a trainrun config asks for: early stopping, checkpoints (best k by a
  * monitored metric, plus the last), ReduceLROnPlateau; run in that order after each epoch.
  *
- * @throws {@link TrainOptionError} when `checkpoint` is configured without a run folder / save
+ * @throws {@link OptionError} when `checkpoint` is configured without a run folder / save
  *   function, or for an option the callbacks reject
  * @example
  * ```ts
- * const { callbacks, checkpoint } = buildCallbacks(config.callbacks, { optimizer, hasValidation: true, runDir, save });
+ * import type { SaveCheckpoint } from './callbacks/checkpoint.js';
+ * declare const save: SaveCheckpoint; // writes the model's bundle into a checkpoint folder
+ * const { callbacks, checkpoint } = buildCallbacks(trainConfig.callbacks, { optimizer, hasValidation: true, runDir: 'runs/r1', save });
  * ```
  */
 export function buildCallbacks(config: CallbacksConfig, context: CallbackContext): BuiltCallbacks {
@@ -77,7 +79,8 @@ export function buildCallbacks(config: CallbacksConfig, context: CallbackContext
   let checkpoint: ModelCheckpoint | undefined;
   if (config.checkpoint !== undefined) {
     if (context.runDir === undefined || context.save === undefined) {
-      throw new TrainOptionError(
+      throw new OptionError(
+        'training',
         'callbacks.checkpoint',
         'on',
         'needs a run folder to write checkpoints into',

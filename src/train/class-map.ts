@@ -1,4 +1,4 @@
-import { TrainOptionError } from './train-errors.js';
+import { OptionError } from '../core/options.js';
 
 /** Class ids of a binary mask (ABU scenes): 0 background, 1 anomaly. */
 export const BINARY_NORMAL_CLASS_IDS: readonly number[] = [0];
@@ -30,15 +30,20 @@ export class ClassMap {
   private readonly normal: ReadonlySet<number>;
   private readonly anomalous: ReadonlySet<number> | undefined;
 
-  /** @throws {@link TrainOptionError} when an id is not an integer in 0..255 or is in both lists */
+  /** @throws {@link OptionError} when an id is not an integer in 0..255 or is in both lists */
   constructor(normalClassIds: readonly number[], anomalyClassIds?: readonly number[]) {
     check('normalClassIds', normalClassIds);
     if (anomalyClassIds !== undefined) check('anomalyClassIds', anomalyClassIds);
     if (normalClassIds.length === 0)
-      throw new TrainOptionError('normalClassIds', '[]', 'must list at least one id');
+      throw new OptionError('training', 'normalClassIds', '[]', 'must list at least one id');
     const both = normalClassIds.filter((id) => anomalyClassIds?.includes(id));
     if (both.length > 0)
-      throw new TrainOptionError('anomalyClassIds', `[${anomalyClassIds}]`, `ids ${both} are also normal`);
+      throw new OptionError(
+        'training',
+        'anomalyClassIds',
+        `[${anomalyClassIds}]`,
+        `ids ${both} are also normal`,
+      );
     this.normalClassIds = [...normalClassIds];
     this.anomalyClassIds = anomalyClassIds === undefined ? undefined : [...anomalyClassIds];
     this.normal = new Set(normalClassIds);
@@ -108,5 +113,6 @@ export class ClassMap {
 
 function check(option: string, ids: readonly number[]): void {
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id > 255);
-  if (bad !== undefined) throw new TrainOptionError(option, `[${ids}]`, `${bad} is not a class id in 0..255`);
+  if (bad !== undefined)
+    throw new OptionError('training', option, `[${ids}]`, `${bad} is not a class id in 0..255`);
 }

@@ -39,6 +39,8 @@ function labelsOf(values: Float32Array, item: DatasetItem, rowOffset: number, sa
  * @throws {@link DatasetError} for a mask value outside 0..255; ENVI errors for unreadable files
  * @example
  * ```ts
+ * import { RunningStats } from '../model/running-stats.js';
+ * const stats = new RunningStats();
  * for await (const block of streamDatasetFrames(dataset.splits.train, { blockRows: 64 })) stats.add(block.data, block.bands);
  * ```
  */

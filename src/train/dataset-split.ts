@@ -71,7 +71,7 @@ function checkFraction(option: string, value: number): number {
  *   train split, or a fraction outside 0..0.9
  * @example
  * ```ts
- * const { train, val, test } = splitDataset(items, { val: 0.2, test: 0.2, seed: 1 }, manifest);
+ * const { train, val, test } = splitDataset(dataset.items, { val: 0.2, test: 0.2, seed: 1 }, dataset.manifest);
  * ```
  */
 export function splitDataset(

@@ -46,13 +46,13 @@ function itemName(dir: string, hdr: string): string {
 
 /**
  * Lists the cubes of a dataset folder: flat `<name>.hdr` + `<name>_mask.hdr` pairs, per-scene
- * folders `<scene>/cube.hdr` + `<scene>/mask.hdr` (as ../shared/data), or a single scene
+ * folders `<scene>/cube.hdr` + `<scene>/mask.hdr` (the layout of the ABU scene collection), or a single scene
  * folder. Cubes without a mask are listed without one (trained on whole, not evaluated).
  *
  * @throws {@link DatasetError} when the folder does not exist, holds no cube, or two cubes get the same name
  * @example
  * ```ts
- * await discoverDatasetItems('../shared/data'); // [{ name: 'abu-airport-1', cube: '…/cube.hdr', mask: '…/mask.hdr' }, …]
+ * await discoverDatasetItems('/data/scenes'); // [{ name: 'abu-airport-1', cube: '…/cube.hdr', mask: '…/mask.hdr' }, …]
  * ```
  */
 export async function discoverDatasetItems(dir: string): Promise<DatasetItem[]> {

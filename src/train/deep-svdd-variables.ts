@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ProjectionWeights, projectionShape } from '../model/deep-svdd-params.js';
 import { ModelParamsError } from '../model/model-errors.js';
+import {
+  type NetworkLayer,
+  networkLayers,
+  type ProjectionParamName,
+  projectionParamName,
+  projectionStart,
+} from '../model/network.js';
 import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
 
@@ -11,13 +18,7 @@ export type TrainStage = 'zscore' | 'project' | 'boundary';
 export const TRAIN_STAGES: readonly TrainStage[] = ['zscore', 'project', 'boundary'];
 
 /** Trained parameters, named `<stage>.<param>` as in `weights.safetensors`. */
-export type DeepSvddParamName =
-  | 'zscore.mean'
-  | 'zscore.std'
-  | 'project.W1'
-  | 'project.b1'
-  | 'project.W2'
-  | 'boundary.r';
+export type DeepSvddParamName = 'zscore.mean' | 'zscore.std' | ProjectionParamName | 'boundary.r';
 
 /** Parameters of each stage. */
 export const STAGE_PARAMS: Readonly<Record<TrainStage, readonly DeepSvddParamName[]>> = {
@@ -79,6 +80,8 @@ function variableOf(values: Float32Array, shape: number[], trainable: boolean): 
  *
  * @example
  * ```ts
+ * import { initProjection } from '../model/deep-svdd-params.js';
+ * const { zscore, center } = params; // a model with 27 channels after the band-pass
  * const model = DeepSvddVariables.create({ zscore, project: initProjection(27), center }, { trainable: ['project', 'boundary'] });
  * model.setTrainable('zscore', true); // phase 2
  * const snapshot = model.snapshot();
@@ -92,6 +95,8 @@ export class DeepSvddVariables {
   readonly whitening: WhiteningParams | undefined;
   readonly #whiten: { readonly mean: tf.Tensor1D; readonly matrixT: tf.Tensor2D } | undefined;
   readonly #residual: boolean;
+  /** The forward pass, layer by layer (`networkLayers`). */
+  readonly layers: readonly NetworkLayer[];
   /** Hidden width. */
   readonly hidden: number;
   /** Embedding dimension D. */
@@ -132,6 +137,13 @@ export class DeepSvddVariables {
     this.inChannels = inChannels;
     this.hidden = hidden;
     this.rep = rep;
+    this.layers = networkLayers({
+      channels: inChannels,
+      ...(whiten === undefined ? {} : { components: whiten.components }),
+      hidden,
+      rep,
+      residual: this.#residual,
+    });
     const r = init.r ?? 0;
     if (!Number.isFinite(r)) throw new ModelParamsError('boundary.r', `${r} is not finite`);
     const stdBad = init.zscore.std.findIndex((v) => !(v > 0));
@@ -205,18 +217,43 @@ export class DeepSvddVariables {
   /**
    * Embeddings z = W2·relu(W1·y + b1) of `[N, C]` unit-normed pixels -> `[N, D]`, y = (x - μ)/σ,
    * or its whitening (y - m)·Mᵀ when the model has one; plus y for a residual projection.
-   * Differentiable in every parameter.
+   * Differentiable in every parameter. Walks {@link DeepSvddVariables.layers}.
    */
   embed(pixels: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      let x = tf.div(tf.sub(pixels, this.params['zscore.mean']), this.params['zscore.std']) as tf.Tensor2D;
-      if (this.#whiten !== undefined) x = tf.matMul(tf.sub(x, this.#whiten.mean), this.#whiten.matrixT);
-      const h = tf.relu(
-        tf.add(tf.matMul(x, this.params['project.W1'], false, true), this.params['project.b1']),
-      );
-      const f = tf.matMul(h, this.params['project.W2'], false, true) as tf.Tensor2D;
-      return this.#residual ? (tf.add(x, f) as tf.Tensor2D) : f;
+      const start = projectionStart(this.layers);
+      let y = pixels;
+      let input = pixels; // the projection's input, which a residual layer adds back
+      this.layers.forEach((layer, i) => {
+        if (i === start) input = y;
+        y = this.#layer(layer, y, input);
+      });
+      return y;
     });
+  }
+
+  /** One layer of {@link embed} on `y`. */
+  #layer(layer: NetworkLayer, y: tf.Tensor2D, input: tf.Tensor2D): tf.Tensor2D {
+    switch (layer.kind) {
+      case 'zscore':
+        return tf.div(tf.sub(y, this.params['zscore.mean']), this.params['zscore.std']) as tf.Tensor2D;
+      case 'whiten': {
+        const whiten = this.#whiten;
+        if (whiten === undefined) throw new ModelParamsError('whiten', 'is absent, the layer list has one');
+        return tf.matMul(tf.sub(y, whiten.mean), whiten.matrixT);
+      }
+      case 'affine': {
+        const weight = this.params[projectionParamName(layer.weight)];
+        const product = tf.matMul(y, weight, false, true) as tf.Tensor2D;
+        return layer.bias === undefined
+          ? product
+          : (tf.add(product, this.params[projectionParamName(layer.bias)]) as tf.Tensor2D);
+      }
+      case 'relu':
+        return tf.relu(y);
+      case 'residual':
+        return tf.add(input, y) as tf.Tensor2D;
+    }
   }
 
   /** Reads every value back into plain arrays (a copy; synchronous). */

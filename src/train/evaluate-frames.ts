@@ -40,14 +40,16 @@ export interface FramesEvaluation<K extends string> {
 
 /**
  * Scores labelled frames with one or more detectors (each frame read once, pushed through every
- * scorer) and pools the pixel metrics of DESIGN §3.11 per detector: AUROC and AP on the raw
+ * scorer) and pools the pixel metrics of docs/maths.md §3.11 per detector: AUROC and AP on the raw
  * scores, precision / recall / F1 / IoU at the detector's threshold. Blocks without labels are
  * skipped.
  *
  * @example
  * ```ts
- * const { detectors } = await evaluateFrames(streamDatasetFrames(test), {
- *   'deep-svdd': { scorer: stages.deepSvdd(params), threshold: calibration.threshold },
+ * import { streamDatasetFrames } from './dataset-frames.js';
+ * import { trainingStages } from './operator-stages.js';
+ * const { detectors } = await evaluateFrames(streamDatasetFrames(dataset.splits.test), {
+ *   'deep-svdd': { scorer: trainingStages.deepSvdd(params), threshold: bundle.calibration.threshold },
  * }, { classes: dataset.classes });
  * detectors['deep-svdd'].iou;
  * ```

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainOptionError } from './train-errors.js';
+import { OptionError } from '../core/options.js';
 
-/** Default maximum global gradient norm (DESIGN §3.7). */
+/** Default maximum global gradient norm (docs/maths.md §3.7). */
 export const DEFAULT_MAX_GRAD_NORM = 1.0;
 
 /** Result of {@link clipGradNorm}: the scaled gradients and the norm before clipping. */
@@ -19,9 +19,12 @@ export interface ClippedGradients {
  * them, or calls this inside `tf.tidy`) and the total norm before clipping. `null` / missing
  * gradients (frozen parameters) are skipped.
  *
- * @throws {@link TrainOptionError} when maxNorm is not finite and > 0
+ * @throws {@link OptionError} when maxNorm is not finite and > 0
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * declare const lossFn: () => tf.Scalar; // a batch's loss, computed from model.params
+ * const { grads } = tf.variableGrads(lossFn);
  * const { grads: clipped, totalNorm } = clipGradNorm(grads, 1.0);
  * optimizer.applyGradients(clipped);
  * ```
@@ -31,7 +34,7 @@ export function clipGradNorm(
   maxNorm: number = DEFAULT_MAX_GRAD_NORM,
 ): ClippedGradients {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0)) {
-    throw new TrainOptionError('maxGradNorm', maxNorm, 'must be finite and > 0');
+    throw new OptionError('training', 'maxGradNorm', maxNorm, 'must be finite and > 0');
   }
   const present = Object.entries(grads).filter((entry): entry is [string, tf.Tensor] => entry[1] != null);
   if (present.length === 0) return { grads: {}, totalNorm: tf.scalar(0) };

@@ -62,8 +62,9 @@ class TfjsGradients implements GradientEngine {
  *
  * @example
  * ```ts
+ * import { trainStepWith } from './train-step.js';
  * const engine = createGradientEngine('auto', { threads: 2 });
- * try { await trainStepWith(engine, model, optimizer, batch, options); } finally { await engine.dispose(); }
+ * try { await trainStepWith(engine, model, optimizer, batch, { nu: 0.05 }); } finally { await engine.dispose(); }
  * ```
  */
 export function createGradientEngine(

@@ -1,6 +1,6 @@
 import { EvaluationInputError } from './train-errors.js';
 
-/** Pixel-level evaluation of an anomaly detector (DESIGN §3.11), pooled over all evaluated pixels. */
+/** Pixel-level evaluation of an anomaly detector (docs/maths.md §3.11), pooled over all evaluated pixels. */
 export interface EvaluationMetrics {
   /** Pixels evaluated. */
   readonly pixels: number;
@@ -63,7 +63,7 @@ class GrowableFloat32 {
  *
  * @example
  * ```ts
- * const truth = anomalyMask(frame.labels, [3]);
+ * const truth = frame.labels === undefined ? undefined : anomalyMask(frame.labels, [3]);
  * ```
  */
 export function anomalyMask(labels: Uint8Array, anomalyClassIds: readonly number[]): Uint8Array {
@@ -143,8 +143,10 @@ function ratio(numerator: number, denominator: number): number {
  *
  * @example
  * ```ts
+ * import type { ThresholdedFrame } from 'cubestream';
+ * declare const thresholded: readonly ThresholdedFrame[]; // labelled frames, scored and thresholded
  * const evaluation = new EvaluationAccumulator();
- * for (const frame of scored) evaluation.add(frame.scores, anomalyMask(frame.labels, [3]), frame.threshold);
+ * for (const f of thresholded) if (f.labels) evaluation.add(f.scores, anomalyMask(f.labels, [3]), f.threshold);
  * const { f1, iou, auroc, ap } = evaluation.compute();
  * ```
  */

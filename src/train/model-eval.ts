@@ -72,7 +72,8 @@ function testItems(
  *   `DatasetError` as they come
  * @example
  * ```ts
- * const result = await evaluateModel('runs/lentils-…/model', 'data/sim', { stages: trainingStages });
+ * import { trainingStages } from './operator-stages.js';
+ * const result = await evaluateModel('runs/lentils-1/model', 'data/sim', { stages: trainingStages });
  * result.iou;
  * ```
  */

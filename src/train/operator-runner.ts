@@ -1,5 +1,5 @@
 import { type OperatorFunction, Subject } from 'rxjs';
-import { TrainOptionError } from './train-errors.js';
+import { OptionError } from '../core/options.js';
 
 /** A synchronous operator pipeline fed one value at a time (see {@link runOperator}). */
 export interface OperatorRunner<I, O> {
@@ -19,9 +19,16 @@ export interface OperatorRunner<I, O> {
  *
  * @example
  * ```ts
- * const scorer = runOperator(stages.deepSvdd(params));
+ * import { streamDatasetFrames } from './dataset-frames.js';
+ * import { anomalyMask, EvaluationAccumulator } from './metrics.js';
+ * import { trainingStages } from './operator-stages.js';
+ * const evaluation = new EvaluationAccumulator();
+ * const scorer = runOperator(trainingStages.deepSvdd(params));
  * try {
- *   for await (const frame of frames) evaluation.add(scorer.push(frame)[0].scores, truth(frame));
+ *   for await (const frame of streamDatasetFrames(dataset.splits.test)) {
+ *     const [scored] = scorer.push(frame);
+ *     if (scored !== undefined && frame.labels) evaluation.add(scored.scores, anomalyMask(frame.labels, [3]));
+ *   }
  * } finally {
  *   scorer.close();
  * }
@@ -51,7 +58,7 @@ export function runOperator<I, O>(operator: OperatorFunction<I, O>): OperatorRun
   return {
     push(value) {
       if (failure !== undefined) throw failure.error;
-      if (closed) throw new TrainOptionError('runOperator', 'closed', 'push after close');
+      if (closed) throw new OptionError('training', 'runOperator', 'closed', 'push after close');
       outputs = [];
       input.next(value);
       const failed = failureOf();
@@ -69,17 +76,18 @@ export function runOperator<I, O>(operator: OperatorFunction<I, O>): OperatorRun
  * Pushes one input through a fresh run of `operator` and returns its single output; the run is
  * closed afterwards (its stages release what they hold).
  *
- * @throws {@link TrainOptionError} naming `what` when the operator emits nothing for the input
+ * @throws {@link OptionError} naming `what` when the operator emits nothing for the input
  * @example
  * ```ts
- * const { scores } = runOnce(scorer, frame, 'scorer');
+ * import { trainingStages } from './operator-stages.js';
+ * const { scores } = runOnce(trainingStages.deepSvdd(params), frame, 'scorer');
  * ```
  */
 export function runOnce<I, O>(operator: OperatorFunction<I, O>, input: I, what: string): O {
   const run = runOperator(operator);
   try {
     const [output] = run.push(input);
-    if (output === undefined) throw new TrainOptionError(what, 0, 'emitted no frame');
+    if (output === undefined) throw new OptionError('training', what, 0, 'emitted no frame');
     return output;
   } finally {
     run.close();

@@ -25,7 +25,8 @@ function version(modelVersion: string | undefined): { modelVersion?: string } {
  *
  * @example
  * ```ts
- * const result = await trainRun(config, { stages: trainingStages, write: (t) => process.stderr.write(t) });
+ * import { trainRun } from './train-run.js';
+ * const result = await trainRun(trainConfig, { stages: trainingStages, write: (t) => process.stderr.write(t) });
  * ```
  */
 export const trainingStages: TrainingStages = {

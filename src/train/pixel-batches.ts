@@ -1,5 +1,5 @@
+import { OptionError } from '../core/options.js';
 import { seededRandom } from '../model/seeded-random.js';
-import { TrainOptionError } from './train-errors.js';
 
 /** The part of a frame that {@link PixelBatches} reads (a `CubeFrame` fits). */
 export interface PixelFrame {
@@ -30,7 +30,7 @@ export interface PixelBatchOptions {
 
 function positiveInt(option: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0)
-    throw new TrainOptionError(option, value, 'must be a positive integer');
+    throw new OptionError('training', option, value, 'must be a positive integer');
   return value;
 }
 
@@ -48,6 +48,7 @@ function epochSeed(seed: number, epoch: number): number {
  *
  * @example
  * ```ts
+ * import { trainStep } from './train-step.js';
  * const batches = new PixelBatches(trainingFrames, { batchSize: 8192, seed: 1, normalClassIds: [0, 1] });
  * for (let epoch = 0; epoch < 10; epoch++) {
  *   for (const batch of batches.epoch(epoch)) trainStep(model, optimizer, batch); // [n * bands]
@@ -66,7 +67,7 @@ export class PixelBatches {
   private readonly dropLast: boolean;
 
   /**
-   * @throws {@link TrainOptionError} when there are no frames, frames differ in bands, a frame's
+   * @throws {@link OptionError} when there are no frames, frames differ in bands, a frame's
    *   data or labels do not fit its pixel count, an option is out of range, or no pixel is eligible
    */
   constructor(frames: readonly PixelFrame[], options: PixelBatchOptions) {
@@ -74,23 +75,27 @@ export class PixelBatches {
     const maxPixels =
       options.maxPixels === undefined ? undefined : positiveInt('maxPixels', options.maxPixels);
     this.seed = options.seed ?? 0;
-    if (!Number.isFinite(this.seed)) throw new TrainOptionError('seed', this.seed, 'must be a finite number');
+    if (!Number.isFinite(this.seed))
+      throw new OptionError('training', 'seed', this.seed, 'must be a finite number');
     this.dropLast = options.dropLast ?? false;
     const first = frames[0];
-    if (first === undefined) throw new TrainOptionError('frames', '[]', 'no frames to draw pixels from');
+    if (first === undefined)
+      throw new OptionError('training', 'frames', '[]', 'no frames to draw pixels from');
     this.bands = positiveInt('frames[0].bands', first.bands);
     const normal = options.normalClassIds === undefined ? undefined : new Set(options.normalClassIds);
     let eligible = 0;
     frames.forEach((frame, f) => {
       if (frame.bands !== this.bands) {
-        throw new TrainOptionError(
+        throw new OptionError(
+          'training',
           `frames[${f}].bands`,
           frame.bands,
           `differs from frames[0].bands = ${this.bands}`,
         );
       }
       if (frame.data.length % this.bands !== 0) {
-        throw new TrainOptionError(
+        throw new OptionError(
+          'training',
           `frames[${f}].data`,
           `Float32Array(${frame.data.length})`,
           `is not whole ${this.bands}-band pixels`,
@@ -98,7 +103,8 @@ export class PixelBatches {
       }
       const pixels = frame.data.length / this.bands;
       if (frame.labels !== undefined && frame.labels.length !== pixels) {
-        throw new TrainOptionError(
+        throw new OptionError(
+          'training',
           `frames[${f}].labels`,
           `Uint8Array(${frame.labels.length})`,
           `expected ${pixels} labels`,
@@ -107,7 +113,8 @@ export class PixelBatches {
       eligible += countEligible(frame, pixels, normal);
     });
     if (eligible === 0) {
-      throw new TrainOptionError(
+      throw new OptionError(
+        'training',
         'normalClassIds',
         `[${options.normalClassIds ?? []}]`,
         'no pixel of the frames is eligible',
@@ -150,7 +157,7 @@ export class PixelBatches {
   /** The order in which epoch `epoch` visits the kept pixels (a seeded Fisher-Yates permutation). */
   order(epoch: number): Uint32Array {
     if (!Number.isSafeInteger(epoch) || epoch < 0)
-      throw new TrainOptionError('epoch', epoch, 'must be an integer >= 0');
+      throw new OptionError('training', 'epoch', epoch, 'must be an integer >= 0');
     const n = this.pixelCount;
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;

@@ -1,5 +1,5 @@
+import { OptionError } from '../core/options.js';
 import { seededRandom } from '../model/seeded-random.js';
-import { TrainOptionError } from './train-errors.js';
 
 /**
  * A bounded, uniform sample of the pixels of a stream (reservoir sampling, Algorithm R, seeded):
@@ -9,6 +9,8 @@ import { TrainOptionError } from './train-errors.js';
  *
  * @example
  * ```ts
+ * import { PixelBatches } from './pixel-batches.js';
+ * declare const preprocessedBlocks: AsyncIterable<Float32Array>; // pixels after band-pass and unit norm, 27 bands
  * const reservoir = new PixelReservoir(27, 2_000_000, 1);
  * for await (const block of preprocessedBlocks) reservoir.add(block);
  * const batches = new PixelBatches([reservoir.toFrame()], { batchSize: 4096, seed: 2 });
@@ -24,14 +26,14 @@ export class PixelReservoir {
   private total = 0;
   private readonly random: () => number;
 
-  /** @throws {@link TrainOptionError} for bands or capacity that are not positive integers */
+  /** @throws {@link OptionError} for bands or capacity that are not positive integers */
   constructor(bands: number, capacity: number, seed = 0) {
     for (const [option, value] of [
       ['bands', bands],
       ['maxTrainPixels', capacity],
     ] as const) {
       if (!Number.isSafeInteger(value) || value <= 0)
-        throw new TrainOptionError(option, value, 'must be a positive integer');
+        throw new OptionError('training', option, value, 'must be a positive integer');
     }
     this.bands = bands;
     this.capacity = capacity;
@@ -52,12 +54,13 @@ export class PixelReservoir {
   /**
    * Offers a block of pixels (`[n, bands]` pixel-major).
    *
-   * @throws {@link TrainOptionError} when the block is not whole pixels
+   * @throws {@link OptionError} when the block is not whole pixels
    */
   add(pixels: Float32Array): this {
     const { bands } = this;
     if (pixels.length % bands !== 0) {
-      throw new TrainOptionError(
+      throw new OptionError(
+        'training',
         'pixels',
         `Float32Array(${pixels.length})`,
         `is not whole ${bands}-band pixels`,

@@ -33,7 +33,10 @@ function seriesOf(history: readonly EpochRecord[], metric: string): ChartSeries 
  *
  * @example
  * ```ts
- * await writeTrainingCurves(run.dir, result.history, 'val_auroc');
+ * import { trainingStages } from './operator-stages.js';
+ * import { trainRun } from './train-run.js';
+ * const result = await trainRun(trainConfig, { stages: trainingStages });
+ * await writeTrainingCurves(result.runDir, result.history, 'val_auroc');
  * ```
  */
 export async function writeTrainingCurves(

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { OperatorFunction } from 'rxjs';
 import type { CubeFrame } from '../core/frame.js';
+import { OptionError } from '../core/options.js';
 import type { ScoredFrame } from '../core/scored-frame.js';
 import { enviCubeFrame, readEnviCube, readEnviMask } from '../io/envi/index.js';
 import { fitRx, RxStats } from '../model/rx-stats.js';
@@ -12,7 +13,6 @@ import { DatasetError } from './dataset-item.js';
 import { EvaluationAccumulator, type HeadlineMetrics } from './metrics.js';
 import { runOnce } from './operator-runner.js';
 import { statisticalInit } from './statistical-init.js';
-import { TrainOptionError } from './train-errors.js';
 import { trainDeepSvdd } from './trainer.js';
 import { trainerOptionsOf } from './trainer-options.js';
 import type { TrainingStages } from './training-stages.js';
@@ -56,17 +56,19 @@ function scoreWith(scorer: OperatorFunction<CubeFrame, ScoredFrame>, frame: Cube
 
 /**
  * The hyperspectral anomaly-detection literature's protocol on one scene (`cube.hdr` +
- * `mask.hdr`, as in ../shared/data): both detectors are fitted on the scene's own pixels
+ * `mask.hdr`, as in the ABU scene collection): both detectors are fitted on the scene's own pixels
  * (unsupervised, the anomalies included), every pixel is scored, and the scores are compared
  * with the mask (1 = anomaly). Deep SVDD runs the trainer with `config` (statistical phase,
  * then a fixed number of epochs, no validation or callbacks) and is thresholded as its bundle
- * would be: τ = quantile(q) x margin of the scene's scores. RX is global RX (DESIGN §3.10).
+ * would be: τ = quantile(q) x margin of the scene's scores. RX is global RX (docs/maths.md §3.10).
  *
  * @throws {@link DatasetError} when the folder does not hold exactly one cube with a mask;
- *   {@link TrainOptionError} for a band-pass on a scene without wavelengths
+ *   {@link OptionError} for a band-pass on a scene without wavelengths
  * @example
  * ```ts
- * const result = await evaluateScene('../shared/data/abu-urban-2', SCENE_REFERENCE_CONFIG, { stages: trainingStages });
+ * import { trainingStages } from './operator-stages.js';
+ * import { SCENE_REFERENCE_CONFIG } from './trainrun-schema.js';
+ * const result = await evaluateScene('/data/scenes/abu-urban-2', SCENE_REFERENCE_CONFIG, { stages: trainingStages });
  * result.detectors.rx.auroc; // 0.9946
  * ```
  */
@@ -87,7 +89,8 @@ export async function evaluateScene(
   const labels = await readEnviMask(item.mask);
   const bandpass = config.model.bandpass ?? undefined;
   if (bandpass !== undefined && cube.wavelengthUnits === 'index') {
-    throw new TrainOptionError(
+    throw new OptionError(
+      'training',
       'model.bandpass',
       `{ minNm: ${bandpass.minNm} }`,
       `scene ${item.name} has band indices only: set it to null`,

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Observable } from 'rxjs';
 import { bandIndexWavelengths } from '../core/frame.js';
+import { OptionError } from '../core/options.js';
 import type { TensorFrame } from '../core/tensor-frame.js';
 import type { ProjectionWeights } from '../model/deep-svdd-params.js';
 import type { WhiteningParams } from '../model/robust-whitening.js';
 import type { ZscoreStats } from '../model/running-stats.js';
 import { runOnce } from './operator-runner.js';
-import { TrainOptionError } from './train-errors.js';
 import type { TrainingStages } from './training-stages.js';
 
 /** The learned part of a Deep SVDD model: what scores already preprocessed pixels. */
@@ -22,10 +22,13 @@ export interface LearnedParams {
  * with the inference operators `embed` and `score`: the pixels are wrapped as one tensor frame
  * (`n` rows of one pixel) and pushed through. Returns one score per pixel.
  *
- * @throws {@link TrainOptionError} when `pixels` is not whole `bands`-channel pixels
+ * @throws {@link OptionError} when `pixels` is not whole `bands`-channel pixels
  * @example
  * ```ts
- * const scores = scorePreprocessedPixels(trainingStages, snapshot, reservoir.pixels(), reservoir.bands);
+ * import { trainingStages } from './operator-stages.js';
+ * import { PixelReservoir } from './pixel-reservoir.js';
+ * const reservoir = new PixelReservoir(27, 2_000_000, 1); // filled with band-passed, unit-normed training pixels
+ * const scores = scorePreprocessedPixels(trainingStages, model.snapshot(), reservoir.pixels(), reservoir.bands);
  * ```
  */
 export function scorePreprocessedPixels(
@@ -35,7 +38,8 @@ export function scorePreprocessedPixels(
   bands: number,
 ): Float32Array {
   if (pixels.length === 0 || pixels.length % bands !== 0) {
-    throw new TrainOptionError(
+    throw new OptionError(
+      'training',
       'pixels',
       `Float32Array(${pixels.length})`,
       `is not whole ${bands}-band pixels`,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainOptionError } from './train-errors.js';
+import { OptionError } from '../core/options.js';
 
-/** Sharpness β of the softplus that maps the trained scalar r to the radius R (DESIGN §3.7). */
+/** Sharpness β of the softplus that maps the trained scalar r to the radius R (docs/maths.md §3.7). */
 export const SOFTPLUS_BETA = 10;
 
 /** Default ν of the soft-boundary loss: the share of training pixels allowed outside the sphere. */
@@ -22,12 +22,13 @@ export interface SoftBoundaryLossOptions {
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
  * softplusBeta(tf.scalar(0)); // log(2) / 10 = 0.0693
  * ```
  */
 export function softplusBeta<T extends tf.Tensor>(x: T, beta: number = SOFTPLUS_BETA): T {
   if (!(beta > 0) || !Number.isFinite(beta))
-    throw new TrainOptionError('beta', beta, 'must be finite and > 0');
+    throw new OptionError('training', 'beta', beta, 'must be finite and > 0');
   return tf.tidy(() => tf.div(tf.softplus(tf.mul(x, beta)), beta) as T);
 }
 
@@ -40,16 +41,18 @@ export function radiusSquared(r: tf.Scalar, beta: number = SOFTPLUS_BETA): tf.Sc
 }
 
 /**
- * The Deep SVDD soft-boundary loss (DESIGN §3.7): `R² + (1/ν)·mean(max(0, s - R²))` with
+ * The Deep SVDD soft-boundary loss (docs/maths.md §3.7): `R² + (1/ν)·mean(max(0, s - R²))` with
  * R = softplus_β(r). Pure tfjs ops, so gradients flow to r and, through the scores, to every
  * parameter of the network.
  *
  * @param scores - squared distances s = ||z - c||² of a batch, shape `[N]`
  * @param r - the trained scalar (starts at 0)
- * @throws {@link TrainOptionError} when ν is not in (0, 1] or β is not > 0
+ * @throws {@link OptionError} when ν is not in (0, 1] or β is not > 0
  * @example
  * ```ts
- * const loss = softBoundaryLoss(scores, rVariable, { nu: 0.05 });
+ * import * as tf from '@tensorflow/tfjs';
+ * const scores = tf.tensor1d([0.01, 0.002, 0.3]); // ||z - c||² of a batch
+ * const loss = softBoundaryLoss(scores, model.r, { nu: 0.05 });
  * ```
  */
 export function softBoundaryLoss(
@@ -58,7 +61,7 @@ export function softBoundaryLoss(
   options: SoftBoundaryLossOptions = {},
 ): tf.Scalar {
   const nu = options.nu ?? DEFAULT_NU;
-  if (!(nu > 0 && nu <= 1)) throw new TrainOptionError('nu', nu, 'must be in (0, 1]');
+  if (!(nu > 0 && nu <= 1)) throw new OptionError('training', 'nu', nu, 'must be in (0, 1]');
   const beta = options.beta ?? SOFTPLUS_BETA;
   return tf.tidy(() => {
     const r2 = radiusSquared(r, beta);

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { CubeFrame } from '../core/frame.js';
+import { OptionError } from '../core/options.js';
 import { disposeTensorFrame, type TensorFrame } from '../core/tensor-frame.js';
 import {
   DEFAULT_HIDDEN,
@@ -14,7 +15,6 @@ import { fitRx, type RxModel, RxStats } from '../model/rx-stats.js';
 import type { ClassMap } from './class-map.js';
 import { runOperator } from './operator-runner.js';
 import { PixelReservoir } from './pixel-reservoir.js';
-import { TrainOptionError } from './train-errors.js';
 import type { PreprocessSpec, TrainingStages } from './training-stages.js';
 
 /** Default cap on the training pixels kept for the gradient phase. */
@@ -79,12 +79,17 @@ function download(frame: TensorFrame): Float32Array {
 function only<T>(outputs: T[]): T {
   const [first] = outputs;
   if (outputs.length !== 1 || first === undefined)
-    throw new TrainOptionError('stages', outputs.length, 'a stage must emit one frame per input frame');
+    throw new OptionError(
+      'training',
+      'stages',
+      outputs.length,
+      'a stage must emit one frame per input frame',
+    );
   return first;
 }
 
 /**
- * The statistical phase of training (DESIGN §3): streams the training frames once per stage
+ * The statistical phase of training (docs/maths.md §3): streams the training frames once per stage
  * that needs statistics, in pipeline order, through the inference operators:
  *
  * 1. band-pass + unit norm -> per-channel μ, σ (float64, Chan merge) and a seeded reservoir of
@@ -95,9 +100,11 @@ function only<T>(outputs: T[]): T {
  * dataset is never held in memory (`frames` is called once per pass and should stream from disk).
  *
  * @param frames - returns a fresh stream of the training frames on every call
- * @throws {@link TrainOptionError} when no pixel is trainable; `StatisticsError` with fewer than 2 pixels
+ * @throws {@link OptionError} when no pixel is trainable; `StatisticsError` with fewer than 2 pixels
  * @example
  * ```ts
+ * import { streamDatasetFrames } from './dataset-frames.js';
+ * import { trainingStages } from './operator-stages.js';
  * const init = await statisticalInit(() => streamDatasetFrames(dataset.splits.train), trainingStages, {
  *   preprocess: { bandpass: { minNm: 700 }, unitNorm: true }, classes: dataset.classes, seed: 1, rx: true,
  * });
@@ -141,7 +148,8 @@ export async function statisticalInit(
     preprocess.close();
   }
   if (reservoir === undefined || zstats.count === 0) {
-    throw new TrainOptionError(
+    throw new OptionError(
+      'training',
       'data.normalClassIds',
       `[${classes?.normalClassIds ?? []}]`,
       'no training pixel has a normal class id',

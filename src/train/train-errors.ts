@@ -1,30 +1,6 @@
 import { CubestreamError } from '../core/errors.js';
 
 /**
- * A training or evaluation option with a value that cannot work (a batch size of 0, a factor
- * outside (0, 1), frames with different band counts). Names the option and the value.
- *
- * @example
- * ```ts
- * throw new TrainOptionError('batchSize', 0, 'must be a positive integer');
- * // message: "training option batchSize = 0: must be a positive integer"
- * ```
- */
-export class TrainOptionError extends CubestreamError {
-  /** Option at fault, e.g. `batchSize`, `reduceLrOnPlateau.factor`, `frames[3].bands`. */
-  readonly option: string;
-  /** The value that was given, rendered for the message. */
-  readonly value: string;
-
-  constructor(option: string, value: unknown, problem: string) {
-    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-    super('train-option', `training option ${option} = ${shown}: ${problem}`);
-    this.option = option;
-    this.value = shown;
-  }
-}
-
-/**
  * A callback monitors a metric that the epoch logs do not contain (a typo in `monitor`, or a
  * validation metric asked for when there is no validation set). Names the metric and lists the
  * ones that exist.

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { OperatorFunction } from 'rxjs';
 import type { CubeFrame } from '../core/frame.js';
+import { OptionError } from '../core/options.js';
 import type { ScoredFrame } from '../core/scored-frame.js';
 import { enviCubeFrame, findEnviDataFile, readEnviCube, readEnviMask } from '../io/envi/index.js';
 import { type Calibration, loadBundle, saveBundle } from '../model/bundle.js';
@@ -22,7 +23,6 @@ import { createProgress } from './progress.js';
 import { createRunFolder, type RunFolder } from './run-folder.js';
 import { writeFramePictures, writeTrainingCurves } from './run-pictures.js';
 import { statisticalInit } from './statistical-init.js';
-import { TrainOptionError } from './train-errors.js';
 import { type EpochRecord, trainDeepSvdd } from './trainer.js';
 import { trainerOptionsOf } from './trainer-options.js';
 import type { PreprocessSpec, TrainingStages } from './training-stages.js';
@@ -138,13 +138,15 @@ async function framePictures(
  * 5. metrics of both on the test split at their deployed thresholds; training curves and
  *    validation-frame pictures (PNG); `summary.json`.
  *
- * @throws {@link TrainOptionError} for a config that cannot work with the data (no data folder,
+ * @throws {@link OptionError} for a config that cannot work with the data (no data folder,
  *   a band-pass on data without wavelengths); `DatasetError`, ENVI and engine errors as they come
  * @example
  * ```ts
- * const config = await loadConfigFile(TrainrunSchema, 'configs/trainrun/lentils.yaml', ['data.dir=data/sim']);
+ * import { trainingStages } from './operator-stages.js';
+ * import { TrainrunSchema } from './trainrun-schema.js';
+ * const config = TrainrunSchema.parse({ data: { dir: 'data/sim' } }); // or a configs/trainrun/*.yaml, as `cubestream train` reads it
  * const result = await trainRun(config, { stages: trainingStages, write: (t) => process.stderr.write(t) });
- * result.test?.['deep-svdd'].iou;
+ * result.test?.['deep-svdd']?.iou;
  * ```
  */
 export async function trainRun(config: TrainrunConfig, options: TrainRunOptions): Promise<TrainRunResult> {
@@ -153,7 +155,12 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
   const { stages } = options;
   const dataDir = config.data.dir;
   if (dataDir === undefined) {
-    throw new TrainOptionError('data.dir', 'unset', 'give the dataset folder in the config or with --data');
+    throw new OptionError(
+      'training',
+      'data.dir',
+      'unset',
+      'give the dataset folder in the config or with --data',
+    );
   }
   const engine = await initEngine({ backend: config.engine });
   const dataset = await openDataset(dataDir, {
@@ -168,7 +175,8 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
   });
   const bandpass = config.model.bandpass ?? undefined;
   if (bandpass !== undefined && dataset.input.wavelengthUnits === 'index') {
-    throw new TrainOptionError(
+    throw new OptionError(
+      'training',
       'model.bandpass',
       `{ minNm: ${bandpass.minNm} }`,
       `the cubes of ${dataDir} have no wavelengths (band indices only): set model.bandpass to null`,

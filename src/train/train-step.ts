@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import { OptionError } from '../core/options.js';
 import type { AdamW } from './adamw.js';
 import type { DeepSvddParamName, DeepSvddVariables } from './deep-svdd-variables.js';
 import { clipGradNorm, DEFAULT_MAX_GRAD_NORM } from './grad-clip.js';
 import { radiusSquared, type SoftBoundaryLossOptions, softBoundaryLoss } from './soft-boundary-loss.js';
-import { TrainOptionError } from './train-errors.js';
 import { trimmedOneClassLoss } from './trimmed-one-class-loss.js';
 
 /** The training objective: cuvis's soft-boundary loss, or the contamination-robust one-class loss (issue 5). */
 export type TrainLoss = 'soft-boundary' | 'trimmed-one-class';
 
-/** Default EMA rate of the centre during training (DESIGN §3.5). */
+/** Default EMA rate of the centre during training (docs/maths.md §3.5). */
 export const DEFAULT_TRAIN_CENTER_ALPHA = 0.1;
 
 /** Options of {@link trainStep} and {@link softBoundaryGradients}. */
@@ -77,11 +77,12 @@ export interface TrainStepResult {
 /**
  * The centre's EMA rate α of `options` (default 0.1).
  *
- * @throws {@link TrainOptionError} when α is outside [0, 1]
+ * @throws {@link OptionError} when α is outside [0, 1]
  */
 export function centerAlphaOf(options: TrainStepOptions): number {
   const alpha = options.centerAlpha ?? DEFAULT_TRAIN_CENTER_ALPHA;
-  if (!(alpha >= 0 && alpha <= 1)) throw new TrainOptionError('centerAlpha', alpha, 'must be in [0, 1]');
+  if (!(alpha >= 0 && alpha <= 1))
+    throw new OptionError('training', 'centerAlpha', alpha, 'must be in [0, 1]');
   return alpha;
 }
 
@@ -94,12 +95,13 @@ const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...inputs) => {
 /**
  * Pixels N of a batch of `channels`-band pixels (`[N, C]` tensor or pixel-major Float32Array).
  *
- * @throws {@link TrainOptionError} for an empty batch or one of the wrong width
+ * @throws {@link OptionError} for an empty batch or one of the wrong width
  */
 export function batchPixels(batch: tf.Tensor2D | Float32Array, channels: number): number {
   if (batch instanceof Float32Array) {
     if (batch.length === 0 || batch.length % channels !== 0) {
-      throw new TrainOptionError(
+      throw new OptionError(
+        'training',
         'batch',
         `Float32Array(${batch.length})`,
         `is not a whole number of ${channels}-band pixels`,
@@ -108,7 +110,7 @@ export function batchPixels(batch: tf.Tensor2D | Float32Array, channels: number)
     return batch.length / channels;
   }
   if (batch.shape[1] !== channels || batch.shape[0] === 0) {
-    throw new TrainOptionError('batch', `[${batch.shape}]`, `must be [N > 0, ${channels}]`);
+    throw new OptionError('training', 'batch', `[${batch.shape}]`, `must be [N > 0, ${channels}]`);
   }
   return batch.shape[0];
 }
@@ -119,13 +121,13 @@ function asBatch(batch: tf.Tensor2D | Float32Array, channels: number): tf.Tensor
 }
 
 /**
- * Forward and backward pass of one batch (DESIGN §3.7) without changing anything: z from the
+ * Forward and backward pass of one batch (docs/maths.md §3.7) without changing anything: z from the
  * unit-normed pixels, c1 = (1-α)c0 + α·mean(z) (no gradient through c1), d = ||z - c1||²,
  * the soft-boundary loss, and its gradients for the trainable parameters. The returned tensors
  * belong to the caller (dispose them, or call inside `tf.tidy`).
  *
  * @param batch - unit-normed pixels `[N, C]` (a tensor, or a pixel-major Float32Array)
- * @throws {@link TrainOptionError} for a batch of the wrong width, α outside [0, 1], bad ν/β,
+ * @throws {@link OptionError} for a batch of the wrong width, α outside [0, 1], bad ν/β,
  *   or when no parameter is trainable
  */
 export function softBoundaryGradients(
@@ -135,7 +137,7 @@ export function softBoundaryGradients(
 ): SoftBoundaryGradients {
   const alpha = centerAlphaOf(options);
   const varList = model.trainableVariables();
-  if (varList.length === 0) throw new TrainOptionError('trainable', '[]', 'no stage is trainable');
+  if (varList.length === 0) throw new OptionError('training', 'trainable', '[]', 'no stage is trainable');
   return tf.tidy(() => {
     const x = asBatch(batch, model.inChannels);
     let kept: { z: tf.Tensor2D; d: tf.Tensor1D; center: tf.Tensor1D } | undefined;
@@ -206,13 +208,16 @@ export function applyStepGradients(
 }
 
 /**
- * One training step (DESIGN §3.7): {@link softBoundaryGradients}, global gradient-norm clipping,
+ * One training step (docs/maths.md §3.7): {@link softBoundaryGradients}, global gradient-norm clipping,
  * one AdamW update of the trainable parameters, and the centre moved to c1. Every intermediate
  * is freed; `tf.memory().numTensors` is the same before and after.
  *
  * @param optimizer - an {@link AdamW} over `model.allVariables()` (frozen ones get no gradient)
  * @example
  * ```ts
+ * import { AdamW } from './adamw.js';
+ * import { PixelBatches } from './pixel-batches.js';
+ * const batches = new PixelBatches(trainingFrames, { batchSize: 4096, seed: 1 });
  * const optimizer = new AdamW(model.allVariables(), { lr: 1e-3, weightDecay: 0.01 });
  * for (const batch of batches.epoch(0)) {
  *   const { loss, gradNorm } = trainStep(model, optimizer, batch, { nu: 0.05, centerAlpha: 0.1 });
@@ -239,6 +244,7 @@ export function trainStep(
  *
  * @example
  * ```ts
+ * import { createGradientEngine } from './gradient-engine.js';
  * const engine = createGradientEngine('onnx');
  * const { loss } = await trainStepWith(engine, model, optimizer, batch, { nu: 0.05 });
  * await engine.dispose();

@@ -7,7 +7,12 @@ import type { TrainrunConfig } from './trainrun-schema.js';
  *
  * @example
  * ```ts
- * await trainDeepSvdd(init, pixels, { ...trainerOptionsOf(config), progress });
+ * import { createProgress } from './progress.js';
+ * import type { StatisticalInit } from './statistical-init.js';
+ * import { trainDeepSvdd } from './trainer.js';
+ * declare const init: StatisticalInit; // from statisticalInit
+ * const progress = createProgress((t) => process.stderr.write(t), { epochs: trainConfig.trainer.epochs, tty: false });
+ * await trainDeepSvdd(init, init.reservoir.toFrame(), { ...trainerOptionsOf(trainConfig), progress });
  * ```
  */
 export function trainerOptionsOf(config: TrainrunConfig): TrainerOptions {

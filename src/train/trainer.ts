@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { CubestreamError } from '../core/errors.js';
+import { OptionError } from '../core/options.js';
 import { AdamW, type LearningRateControl } from './adamw.js';
 import { type Callback, type EpochLogs, runCallbacks } from './callbacks/callback.js';
 import {
@@ -14,7 +15,6 @@ import { createGradientEngine, type TrainEngineChoice } from './gradient-engine.
 import { PixelBatches, type PixelFrame } from './pixel-batches.js';
 import { silentProgress, type TrainProgress } from './progress.js';
 import { DEFAULT_NU } from './soft-boundary-loss.js';
-import { TrainOptionError } from './train-errors.js';
 import { DEFAULT_TRAIN_CENTER_ALPHA, type TrainLoss, trainStepWith } from './train-step.js';
 
 /** From epoch `fromEpoch` on (0-based), exactly the stages in `trainable` are trained; the rest are frozen. */
@@ -112,7 +112,8 @@ export class TrainingDivergedError extends CubestreamError {
 function checkSchedule(schedule: readonly StageSchedule[]): readonly StageSchedule[] {
   const sorted = [...schedule].sort((a, b) => a.fromEpoch - b.fromEpoch);
   if (sorted[0]?.fromEpoch !== 0)
-    throw new TrainOptionError(
+    throw new OptionError(
+      'training',
       'trainer.stages[0].fromEpoch',
       sorted[0]?.fromEpoch,
       'the schedule must start at epoch 0',
@@ -120,13 +121,14 @@ function checkSchedule(schedule: readonly StageSchedule[]): readonly StageSchedu
   sorted.forEach((entry, i) => {
     const unknown = entry.trainable.find((stage) => !TRAIN_STAGES.includes(stage));
     if (unknown !== undefined)
-      throw new TrainOptionError(
+      throw new OptionError(
+        'training',
         `trainer.stages[${i}].trainable`,
         unknown,
         `is not one of ${TRAIN_STAGES.join(', ')}`,
       );
     if (entry.trainable.length === 0)
-      throw new TrainOptionError(`trainer.stages[${i}].trainable`, '[]', 'names no stage to train');
+      throw new OptionError('training', `trainer.stages[${i}].trainable`, '[]', 'names no stage to train');
   });
   return sorted;
 }
@@ -139,12 +141,12 @@ function stagesAt(schedule: readonly StageSchedule[], epoch: number): readonly T
 
 function positiveInt(option: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0)
-    throw new TrainOptionError(option, value, 'must be a positive integer');
+    throw new OptionError('training', option, value, 'must be a positive integer');
   return value;
 }
 
 /**
- * The gradient phase of training (DESIGN §3.7): epochs of seeded pixel mini-batches drawn
+ * The gradient phase of training (docs/maths.md §3.7): epochs of seeded pixel mini-batches drawn
  * across all training frames ({@link PixelBatches} over the preprocessed pixels), each step
  * the soft-boundary loss, global gradient-norm clipping and AdamW with decoupled decay
  * ({@link trainStepWith}), stages frozen or unfrozen by name per the schedule; after each epoch
@@ -155,14 +157,18 @@ function positiveInt(option: string, value: number): number {
  *
  * @param init - parameters from the statistical phase
  * @param pixels - preprocessed (band-passed, unit-normed) training pixels
- * @throws {@link TrainOptionError} for a bad option or schedule; {@link TrainingDivergedError}
+ * @throws {@link OptionError} for a bad option or schedule; {@link TrainingDivergedError}
  *   when the loss is not finite
  * @example
  * ```ts
+ * import { EarlyStopping } from './callbacks/early-stopping.js';
+ * import type { StatisticalInit } from './statistical-init.js';
+ * import { type ValidationContext, validateEpoch } from './validation.js';
+ * declare const init: StatisticalInit, validation: ValidationContext;
  * const result = await trainDeepSvdd(init, init.reservoir.toFrame(), {
  *   epochs: 20, batchSize: 4096, seed: 1,
- *   callbacks: (optimizer) => [new EarlyStopping({ monitor: 'val_auroc', mode: 'max', patience: 5 })],
- *   validate: (epoch, model) => validateOn(valFrames, model),
+ *   callbacks: () => [new EarlyStopping({ monitor: 'val_auroc', mode: 'max', patience: 5 })],
+ *   validate: async (_epoch, snapshot) => (await validateEpoch(validation, snapshot)).logs,
  * });
  * ```
  */

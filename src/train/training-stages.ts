@@ -18,9 +18,9 @@ export interface PreprocessSpec {
 }
 
 /**
- * The inference operators the trainer reuses (DESIGN: "Training reuses the same operators; the
- * trainer only adds the loss and the optimiser"). `src/` may not import `operators/`, so the
- * trainer receives them through this port; `src/train/operator-stages.ts` provides the
+ * The inference operators the trainer reuses (docs/architecture.md: training reuses the
+ * inference operators and only adds the loss and the optimiser). The trainer receives them through
+ * this port, so a test can hand it other stages; `src/train/operator-stages.ts` provides the
  * real ones: `toTensorFrame`, `bandpassByWavelength`, `perPixelUnitNorm`, `zscoreNormalize`,
  * `projectEmbeddings`, `trackCenter` + `scoreDistance` for the statistical phase, and the
  * deployed scorers of `operators/bundle-scorer.ts` for validation, calibration and evaluation.
@@ -31,7 +31,8 @@ export interface PreprocessSpec {
  * @example
  * ```ts
  * import { trainingStages } from './operator-stages.js';
- * await trainRun(config, { stages: trainingStages });
+ * import { trainRun } from './train-run.js';
+ * await trainRun(trainConfig, { stages: trainingStages });
  * ```
  */
 export interface TrainingStages {
@@ -47,7 +48,7 @@ export interface TrainingStages {
   score(center: Float32Array, modelVersion?: string): OperatorFunction<TensorFrame, ScoredFrame>;
   /** The whole Deep SVDD scorer as deployed (frozen centre): `CubeFrame` -> `ScoredFrame`. */
   deepSvdd(params: DeepSvddParams, modelVersion?: string): OperatorFunction<CubeFrame, ScoredFrame>;
-  /** Raw frames -> RX scores (DESIGN §3.10). */
+  /** Raw frames -> RX scores (docs/maths.md §3.10). */
   rx(model: RxModel, modelVersion?: string): OperatorFunction<CubeFrame, ScoredFrame>;
   /** The scorer a bundle describes (Deep SVDD or RX), frozen centre. */
   fromBundle(bundle: ModelBundle): OperatorFunction<CubeFrame, ScoredFrame>;

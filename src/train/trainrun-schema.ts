@@ -122,7 +122,8 @@ const CallbacksSchema = z.strictObject({
  *
  * @example
  * ```ts
- * const config = await loadConfigFile(TrainrunSchema, 'configs/trainrun/deep_svdd.yaml', ['trainer.epochs=5']);
+ * const config = TrainrunSchema.parse({ data: { dir: 'data/sim' }, trainer: { epochs: 5 } }); // defaults for the rest
+ * // `cubestream train` reads configs/trainrun/*.yaml (with --set overrides) into this schema
  * ```
  */
 export const TrainrunSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { TrainOptionError } from './train-errors.js';
+import { OptionError } from '../core/options.js';
 
 /** Default share of each batch's highest scores left out of the trimmed one-class loss. */
 export const DEFAULT_LOSS_TRIM = 0.02;
@@ -13,16 +13,17 @@ export const DEFAULT_LOSS_TRIM = 0.02;
  *
  * @param scores - squared distances `[N]`, N > 0
  * @param trim - share in [0, 1) dropped (default 0.02); at least one score is always kept
- * @throws {@link TrainOptionError} for `trim` outside [0, 1) or an empty batch
+ * @throws {@link OptionError} for `trim` outside [0, 1) or an empty batch
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
  * const loss = trimmedOneClassLoss(tf.tensor1d([1, 2, 3, 100]), 0.25); // mean(1, 2, 3) = 2
  * ```
  */
 export function trimmedOneClassLoss(scores: tf.Tensor1D, trim: number = DEFAULT_LOSS_TRIM): tf.Scalar {
-  if (!(trim >= 0 && trim < 1)) throw new TrainOptionError('trainer.trim', trim, 'must be in [0, 1)');
+  if (!(trim >= 0 && trim < 1)) throw new OptionError('training', 'trainer.trim', trim, 'must be in [0, 1)');
   const n = scores.shape[0];
-  if (n === 0) throw new TrainOptionError('scores', '[]', 'the batch is empty');
+  if (n === 0) throw new OptionError('training', 'scores', '[]', 'the batch is empty');
   const keep = Math.max(1, n - Math.floor(trim * n));
   const loss = tf.customGrad((...args) => {
     const x = args[0] as tf.Tensor1D;

@@ -59,7 +59,7 @@ export function paramsOfSnapshot(
 }
 
 /**
- * Validates the model after an epoch (DESIGN §3.11): calibrates the threshold on a spread
+ * Validates the model after an epoch (docs/maths.md §3.11): calibrates the threshold on a spread
  * sample of the training pixels (as the final calibration will, on all of them), then scores
  * the validation frames with the inference operators and pools AUROC, AP and, at that
  * threshold, precision, recall, F1 and IoU; `val_loss` is the soft-boundary loss of the
@@ -67,6 +67,7 @@ export function paramsOfSnapshot(
  *
  * @example
  * ```ts
+ * declare const context: ValidationContext; // stages, the fixed input stages, training pixels, validation frames
  * const { logs, calibration } = await validateEpoch(context, model.snapshot());
  * logs.val_auroc;
  * ```

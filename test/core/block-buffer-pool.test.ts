@@ -27,4 +27,17 @@ describe('BlockBufferPool', () => {
     expect(pool.acquire(10)).not.toBe(b);
     expect(pool.reused).toBe(1);
   });
+
+  it("lends a buffer with a release that works once: a stale call leaves the buffer's next lease alone", () => {
+    const pool = new BlockBufferPool();
+    const first = pool.lend(10);
+    first.release();
+    const second = pool.lend(10);
+    expect(second.data).toBe(first.data); // reused
+    first.release(); // stale: the buffer is out again, under the second lease
+    expect(pool.lend(10).data).not.toBe(second.data);
+    second.release();
+    expect(pool.lend(10).data).toBe(second.data);
+    expect([pool.allocated, pool.reused]).toEqual([2, 2]);
+  });
 });

@@ -86,7 +86,7 @@ describe('metric names of the dashboard and the Prometheus files exist in a runn
     await server?.close();
   });
 
-  it('exposes every DESIGN §5 family with samples once touched', () => {
+  it('exposes every docs/metrics.md family with samples once touched', () => {
     for (const name of METRIC_NAMES) {
       expect(exposition.types.has(`${METRIC_PREFIX}${name}`), name).toBe(true);
     }
@@ -144,7 +144,7 @@ describe('metric names of the dashboard and the Prometheus files exist in a runn
     expect(unknown).toEqual([]);
   });
 
-  it('uses only DESIGN §5 families under the cubestream_ prefix', async () => {
+  it('uses only docs/metrics.md families under the cubestream_ prefix', async () => {
     const allowed = new Set<string>(METRIC_NAMES.map((name) => `${METRIC_PREFIX}${name}`));
     for (const file of [DASHBOARD, ...PROMETHEUS_FILES]) {
       for (const name of metricNamesIn(await readFile(file, 'utf8'))) {

@@ -12,6 +12,7 @@ import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
 import { RunningStats } from '../../src/model/running-stats.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
+import { createChunkRunner } from '../../src/scoring/onnx/create-chunk-runner.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sharedData = path.resolve(repoRoot, '../shared/data');
@@ -56,9 +57,12 @@ describe.skipIf(!present && !required)(
       const onScored = (s: { earlyPixels: number }) => {
         early += s.earlyPixels;
       };
-      const rxScorer: Scorer = (rows) => fusedRxScore(rx, { earlyRows: rows, onScored });
+      // Workers started before the replays, as a service's scorer is warmed before its camera opens.
+      const runner = createChunkRunner();
+      await runner.ready();
+      const rxScorer: Scorer = (rows) => fusedRxScore(rx, { runner, earlyRows: rows, onScored });
       const svddScorer: Scorer = (rows) =>
-        fusedDeepSvddScore(params, { centerMode: 'ema', alpha: 0.1, earlyRows: rows, onScored });
+        fusedDeepSvddScore(params, { centerMode: 'ema', alpha: 0.1, runner, earlyRows: rows, onScored });
 
       for (const scorer of [rxScorer, svddScorer]) {
         const whole = await replay(scorer, false);
@@ -73,6 +77,7 @@ describe.skipIf(!present && !required)(
         for (const [i, frame] of paced.entries()) expect(frame.scores).toEqual(whole[i]?.scores);
         early = 0;
       }
+      await runner.close();
     });
   },
 );

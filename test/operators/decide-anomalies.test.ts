@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import {
-  BlockMismatchError,
-  decideAnomalies,
-  OperatorOptionsError,
-} from '../../operators/decide-anomalies.js';
+import { BlockMismatchError, decideAnomalies } from '../../operators/decide-anomalies.js';
 import { encodeDecision } from '../../src/core/decision.js';
+import { OptionError } from '../../src/core/options.js';
 import type { ThresholdedFrame } from '../../src/core/scored-frame.js';
 import { grid, testScheduler, thresholded } from './scored-frame-fixtures.js';
 
@@ -36,7 +33,7 @@ const decide = (frames: ThresholdedFrame[], options: Parameters<typeof decideAno
   lastValueFrom(from(frames).pipe(decideAnomalies({ now, ...options }), toArray()));
 
 describe('decideAnomalies', () => {
-  it('builds the DESIGN §4 decision for a block', async () => {
+  it('builds the docs/wire-format.md §2 decision for a block', async () => {
     const frame = thresholded([1, 7, 0, 5, 9, 2], 5, {
       cameraId: 'belt',
       frameId: 3,
@@ -118,6 +115,36 @@ describe('decideAnomalies', () => {
     );
   });
 
+  it("carries each block's release to its decision; an assembled frame's releases all its blocks ('frame')", async () => {
+    const released: string[] = [];
+    const lent = (block: ThresholdedFrame): ThresholdedFrame => ({
+      ...block,
+      release: () => released.push(`${block.frameId}:${block.rowOffset}`),
+      spectra: {
+        data: new Float32Array(0),
+        bands: 0,
+        wavelengths: new Float32Array(0),
+        wavelengthUnits: 'nm',
+      },
+    });
+    const [b0, b1] = blocks(['#.', '..'], 1, 0).map(lent) as [ThresholdedFrame, ThresholdedFrame];
+    const [perBlock] = await decide([b0], {});
+    expect(perBlock?.release).toBe(b0.release);
+    expect(perBlock?.spectra).toBe(b0.spectra);
+    const [whole] = await decide([b0, b1], { assemble: 'frame' });
+    expect(whole?.spectra).toBeUndefined(); // the first block's spectra are not the frame's
+    expect(released).toEqual([]);
+    whole?.release?.();
+    expect(released).toEqual(['0:0', '0:1']);
+
+    // Blocks still waiting for their frame when the stream fails are released then.
+    released.length = 0;
+    const [c0] = blocks(['#.', '..', '..'], 1, 1).map(lent) as [ThresholdedFrame];
+    const bad = thresholded([0, 0, 0], 5, { frameId: 1, rowOffset: 1, totalRows: 3 });
+    await expect(decide([c0, bad], { assemble: 'frame' })).rejects.toThrow(BlockMismatchError);
+    expect(released).toEqual(['1:0']);
+  });
+
   it('keeps order, completes and passes errors through (marbles)', () => {
     const [x, y] = blocks(['#.', '..'], 1) as [ThresholdedFrame, ThresholdedFrame];
     testScheduler().run(({ cold, expectObservable }) => {
@@ -143,7 +170,7 @@ describe('decideAnomalies', () => {
   });
 
   it('rejects bad options when built', () => {
-    expect(() => decideAnomalies({ minPixels: 0 })).toThrow(OperatorOptionsError);
+    expect(() => decideAnomalies({ minPixels: 0 })).toThrow(OptionError);
     expect(() => decideAnomalies({ minArea: 1.5 })).toThrow(/decideAnomalies\.minArea/);
     expect(() => decideAnomalies({ connectivity: 6 as 4 })).toThrow(/connectivity/);
     expect(() => decideAnomalies({ assemble: 'cube' as 'frame' })).toThrow(/assemble/);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subject } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BlockScored, fusedDeepSvddScore } from '../../operators/fused-deep-svdd-score.js';
 import { fusedRxScore } from '../../operators/fused-rx-score.js';
 import { rollingQuantileThreshold } from '../../operators/rolling-quantile-threshold.js';
@@ -8,6 +8,8 @@ import type { RowsReady } from '../../src/core/rows-ready.js';
 import { type DeepSvddParams, initProjection } from '../../src/model/deep-svdd-params.js';
 import { fitRx, RxStats } from '../../src/model/rx-stats.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
+import type { ChunkRunner } from '../../src/scoring/onnx/chunk-runner.js';
+import { createChunkRunner } from '../../src/scoring/onnx/create-chunk-runner.js';
 import type { Uint16CubeFrame } from '../../src/scoring/onnx/uint16-frame.js';
 
 /** 24 bands 600-830 nm; the >= 700 nm band-pass keeps the last 14 (contiguous: the WASM prep runs). */
@@ -76,6 +78,18 @@ function rowsOf(data: Uint16Array, rows: number, wavelengths = WAVELENGTHS): Row
   };
 }
 
+/**
+ * Two worker threads, started before the tests, as a service's scorer is warmed before its camera
+ * opens: the first block's rows are scored ahead instead of waiting for workers to start. The
+ * scorers of this file share it (their graphs have keys of their own).
+ */
+let pool: ChunkRunner;
+beforeAll(async () => {
+  pool = createChunkRunner({ workers: 2 });
+  await pool.ready();
+});
+afterAll(() => pool.close());
+
 /** A scorer with gated-EMA centre tracking fed by a rolling threshold, as the service wires it. */
 function harness(workers: number, earlyRows?: Subject<RowsReady>) {
   const frames = new Subject<Uint16CubeFrame>();
@@ -92,6 +106,7 @@ function harness(workers: number, earlyRows?: Subject<RowsReady>) {
         gate: (camera) => threshold.state.current(camera),
         workers,
         threads: 1,
+        ...(workers === 0 ? {} : { runner: pool }),
         chunkPixels: 128,
         ...(earlyRows === undefined ? {} : { earlyRows }),
         onScored: (s) => scored.push(s),
@@ -215,7 +230,7 @@ describe('fusedDeepSvddScore with early rows', () => {
       frames
         .pipe(
           fusedRxScore(model, {
-            workers: 2,
+            runner: pool,
             chunkPixels: 128,
             earlyRows: rows ?? new Subject<RowsReady>(),
             onScored: (s) => scored.push(s),

@@ -1,10 +1,7 @@
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import {
-  NonFiniteScoreError,
-  OperatorOptionsError,
-  quantileThreshold,
-} from '../../operators/quantile-threshold.js';
+import { NonFiniteScoreError, quantileThreshold } from '../../operators/quantile-threshold.js';
+import { OptionError } from '../../src/core/options.js';
 import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { goldenPath, readGolden, scored, testScheduler } from './scored-frame-fixtures.js';
 
@@ -74,7 +71,7 @@ describe('quantileThreshold', () => {
   });
 
   it('rejects q outside [0, 1] when built', () => {
-    expect(() => quantileThreshold({ q: 1.5 })).toThrow(OperatorOptionsError);
+    expect(() => quantileThreshold({ q: 1.5 })).toThrow(OptionError);
     expect(() => quantileThreshold({ q: Number.NaN })).toThrow(/quantileThreshold\.q/);
   });
 });

@@ -2,10 +2,10 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   NonFiniteScoreError,
-  OperatorOptionsError,
   type RollingQuantileThresholdOptions,
   rollingQuantileThreshold,
 } from '../../operators/rolling-quantile-threshold.js';
+import { OptionError } from '../../src/core/options.js';
 import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { createThresholdState } from '../../src/core/threshold-state.js';
 import { scored, testScheduler } from './scored-frame-fixtures.js';
@@ -196,9 +196,7 @@ describe('rollingQuantileThreshold', () => {
     expect(() => rollingQuantileThreshold({ ...ok, q: 1 })).toThrow(/\.q = 1/);
     expect(() => rollingQuantileThreshold({ ...ok, seed: Number.NaN })).toThrow(/\.seed/);
     expect(() => rollingQuantileThreshold({ ...ok, marginFactor: 0 })).toThrow(/marginFactor/);
-    expect(() => rollingQuantileThreshold({ ...ok, sketch: 'tdigest' as 'exact' })).toThrow(
-      OperatorOptionsError,
-    );
+    expect(() => rollingQuantileThreshold({ ...ok, sketch: 'tdigest' as 'exact' })).toThrow(OptionError);
   });
 });
 

@@ -6,6 +6,7 @@ import { trackCenter } from '../../operators/track-center.js';
 import type { CubeFrame } from '../../src/core/frame.js';
 import { type CenteredTensorFrame, disposeTensorFrame } from '../../src/core/tensor-frame.js';
 import { ChannelCountError, ModelParamsError } from '../../src/model/model-errors.js';
+import { CenterTracker, type CenterTrackerOptions } from '../../src/scoring/center-tracker.js';
 import { initEngine } from '../../src/scoring/engine.js';
 import { cube, marbles, plainPixels } from './tensor-frames.js';
 
@@ -144,5 +145,85 @@ describe('trackCenter', () => {
     );
     expect(() => trackCenter({ center: start, mode: 'gated-ema' })).toThrow('gated-ema needs a gate()');
     expect(() => trackCenter({ center: new Float32Array(0) })).toThrow('model parameter center: is empty');
+  });
+});
+
+/** The same run driven by hand through a {@link CenterTracker}, the sums taken in float64. */
+function trackByHand(
+  frames: CubeFrame[],
+  options: Omit<CenterTrackerOptions, 'onUpdate'>,
+): { attached: number[][]; updates: Update[] } {
+  const updates: Update[] = [];
+  const tracker = new CenterTracker({
+    ...options,
+    onUpdate: (c, drift, camera) => updates.push({ camera, center: Array.from(c), drift }),
+  });
+  const attached = frames.map((frame) => {
+    const center = tracker.current(frame.cameraId);
+    if (tracker.tracking) {
+      const tau = tracker.tau(frame.cameraId);
+      const sum = new Float64Array(frame.bands);
+      let count = 0;
+      for (let p = 0; p < frame.width * frame.height; p++) {
+        const z = frame.data.subarray(p * frame.bands, (p + 1) * frame.bands);
+        let distance = 0;
+        for (let d = 0; d < frame.bands; d++) distance += ((z[d] as number) - (center[d] as number)) ** 2;
+        if (!(distance < tau)) continue;
+        for (let d = 0; d < frame.bands; d++) sum[d] = (sum[d] as number) + (z[d] as number);
+        count++;
+      }
+      tracker.update(frame.cameraId, sum, count);
+    }
+    return Array.from(center);
+  });
+  return { attached, updates };
+}
+
+describe('trackCenter runs the CenterTracker', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+
+  /**
+   * Frames of 3 cameras whose embeddings are multiples of 1/4 near the origin (every float32 sum
+   * exact, so tfjs and float64 sums agree), a few pixels far out (squared distance > 1000).
+   */
+  function frames(seed: number): CubeFrame[] {
+    let state = seed;
+    const next = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    return Array.from({ length: 24 }, (_, i) =>
+      cube(
+        Array.from({ length: 8 }, () => {
+          const far = next() < 0.2 ? 40 : 0;
+          return Array.from({ length: 3 }, () => far + Math.round((next() - 0.5) * 8) / 4);
+        }),
+        { cameraId: `cam${i % 3}`, frameId: i },
+      ),
+    );
+  }
+
+  const start3 = Float32Array.of(0.25, -0.5, 0);
+  const cases: [string, Omit<CenterTrackerOptions, 'onUpdate'>][] = [
+    ['ema, default α', { center: start3, mode: 'ema' }],
+    ['ema, α 0.3', { center: start3, mode: 'ema', alpha: 0.3 }],
+    ['gated-ema, τ 100', { center: start3, mode: 'gated-ema', alpha: 0.2, gate: () => 100 }],
+    [
+      'gated-ema, τ per camera',
+      { center: start3, mode: 'gated-ema', alpha: 0.5, gate: (c) => (c === 'cam1' ? 0 : 200) },
+    ],
+    ['frozen', { center: start3, mode: 'frozen', alpha: 0.5 }],
+  ];
+  it.each(cases)('%s: the same centres and updates, bit for bit', async (_name, options) => {
+    for (const seed of [1, 7, 42]) {
+      const input = frames(seed);
+      const want = trackByHand(input, options);
+      const got = await track(input, options);
+      expect(got.attached).toEqual(want.attached);
+      expect(got.updates).toEqual(want.updates);
+      if (options.mode !== 'frozen') expect(want.updates.length).toBeGreaterThan(0);
+    }
   });
 });

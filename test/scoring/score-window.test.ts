@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantileOf } from '../../src/scoring/quantile.js';
+import { quantileOf } from '../../src/core/quantile.js';
 import { ScoreWindow } from '../../src/scoring/score-window.js';
 
 describe('ScoreWindow', () => {

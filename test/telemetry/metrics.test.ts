@@ -11,7 +11,7 @@ import {
 } from '../../src/telemetry/metrics.js';
 
 describe('createMetrics', () => {
-  it('registers every DESIGN §5 metric under the cubestream_ prefix, plus default process metrics', async () => {
+  it('registers every docs/metrics.md metric under the cubestream_ prefix, plus default process metrics', async () => {
     const metrics = createMetrics();
     const text = await metrics.registry.metrics();
     for (const name of METRIC_NAMES) {
@@ -21,7 +21,7 @@ describe('createMetrics', () => {
     expect(text).toContain('# TYPE process_cpu_seconds_total counter');
   });
 
-  it('uses the exact DESIGN §5 names and label sets', async () => {
+  it('uses the exact docs/metrics.md names and label sets', async () => {
     const m = createMetrics({ defaultMetrics: false });
     m.framesReceived.inc({ camera: 'c' });
     m.framesDropped.inc({ camera: 'c', reason: 'backpressure' });

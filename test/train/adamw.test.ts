@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/core/options.js';
 import { initEngine } from '../../src/scoring/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 
 /** torch.optim.AdamW's update for one parameter, in float64. */
 function referenceAdamW(
@@ -93,7 +93,7 @@ describe('AdamW', () => {
     expect(opt.learningRates()).toEqual([0.1, 0.5]);
     opt.setLearningRate(0.2);
     expect(opt.learningRates()).toEqual([0.2, 0.2]);
-    expect(() => opt.setLearningRate(0.1, 5)).toThrow(TrainOptionError);
+    expect(() => opt.setLearningRate(0.1, 5)).toThrow(OptionError);
     opt.dispose();
     a.dispose();
     b.dispose();
@@ -115,7 +115,7 @@ describe('AdamW', () => {
     const p = tf.variable(tf.tensor1d([1, 2]));
     expect(() => new AdamW([p], { lr: -1 })).toThrow(/adamw\.lr/);
     expect(() => new AdamW([p], { betas: [0.9, 1] })).toThrow(/adamw\.betas\[1\]/);
-    expect(() => new AdamW([p], { weightDecay: Number.NaN })).toThrow(TrainOptionError);
+    expect(() => new AdamW([p], { weightDecay: Number.NaN })).toThrow(OptionError);
     expect(() => new AdamW([{ params: [p] }, { params: [p] }])).toThrow(/listed twice/);
     const opt = new AdamW([p]);
     expect(() => tf.tidy(() => opt.applyGradients({ nope: tf.ones([2]) }))).toThrow(/not a parameter/);

@@ -1,6 +1,8 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { type CubeFrame, createFrame } from '../../src/core/frame.js';
+import { OptionError } from '../../src/core/options.js';
+import { sortedQuantile } from '../../src/core/quantile.js';
 import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import { CalibrationSchema } from '../../src/model/bundle.js';
 import {
@@ -8,11 +10,9 @@ import {
   calibrateScores,
   DEFAULT_CALIBRATION_MARGIN,
   DEFAULT_CALIBRATION_QUANTILE,
-  quantileOfSorted,
   ScoreCollector,
 } from '../../src/train/calibrate.js';
 import { ClassMap } from '../../src/train/class-map.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 
 /** A scorer whose score is the pixel's first band (enough to check what calibration reads). */
 const firstBand: OperatorFunction<CubeFrame, ScoredFrame> = map((frame) => {
@@ -25,24 +25,6 @@ const firstBand: OperatorFunction<CubeFrame, ScoredFrame> = map((frame) => {
 async function* stream(frames: CubeFrame[]): AsyncGenerator<CubeFrame> {
   yield* frames;
 }
-
-describe('quantileOfSorted', () => {
-  it("interpolates linearly as numpy's default method", () => {
-    const sorted = Float32Array.of(1, 2, 3, 4);
-    // numpy.quantile([1, 2, 3, 4], [0, 0.25, 0.5, 0.9, 1]) = [1, 1.75, 2.5, 3.7, 4]
-    expect(quantileOfSorted(sorted, 0)).toBe(1);
-    expect(quantileOfSorted(sorted, 0.25)).toBeCloseTo(1.75, 12);
-    expect(quantileOfSorted(sorted, 0.5)).toBeCloseTo(2.5, 12);
-    expect(quantileOfSorted(sorted, 0.9)).toBeCloseTo(3.7, 12);
-    expect(quantileOfSorted(sorted, 1)).toBe(4);
-    expect(quantileOfSorted(Float32Array.of(7), 0.3)).toBe(7);
-  });
-
-  it('rejects no values and q outside [0, 1]', () => {
-    expect(() => quantileOfSorted(new Float32Array(0), 0.5)).toThrow(TrainOptionError);
-    expect(() => quantileOfSorted(Float32Array.of(1), 1.5)).toThrow(/quantile = 1.5/);
-  });
-});
 
 describe('calibrateScores', () => {
   it('sets τ = quantile(q) x margin and records the quantiles, valid for calibration.json', () => {
@@ -63,7 +45,7 @@ describe('calibrateScores', () => {
     expect(calibration.quantile).toBe(DEFAULT_CALIBRATION_QUANTILE);
     expect(calibration.margin).toBe(DEFAULT_CALIBRATION_MARGIN);
     expect(calibration.threshold).toBeCloseTo(
-      quantileOfSorted(
+      sortedQuantile(
         Float32Array.from({ length: 100 }, (_, i) => i),
         0.999,
       ) * 2,
@@ -77,6 +59,23 @@ describe('calibrateScores', () => {
     );
     expect(() => calibrateScores(Float32Array.of(1, 2), { margin: -1 })).toThrow(/calibration\.margin = -1/);
     expect(() => calibrateScores(Float32Array.of(1, Number.NaN))).toThrow(/must be finite/);
+    expect(() => calibrateScores(new Float32Array(0))).toThrow(OptionError);
+    expect(() => calibrateScores(new Float32Array(0))).toThrow(/no scores to take a quantile of/);
+    expect(() => calibrateScores(Float32Array.of(1), { quantiles: [1.5] })).toThrow(/quantile = 1.5/);
+  });
+
+  it("records numpy's linear quantiles", () => {
+    // numpy.quantile([1, 2, 3, 4], [0, 0.25, 0.5, 0.9, 1]) = [1, 1.75, 2.5, 3.7, 4]
+    const { scoreQuantiles } = calibrateScores(Float32Array.of(4, 2, 1, 3), {
+      quantile: 1,
+      quantiles: [0, 0.25, 0.5, 0.9],
+    });
+    expect(scoreQuantiles['0']).toBe(1);
+    expect(scoreQuantiles['0.25']).toBeCloseTo(1.75, 12);
+    expect(scoreQuantiles['0.5']).toBeCloseTo(2.5, 12);
+    expect(scoreQuantiles['0.9']).toBeCloseTo(3.7, 12);
+    expect(scoreQuantiles['1']).toBe(4);
+    expect(calibrateScores(Float32Array.of(7), { quantile: 0.3, margin: 1 }).threshold).toBe(7);
   });
 });
 

@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/config-error.js';
+import { OptionError } from '../../src/core/options.js';
 import { writeEnviCube } from '../../src/io/envi/index.js';
 import { ClassMap } from '../../src/train/class-map.js';
 import { discoverDatasetItems, openDataset } from '../../src/train/dataset.js';
 import { streamDatasetFrames } from '../../src/train/dataset-frames.js';
 import { DatasetError } from '../../src/train/dataset-item.js';
 import { splitDataset } from '../../src/train/dataset-split.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 
 const WAVELENGTHS = [700, 750, 800];
 
@@ -257,7 +257,7 @@ describe('ClassMap', () => {
   });
 
   it('rejects ids outside 0..255 and ids listed as both', () => {
-    expect(() => new ClassMap([1, 256])).toThrow(TrainOptionError);
+    expect(() => new ClassMap([1, 256])).toThrow(OptionError);
     expect(() => new ClassMap([1, 2], [2])).toThrow(/ids 2 are also normal/);
     expect(() => new ClassMap([])).toThrow(/at least one id/);
   });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/core/options.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import { initEngine } from '../../src/scoring/engine.js';
@@ -10,7 +11,6 @@ import {
   type TrainStage,
 } from '../../src/train/deep-svdd-variables.js';
 import { OnnxGradients } from '../../src/train/onnx/onnx-gradients.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 import {
   disposeStepGradients,
   type StepGradients,
@@ -184,11 +184,11 @@ describe('training gradients on onnxruntime (OnnxGradients)', () => {
     const wide = tf.zeros([4, C + 1]) as tf.Tensor2D;
     await expect(engine.gradients(model, wide)).rejects.toThrow(/must be \[N > 0, 8\]/);
     wide.dispose();
-    await expect(engine.gradients(model, pixels(4, 1), { centerAlpha: 2 })).rejects.toThrow(TrainOptionError);
-    await expect(engine.gradients(model, pixels(4, 1), { nu: 0 })).rejects.toThrow(TrainOptionError);
+    await expect(engine.gradients(model, pixels(4, 1), { centerAlpha: 2 })).rejects.toThrow(OptionError);
+    await expect(engine.gradients(model, pixels(4, 1), { nu: 0 })).rejects.toThrow(OptionError);
     await expect(
       engine.gradients(model, pixels(4, 1), { loss: 'trimmed-one-class', trim: 1 }),
-    ).rejects.toThrow(TrainOptionError);
+    ).rejects.toThrow(OptionError);
     for (const stage of ['zscore', 'project', 'boundary'] as const) model.setTrainable(stage, false);
     await expect(engine.gradients(model, pixels(4, 1))).rejects.toThrow(/no stage is trainable/);
     model.dispose();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFrame } from '../../src/core/frame.js';
+import { OptionError } from '../../src/core/options.js';
 import { PixelBatches } from '../../src/train/pixel-batches.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 
 const BANDS = 3;
 
@@ -95,7 +95,7 @@ describe('PixelBatches', () => {
     expect(() => new PixelBatches(frames, { batchSize: 0 })).toThrow(/batchSize = 0/);
     const other = createFrame({ height: 1, width: 2, bands: 4, data: new Float32Array(8) });
     expect(() => new PixelBatches([frames[0]!, other], { batchSize: 4 })).toThrow(/frames\[1\]\.bands = 4/);
-    expect(() => new PixelBatches(frames, { batchSize: 4, normalClassIds: [9] })).toThrow(TrainOptionError);
+    expect(() => new PixelBatches(frames, { batchSize: 4, normalClassIds: [9] })).toThrow(OptionError);
     expect(() => new PixelBatches(frames, { batchSize: 4 }).order(-1)).toThrow(/epoch/);
   });
 });

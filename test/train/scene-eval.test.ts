@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/core/options.js';
 import { writeEnviCube } from '../../src/io/envi/index.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import { DatasetError } from '../../src/train/dataset-item.js';
 import { trainingStages } from '../../src/train/operator-stages.js';
 import { evaluateScene } from '../../src/train/scene-eval.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 import { SCENE_REFERENCE_CONFIG, TrainrunSchema } from '../../src/train/trainrun-schema.js';
 
 const H = 24;
@@ -105,6 +105,6 @@ describe('evaluateScene', () => {
     });
     await expect(
       evaluateScene(path.join(root, 'target-scene'), withBandpass, { stages: trainingStages }),
-    ).rejects.toThrow(TrainOptionError);
+    ).rejects.toThrow(OptionError);
   });
 });

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/core/options.js';
 import { initEngine } from '../../src/scoring/engine.js';
 import { radiusSquared, softBoundaryLoss, softplusBeta } from '../../src/train/soft-boundary-loss.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 
 const softplus10 = (x: number): number => Math.log1p(Math.exp(10 * x)) / 10;
 
@@ -53,7 +53,7 @@ describe('soft-boundary loss', () => {
 
   it('rejects ν outside (0, 1] and β <= 0', () => {
     tf.tidy(() => {
-      expect(() => softBoundaryLoss(tf.tensor1d([1]), tf.scalar(0), { nu: 0 })).toThrow(TrainOptionError);
+      expect(() => softBoundaryLoss(tf.tensor1d([1]), tf.scalar(0), { nu: 0 })).toThrow(OptionError);
       expect(() => softBoundaryLoss(tf.tensor1d([1]), tf.scalar(0), { nu: 1.5 })).toThrow(/nu/);
       expect(() => softplusBeta(tf.scalar(0), -1)).toThrow(/beta/);
     });

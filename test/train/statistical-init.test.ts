@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CubeFrame, createFrame } from '../../src/core/frame.js';
+import { OptionError } from '../../src/core/options.js';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import { initEngine } from '../../src/scoring/engine.js';
 import { ClassMap } from '../../src/train/class-map.js';
 import { trainingStages } from '../../src/train/operator-stages.js';
 import { statisticalInit } from '../../src/train/statistical-init.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 
 const WAVELENGTHS = [650, 680, 700, 720, 750, 800, 850, 900];
 const KEPT = [2, 3, 4, 5, 6, 7]; // >= 700 nm
@@ -181,13 +181,13 @@ describe('statisticalInit', () => {
     expect([...c.reservoir.pixels()]).not.toEqual([...a.reservoir.pixels()]);
   });
 
-  it('fails with a TrainOptionError naming normalClassIds when no pixel is normal', async () => {
+  it('fails with a OptionError naming normalClassIds when no pixel is normal', async () => {
     const frames = makeFrames(1, 3, 3, 4);
     const run = statisticalInit(() => stream(frames), trainingStages, {
       preprocess: { unitNorm: true },
       classes: new ClassMap([9]),
     });
-    await expect(run).rejects.toThrow(TrainOptionError);
+    await expect(run).rejects.toThrow(OptionError);
     await expect(
       statisticalInit(() => stream(frames), trainingStages, {
         preprocess: { unitNorm: true },

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/core/options.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
 import { ModelParamsError } from '../../src/model/model-errors.js';
 import { initEngine } from '../../src/scoring/engine.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { DeepSvddVariables } from '../../src/train/deep-svdd-variables.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 import { softBoundaryGradients, trainStep } from '../../src/train/train-step.js';
 import { smoothPixels } from './train-fixtures.js';
 
@@ -120,7 +120,7 @@ describe('trainStep', () => {
     expect(() => trainStep(model, optimizer, new Float32Array(C * 2 + 1))).toThrow(
       /whole number of 8-band pixels/,
     );
-    expect(() => trainStep(model, optimizer, pixels(4, 1), { centerAlpha: 2 })).toThrow(TrainOptionError);
+    expect(() => trainStep(model, optimizer, pixels(4, 1), { centerAlpha: 2 })).toThrow(OptionError);
     for (const stage of ['zscore', 'project', 'boundary'] as const) model.setTrainable(stage, false);
     expect(() => trainStep(model, optimizer, pixels(4, 1))).toThrow(/no stage is trainable/);
     optimizer.dispose();

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/core/options.js';
 import { initProjection } from '../../src/model/deep-svdd-params.js';
 import { initEngine } from '../../src/scoring/engine.js';
 import { EarlyStopping } from '../../src/train/callbacks/early-stopping.js';
@@ -9,7 +10,6 @@ import { ReduceLROnPlateau } from '../../src/train/callbacks/reduce-lr-on-platea
 import { buildCallbacks } from '../../src/train/callbacks-from-config.js';
 import type { DeepSvddInit } from '../../src/train/deep-svdd-variables.js';
 import { createProgress, epochLine } from '../../src/train/progress.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 import { type EpochRecord, TrainingDivergedError, trainDeepSvdd } from '../../src/train/trainer.js';
 import { smoothPixels } from './train-fixtures.js';
 
@@ -189,7 +189,7 @@ describe('trainDeepSvdd', () => {
     ).rejects.toThrow(/stages\[0\]\.fromEpoch = 2/);
     await expect(
       trainDeepSvdd(init(), data, { epochs: 1, batchSize: 50, schedule: [{ fromEpoch: 0, trainable: [] }] }),
-    ).rejects.toThrow(TrainOptionError);
+    ).rejects.toThrow(OptionError);
     await expect(trainDeepSvdd(init(), data, { epochs: 0, batchSize: 50 })).rejects.toThrow(
       /trainer\.epochs = 0/,
     );

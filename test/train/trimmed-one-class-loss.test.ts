@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/core/options.js';
 import { initEngine } from '../../src/scoring/engine.js';
-import { TrainOptionError } from '../../src/train/train-errors.js';
 import { trimmedOneClassLoss } from '../../src/train/trimmed-one-class-loss.js';
 
 describe('trimmedOneClassLoss', () => {
@@ -24,7 +24,7 @@ describe('trimmedOneClassLoss', () => {
 
   it('rejects a trim outside [0, 1)', () => {
     const d = tf.tensor1d([1, 2]);
-    expect(() => trimmedOneClassLoss(d, 1)).toThrow(TrainOptionError);
+    expect(() => trimmedOneClassLoss(d, 1)).toThrow(OptionError);
     d.dispose();
   });
 });

@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import type { Decision } from '../../../src/core/decision.js';
+import { asError } from '../../../src/core/errors.js';
 import { componentLogger, createLogger, type Logger } from '../../../src/telemetry/logger.js';
 import type { CubestreamMetrics } from '../../../src/telemetry/metrics.js';
 import {
@@ -96,7 +97,10 @@ export function outboxHooks<H extends SinkHooks>(journal: OutboxJournal | undefi
  * @example
  * ```ts
  * const journal = sinkJournal({ dir: '/var/lib/cubestream/outbox' }, 'mqtt', { metrics, logger });
- * const mqtt = new MqttDecisionSink({ ...outboxHooks(journal, { metrics, logger }), url, cameraIds, modelVersion });
+ * import { MqttDecisionSink } from 'cubestream/connectors';
+ * const mqtt = new MqttDecisionSink({
+ *   ...outboxHooks(journal, { metrics, logger }), url: 'mqtt://127.0.0.1:1883', cameraIds: ['cam0'], modelVersion: 'v1',
+ * });
  * const sink = new DurableDecisionSink(mqtt, journal, { metrics, logger });
  * await sink.connect();          // opens the journal, connects, replays what an earlier run left
  * await sink.publish(decision);  // journaled, then handed to MQTT
@@ -169,7 +173,7 @@ export class DurableDecisionSink<S extends DecisionSink = DecisionSink> implemen
     try {
       this.journal.append(decision);
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const failure = asError(error);
       this.log.error(
         { err: failure, camera: decision.cameraId, frameId: decision.frameId },
         'decision not journaled in the outbox; published without it',

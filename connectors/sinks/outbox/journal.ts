@@ -14,9 +14,10 @@
 import { closeSync, fdatasyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Decision } from '../../../src/core/decision.js';
+import { OptionError } from '../../../src/core/options.js';
 import { componentLogger, createLogger, type Logger } from '../../../src/telemetry/logger.js';
 import type { CubestreamMetrics } from '../../../src/telemetry/metrics.js';
-import { InvalidSinkOptionError } from '../errors.js';
+import { sinkComponent } from '../sink-options.js';
 import { decisionMsgId } from '../topics.js';
 import { OutboxError } from './outbox-error.js';
 import { decisionLine, type ResolveReason, resolvedLine } from './records.js';
@@ -112,16 +113,16 @@ export class OutboxJournal {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.maxBytes = options.maxBytes ?? DEFAULT_OUTBOX_MAX_BYTES;
     if (!(Number.isSafeInteger(this.segmentBytes) && this.segmentBytes >= 1)) {
-      throw new InvalidSinkOptionError(
-        this.sink,
+      throw new OptionError(
+        sinkComponent(this.sink),
         'outbox.segmentBytes',
         this.segmentBytes,
         'an integer >= 1',
       );
     }
     if (!(Number.isSafeInteger(this.maxBytes) && this.maxBytes >= 2 * this.segmentBytes)) {
-      throw new InvalidSinkOptionError(
-        this.sink,
+      throw new OptionError(
+        sinkComponent(this.sink),
         'outbox.maxBytes',
         this.maxBytes,
         `an integer >= 2 × segmentBytes (${2 * this.segmentBytes})`,

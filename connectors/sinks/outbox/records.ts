@@ -1,7 +1,7 @@
 /**
  * The lines of an outbox journal (JSON lines, one record per line):
  *
- * - a decision the sink accepted: `{"seq":12,"decision":{…DESIGN §4 decision…}}`; `seq` grows by
+ * - a decision the sink accepted: `{"seq":12,"decision":{…docs/wire-format.md §2 decision…}}`; `seq` grows by
  *   one per decision over the journal's life and orders the replay;
  * - its resolution: `{"resolved":12,"reason":"acked"}`: acknowledged by the broker, or given up on
  *   and counted (`overflow`, `rejected`, `outbox-full`). A decision without one is replayed.

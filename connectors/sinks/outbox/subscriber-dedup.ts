@@ -12,10 +12,13 @@ import { decisionMsgId } from '../topics.js';
  *
  * @example
  * ```ts
+ * import mqtt from 'mqtt';
+ * import { parseDecision } from 'cubestream';
+ * const client = mqtt.connect('mqtt://127.0.0.1:1883').subscribe('cubestream/+/decisions', { qos: 1 });
  * const seen = new DecisionDeduper();
  * client.on('message', (_topic, payload) => {
  *   const decision = parseDecision(payload);
- *   if (seen.firstTime(decision)) handle(decision);
+ *   if (seen.firstTime(decision)) console.log(decision.anomalous);
  * });
  * ```
  */

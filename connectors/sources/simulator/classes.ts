@@ -37,7 +37,7 @@ export const SIM_WOOD = 7;
  *
  * @example
  * ```ts
- * SIM_CLASSES[SIM_STONE].name; // 'stone'
+ * SIM_CLASSES[SIM_STONE]?.name; // 'stone'
  * ```
  */
 export const SIM_CLASSES: readonly SimClass[] = [

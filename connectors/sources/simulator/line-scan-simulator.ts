@@ -58,9 +58,10 @@ export interface BlockCapture {
 
 /**
  * Creates a simulator. The same options (seed included) always give the same data and labels.
- * Block buffers come from `buffers` when given (released ones are reused; see {@link BlockBufferPool}).
+ * Block buffers are lent from `buffers` when given, and each block carries its `release`
+ * (released ones are reused; see {@link BlockBufferPool}).
  *
- * @throws {@link SimulatorOptionError} for a bad option
+ * @throws `OptionError` for a bad option
  * @example
  * ```ts
  * const sim = createLineScanSimulator({ width: 1024, blockRows: 64, seed: 7 });
@@ -92,7 +93,8 @@ export function createLineScanSimulator(
     if (emitted >= limit) return undefined;
     const rows = Math.min(blockRows, totalRows - rowOffset);
     // Every value of every line is written when it is sensed: a reused buffer needs no clearing.
-    const data = buffers?.acquire(rows * width * bands) ?? new Float32Array(rows * width * bands);
+    const lease = buffers?.lend(rows * width * bands);
+    const data = lease?.data ?? new Float32Array(rows * width * bands);
     const labels = new Uint8Array(rows * width);
     let sensed = 0;
     let finished = false;
@@ -130,6 +132,7 @@ export function createLineScanSimulator(
           wavelengthUnits: 'nm',
           data,
           labels,
+          ...(lease === undefined ? {} : { release: lease.release }),
         };
         emitted++;
         rowOffset += rows;

@@ -2,9 +2,10 @@
  * Options of the simulated line-scan camera: their defaults, and the one validation that turns
  * them into a fully resolved set (every field present, wavelengths as a Float32Array).
  */
-import { CubestreamError, describeValue } from '../../../src/core/errors.js';
-import { DEFAULT_CAMERA_ID } from '../../../src/core/frame.js';
+
+import { OptionError } from '../../../src/core/options.js';
 import type { Demand } from '../demand.js';
+import { SIMULATED_SOURCE_DEFAULTS } from '../simulated-source-options.js';
 import {
   linearWavelengths,
   SIM_PRESET_LAYOUTS,
@@ -96,33 +97,13 @@ export interface ResolvedSimOptions {
   readonly output: SimOutput;
 }
 
-/**
- * A simulator option is out of range. `field` names the option, `value` renders what was given.
- *
- * @example
- * ```ts
- * new SimulatorOptionError('coverage', 2, 'must be between 0 and 0.95');
- * // message: "simulator option coverage = 2: must be between 0 and 0.95"
- * ```
- */
-export class SimulatorOptionError extends CubestreamError {
-  /** The option at fault. */
-  readonly field: string;
-  /** Short rendering of the offending value. */
-  readonly value: string;
-
-  constructor(field: string, value: unknown, problem: string) {
-    const rendered = describeValue(value);
-    super('config', `simulator option ${field} = ${rendered}: ${problem}`);
-    this.field = field;
-    this.value = rendered;
-  }
-}
+/** The component an {@link OptionError} of the simulator names. */
+const SIMULATOR = 'simulator';
 
 function int(field: string, value: number | undefined, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < min || v > max) {
-    throw new SimulatorOptionError(field, v, `must be an integer from ${min} to ${max}`);
+    throw new OptionError(SIMULATOR, field, v, `must be an integer from ${min} to ${max}`);
   }
   return v;
 }
@@ -130,7 +111,7 @@ function int(field: string, value: number | undefined, fallback: number, min: nu
 function optionalInt(field: string, value: number | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new SimulatorOptionError(field, value, `must be an integer >= ${min}`);
+    throw new OptionError(SIMULATOR, field, value, `must be an integer >= ${min}`);
   }
   return value;
 }
@@ -138,7 +119,7 @@ function optionalInt(field: string, value: number | undefined, min: number): num
 function real(field: string, value: number | undefined, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    throw new SimulatorOptionError(field, v, `must be a number from ${min} to ${max}`);
+    throw new OptionError(SIMULATOR, field, v, `must be a number from ${min} to ${max}`);
   }
   return v;
 }
@@ -147,19 +128,24 @@ function resolveWavelengths(options: SimulatedLineScanOptions): Float32Array {
   if (options.wavelengths !== undefined) {
     const w = Float32Array.from(options.wavelengths);
     if (w.length === 0 || w.length > 4096) {
-      throw new SimulatorOptionError('wavelengths', options.wavelengths, 'must hold 1 to 4096 values');
+      throw new OptionError(SIMULATOR, 'wavelengths', options.wavelengths, 'must hold 1 to 4096 values');
     }
     for (let i = 0; i < w.length; i++) {
       const v = w[i]!;
       if (!Number.isFinite(v) || v < 300 || v > 2600) {
-        throw new SimulatorOptionError(`wavelengths[${i}]`, v, 'must be a wavelength in nm from 300 to 2600');
+        throw new OptionError(
+          SIMULATOR,
+          `wavelengths[${i}]`,
+          v,
+          'must be a wavelength in nm from 300 to 2600',
+        );
       }
     }
     return w;
   }
-  const preset = options.preset ?? 'default';
+  const preset = options.preset ?? SIMULATED_SOURCE_DEFAULTS.preset;
   if (!SIM_PRESETS.includes(preset)) {
-    throw new SimulatorOptionError('preset', preset, `must be one of ${SIM_PRESETS.join(', ')}`);
+    throw new OptionError(SIMULATOR, 'preset', preset, `must be one of ${SIM_PRESETS.join(', ')}`);
   }
   if (options.bands === undefined) return simWavelengths(preset);
   const bands = int('bands', options.bands, 0, 1, 4096);
@@ -170,29 +156,30 @@ function resolveWavelengths(options: SimulatedLineScanOptions): Float32Array {
 /**
  * Fills defaults and checks every option.
  *
- * @throws {@link SimulatorOptionError} naming the first bad option
+ * @throws {@link OptionError} naming the first bad option
  */
 export function resolveSimOptions(options: SimulatedLineScanOptions = {}): ResolvedSimOptions {
-  const width = int('width', options.width, 256, 1, 1 << 16);
+  const width = int('width', options.width, SIMULATED_SOURCE_DEFAULTS.width, 1, 1 << 16);
   const wavelengths = resolveWavelengths(options);
-  const blockRows = int('blockRows', options.blockRows, 64, 1, 1 << 16);
+  const blockRows = int('blockRows', options.blockRows, SIMULATED_SOURCE_DEFAULTS.blockRows, 1, 1 << 16);
   const totalRows = int('totalRows', options.totalRows, blockRows, 1, 1 << 24);
   const linesPerSecond = options.linesPerSecond;
   if (linesPerSecond !== undefined && !(Number.isFinite(linesPerSecond) && linesPerSecond > 0)) {
-    throw new SimulatorOptionError('linesPerSecond', linesPerSecond, 'must be a positive number');
+    throw new OptionError(SIMULATOR, 'linesPerSecond', linesPerSecond, 'must be a positive number');
   }
   const fullScale = real('fullScale', options.fullScale, 4095, 1, 1e9);
-  const cameraId = options.cameraId ?? DEFAULT_CAMERA_ID;
+  const cameraId = options.cameraId ?? SIMULATED_SOURCE_DEFAULTS.cameraId;
   if (typeof cameraId !== 'string' || cameraId.length === 0 || /[\s/#+*>.]/.test(cameraId)) {
-    throw new SimulatorOptionError(
+    throw new OptionError(
+      SIMULATOR,
       'cameraId',
       cameraId,
       'must be non-empty, without whitespace or / # + * > .',
     );
   }
-  const output = options.output ?? 'dn';
+  const output = options.output ?? SIMULATED_SOURCE_DEFAULTS.output;
   if (output !== 'dn' && output !== 'reflectance') {
-    throw new SimulatorOptionError('output', output, 'must be "dn" or "reflectance"');
+    throw new OptionError(SIMULATOR, 'output', output, 'must be "dn" or "reflectance"');
   }
   return {
     width,
@@ -202,11 +189,11 @@ export function resolveSimOptions(options: SimulatedLineScanOptions = {}): Resol
     linesPerSecond,
     frames: optionalInt('frames', options.frames, 0),
     maxBlocks: optionalInt('maxBlocks', options.maxBlocks, 0),
-    anomalyRate: real('anomalyRate', options.anomalyRate, 0.02, 0, 1),
-    coverage: real('coverage', options.coverage, 0.5, 0, 0.95),
+    anomalyRate: real('anomalyRate', options.anomalyRate, SIMULATED_SOURCE_DEFAULTS.anomalyRate, 0, 1),
+    coverage: real('coverage', options.coverage, SIMULATED_SOURCE_DEFAULTS.coverage, 0, 0.95),
     blackLentilShare: real('blackLentilShare', options.blackLentilShare, 0.3, 0, 1),
     lentilDiameter: real('lentilDiameter', options.lentilDiameter, 11, 1, 1000),
-    seed: int('seed', options.seed, 1, 0, 2 ** 32 - 1),
+    seed: int('seed', options.seed, SIMULATED_SOURCE_DEFAULTS.seed, 0, 2 ** 32 - 1),
     readNoise: real('readNoise', options.readNoise, 2, 0, 1e6),
     shotNoise: real('shotNoise', options.shotNoise, 0.25, 0, 1e6),
     fullScale,

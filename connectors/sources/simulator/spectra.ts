@@ -89,6 +89,7 @@ export function materialVariants(classId: number): number {
  * @param variant - spectral variant (plastic colour), 0 otherwise
  * @example
  * ```ts
+ * import { SIM_STONE } from './classes.js';
  * materialReflectance(SIM_STONE, 700); // ~0.29
  * ```
  */

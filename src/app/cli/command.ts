@@ -21,7 +21,7 @@ export interface CliIO {
  *
  * @example
  * ```ts
- * export const helloCommand: CliCommand = {
+ * const helloCommand: CliCommand = {
  *   name: 'hello',
  *   summary: 'Say hello',
  *   usage: 'cubestream hello [--name NAME]',

@@ -44,7 +44,8 @@ function yamlIssue(cause: unknown): ConfigIssue {
  * @throws {@link ConfigError} for an override without `=` or an empty key
  * @example
  * ```ts
- * applyOverrides(doc, ['trainer.epochs=5', 'model.hidden=64']);
+ * const doc = parseConfigText('trainer: { epochs: 50 }', 'configs/trainrun/lentils.yaml');
+ * applyOverrides(doc, ['trainer.epochs=5', 'model.hidden=64']); // { trainer: { epochs: 5 }, model: { hidden: 64 } }
  * ```
  */
 export function applyOverrides(document: unknown, overrides: readonly string[], source = '--set'): unknown {

@@ -21,8 +21,12 @@ function digest(value: string): Buffer {
  *
  * @example
  * ```ts
- * const token = new BearerToken(secret);
- * if (!token.authorizes(req)) return challenge(res, 'cubestream metrics');
+ * import http from 'node:http';
+ * const token = new BearerToken(process.env.CUBESTREAM_METRICS_TOKEN ?? '');
+ * http.createServer((req, res) => {
+ *   if (!token.authorizes(req)) return challenge(res, 'cubestream metrics');
+ *   res.end('ok');
+ * });
  * ```
  */
 export class BearerToken {
@@ -62,6 +66,8 @@ export class BearerToken {
  *
  * @example
  * ```ts
+ * import type { ServerResponse } from 'node:http';
+ * declare const res: ServerResponse;
  * challenge(res, 'cubestream metrics');
  * // HTTP/1.1 401, www-authenticate: Bearer realm="cubestream metrics"
  * ```

@@ -113,10 +113,11 @@ async function route(
  *
  * @example
  * ```ts
+ * import { sinkHealthCheck } from 'cubestream/connectors';
  * const server = await startTelemetryServer({
  *   port: 9464,
  *   metrics,
- *   health: () => ({ checks: [{ name: 'model', ok: loaded }, ...sinks.map(sinkHealthCheck)] }),
+ *   health: () => ({ checks: [{ name: 'model', ok: true, detail: bundle.manifest.version }, sinkHealthCheck(sink)] }),
  * });
  * // GET /metrics, /healthz, /readyz
  * await server.close();

@@ -29,6 +29,9 @@ function bracketed(host: string): string {
  *
  * @example
  * ```ts
+ * import http from 'node:http';
+ * const server = http.createServer();
+ * await listenOn(server, 9464, '0.0.0.0');
  * boundAddress(server); // { host: '0.0.0.0', port: 9464, address: '0.0.0.0:9464', url: 'http://127.0.0.1:9464' }
  * ```
  */

@@ -24,6 +24,7 @@ async function resolveSection<T extends object>(section: T, path: string): Promi
  * @throws `ServiceFileError` naming the YAML path of a file that cannot be read or is empty
  * @example
  * ```ts
+ * import { loadRunConfig } from './run-config.js';
  * const config = await resolveBrokerSecrets(await loadRunConfig('configs/run/production.yaml'));
  * ```
  */

@@ -38,8 +38,9 @@ export interface DecisionPublisherOptions {
  *
  * @example
  * ```ts
- * const publisher = new DecisionPublisher({ sinks, metrics, logger });
- * decisions$.subscribe((d) => publisher.publish(d.decision)); // never waits for a broker
+ * import { deepSvddPipeline } from 'cubestream/operators';
+ * const publisher = new DecisionPublisher({ sinks: [sink], metrics, logger });
+ * frames$.pipe(deepSvddPipeline(bundle)).subscribe((d) => publisher.publish(d.decision)); // never waits for a broker
  * await publisher.settled();                                 // at shutdown
  * ```
  */

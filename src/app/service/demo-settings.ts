@@ -50,6 +50,7 @@ export function demoModelCandidates(moduleDir: string): string[] {
  * @throws {@link DemoModelNotFoundError} when no candidate holds a `pipeline.yaml`
  * @example
  * ```ts
+ * import { loadBundle } from 'cubestream';
  * const bundle = await loadBundle(resolveDemoModelDir());
  * ```
  */

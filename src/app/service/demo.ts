@@ -98,7 +98,8 @@ async function choosePort(
  *
  * @example
  * ```ts
- * demoConfig({ seed: 1 }, 'mqtt://127.0.0.1:1883', 9464, 8080).source.linesPerSecond; // 640
+ * const { source } = demoConfig({ seed: 1 }, 'mqtt://127.0.0.1:1883', 9464, 8080);
+ * if (source.kind === 'simulated') source.linesPerSecond; // 640
  * ```
  */
 export function demoConfig(

@@ -26,7 +26,9 @@ export interface ServiceHealthState {
  *
  * @example
  * ```ts
- * startTelemetryServer({ port, metrics, health: () => healthReport(state) });
+ * import { startTelemetryServer } from '../http/http-server.js';
+ * const state: ServiceHealthState = { modelVersion: bundle.manifest.version, sinks: [sink], source: 'running', stopping: false };
+ * await startTelemetryServer({ port: 9464, metrics, health: () => healthReport(state) });
  * // GET /readyz -> 200 {"status":"ready","checks":{"model":{"ok":true,"detail":"demo-1"},"sink:mqtt":{...}}}
  * ```
  */

@@ -1,5 +1,5 @@
 /**
- * Where the pipeline's events go: every DESIGN §5 metric the pipeline feeds (frames received,
+ * Where the pipeline's events go: every docs/metrics.md metric the pipeline feeds (frames received,
  * dropped, rejected, stage durations, τ, centre drift, queue depth, decisions, scored pixels,
  * pixels scored early, anomalous ratio), the service's running totals, the logs (child loggers
  * bound to `camera` and `frameId`), and rejected frames to the dead-letter route.
@@ -9,13 +9,12 @@ import { deadLetterFromError } from '../../../connectors/sinks/dead-letter.js';
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
 import { DROP_REASONS } from '../../../operators/backpressure.js';
-import type { DecisionFrame } from '../../../operators/decide-anomalies.js';
 import type { PipelineHooks } from '../../../operators/deep-svdd-pipeline.js';
 import { UNKNOWN_CAMERA } from '../../core/camera-id.js';
+import type { DecidedFrame } from '../../core/decision.js';
 import { type CubeFrame, FRAME_REJECT_REASONS, type InvalidFrameError } from '../../core/frame.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CubestreamMetrics } from '../../telemetry/metrics.js';
-import type { FrameRegister } from './frame-register.js';
 import type { ServiceStats } from './service-stats.js';
 
 /** Options of {@link PipelineTelemetry}. */
@@ -33,8 +32,6 @@ export interface PipelineTelemetryOptions {
   readonly cameras: readonly string[];
   /** τ the model was calibrated at (`threshold_calibrated{camera}`). */
   readonly calibratedThreshold: number;
-  /** Blocks held for the viewer, released when rejected or dropped. */
-  readonly register?: FrameRegister;
   /** τ changed for a camera (the status refresher). */
   readonly onThreshold?: (cameraId: string, threshold: number) => void;
 }
@@ -44,7 +41,14 @@ export interface PipelineTelemetryOptions {
  *
  * @example
  * ```ts
- * const telemetry = new PipelineTelemetry({ metrics, stats, logger, deadLetters, queueLabel: 'cam0' });
+ * import { tap } from 'rxjs';
+ * import { DeadLetterSink, JsonlDeadLetterFile } from 'cubestream/connectors';
+ * import { deepSvddPipeline } from 'cubestream/operators';
+ * import { ServiceStats } from './service-stats.js';
+ * const telemetry = new PipelineTelemetry({
+ *   metrics, stats: new ServiceStats(), logger, cameras: ['cam0'], calibratedThreshold: bundle.calibration.threshold,
+ *   deadLetters: new DeadLetterSink([new JsonlDeadLetterFile({ path: 'dead.jsonl' })]),
+ * });
  * frames$.pipe(tap((f) => telemetry.received(f)), deepSvddPipeline(bundle, { hooks: telemetry.hooks }))
  *   .subscribe((d) => telemetry.decided(d));
  * ```
@@ -68,7 +72,6 @@ export class PipelineTelemetry {
       onDrop: (frame, reason) => {
         metrics.framesDropped.inc({ camera: frame.cameraId, reason });
         stats.drop(frame.cameraId);
-        options.register?.release(frame);
         const log = this.log.child({ camera: frame.cameraId, frameId: frame.frameId });
         if (!this.warnedDrops.has(frame.cameraId)) {
           this.warnedDrops.add(frame.cameraId);
@@ -139,7 +142,7 @@ export class PipelineTelemetry {
   }
 
   /** A block was decided: counters, gauges, and a debug line bound to its camera and frame. */
-  decided(frame: DecisionFrame): void {
+  decided(frame: DecidedFrame): void {
     const { metrics, stats } = this.options;
     const { decision } = frame;
     const camera = decision.cameraId;
@@ -193,7 +196,6 @@ export class PipelineTelemetry {
   private rejectedFrame(frame: CubeFrame, error: InvalidFrameError): void {
     this.knowCamera(frame.cameraId);
     this.countReject(frame.cameraId, error.code);
-    this.options.register?.release(frame);
     this.log
       .child({ camera: frame.cameraId, frameId: frame.frameId })
       .warn({ reason: error.code, err: error }, 'frame rejected');

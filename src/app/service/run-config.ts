@@ -4,8 +4,16 @@
  * `configs/run/production.yaml` documents every field; every error names its YAML path.
  */
 import { z } from 'zod';
-import { DEFAULT_MAX_CAMERAS } from '../../../connectors/sources/camera-gate.js';
+import { MqttSinkSettingsSchema } from '../../../connectors/sinks/mqtt-sink-options.js';
+import { NatsSinkSettingsSchema } from '../../../connectors/sinks/nats-sink-options.js';
+import {
+  MqttSourceSettingsSchema,
+  NatsSourceSettingsSchema,
+} from '../../../connectors/sources/broker-source-options.js';
+import { SimulatedSourceSettingsSchema } from '../../../connectors/sources/simulated-source-options.js';
+import { PipelineSettingsSchema } from '../../../operators/pipeline-options.js';
 import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../../core/camera-id.js';
+import { DEFAULT_CAMERA_ID } from '../../core/frame.js';
 import { ENGINE_BACKENDS } from '../../scoring/engine.js';
 import { LOG_LEVELS } from '../../telemetry/logger.js';
 import { loadConfigFile } from '../config/load-config.js';
@@ -25,32 +33,18 @@ const TlsSchema = z.strictObject({
   rejectUnauthorized: z.boolean().default(true),
 });
 
-/** `source.kind: simulated`: the simulated line-scan camera (options of `simulatedLineScan`). */
-const SimulatedSourceSchema = z.strictObject({
-  kind: z.literal('simulated'),
-  cameraId: CameraId.default('cam0'),
-  width: PositiveInt.default(256),
-  preset: z.enum(['default', 'fx10', 'fx17']).default('default'),
-  bands: PositiveInt.optional(),
-  blockRows: PositiveInt.default(64),
-  totalRows: PositiveInt.optional(),
-  /** Pace at this line rate (real timers); absent: as fast as the pipeline takes the blocks. */
-  linesPerSecond: z.number().positive().optional(),
-  /** Stop after this many blocks (then the service drains, flushes and exits 0). */
-  maxBlocks: PositiveInt.optional(),
-  frames: PositiveInt.optional(),
-  seed: z.number().int().nonnegative().default(1),
-  anomalyRate: z.number().min(0).max(1).default(0.02),
-  coverage: z.number().min(0).max(0.95).default(0.5),
-  output: z.enum(['dn', 'reflectance']).default('dn'),
-});
+/**
+ * `source.kind: simulated`: the simulated line-scan camera; settings and defaults are
+ * `SimulatedSourceSettingsSchema`'s (next to the simulator).
+ */
+const SimulatedSourceSchema = SimulatedSourceSettingsSchema.extend({ kind: z.literal('simulated') });
 
 /** `source.kind: envi`: replay of ENVI cubes from disk. */
 const EnviSourceSchema = z.strictObject({
   kind: z.literal('envi'),
   /** A `.hdr` file or a folder of them. */
   path: z.string().min(1),
-  cameraId: CameraId.default('cam0'),
+  cameraId: CameraId.default(DEFAULT_CAMERA_ID),
   blockRows: PositiveInt.optional(),
   linesPerSecond: z.number().positive().optional(),
   loop: z.boolean().default(false),
@@ -88,45 +82,25 @@ function oneSecretEach(section: Record<string, unknown>, ctx: z.RefinementCtx): 
 }
 
 /**
- * Which cameras a broker source admits. The topic/subject decides a frame's camera; a frame whose
- * metadata names another is rejected, and so is a camera that is not listed (unless
- * `acceptUnlistedCameras`, then up to `maxCameras` in all): rejected frames are counted under
- * the camera label `_unknown` and dead-lettered.
+ * `source.kind: mqtt`: safetensors frame messages from an MQTT broker; topic, QoS and the
+ * cameras admitted are `MqttSourceSettingsSchema`'s (next to the source), here the broker.
  */
-const BrokerCameras = {
-  /** The cameras admitted; their status connections open at start. */
-  cameraIds: z.array(CameraId).min(1).default(['cam0']),
-  /** Admit cameras not in `cameraIds` too, up to `maxCameras`. */
-  acceptUnlistedCameras: z.boolean().default(false),
-  /** Most distinct cameras admitted (listed ones included). */
-  maxCameras: PositiveInt.max(1024).default(DEFAULT_MAX_CAMERAS),
-};
+const MqttSourceSchema = MqttSourceSettingsSchema.extend({
+  kind: z.literal('mqtt'),
+  url: z.string().min(1),
+  ...MqttCredentials,
+  tls: TlsSchema.optional(),
+}).superRefine(oneSecretEach);
 
-/** `source.kind: mqtt`: safetensors frame messages from an MQTT broker. */
-const MqttSourceSchema = z
-  .strictObject({
-    kind: z.literal('mqtt'),
-    url: z.string().min(1),
-    topic: z.string().min(1).default('cubestream/+/frames'),
-    qos: z.union([z.literal(0), z.literal(1)]).default(1),
-    ...MqttCredentials,
-    tls: TlsSchema.optional(),
-    ...BrokerCameras,
-  })
-  .superRefine(oneSecretEach);
-
-/** `source.kind: nats`: safetensors frame messages from NATS. */
-const NatsSourceSchema = z
-  .strictObject({
-    kind: z.literal('nats'),
-    servers: Servers,
-    subject: z.string().min(1).default('cubestream.frames.*'),
-    /** Queue group: instances in the same group share the frames. */
-    queue: z.string().min(1).optional(),
-    ...NatsCredentials,
-    ...BrokerCameras,
-  })
-  .superRefine(oneSecretEach);
+/**
+ * `source.kind: nats`: safetensors frame messages from NATS; subject, queue group and the
+ * cameras admitted are `NatsSourceSettingsSchema`'s (next to the source), here the servers.
+ */
+const NatsSourceSchema = NatsSourceSettingsSchema.extend({
+  kind: z.literal('nats'),
+  servers: Servers,
+  ...NatsCredentials,
+}).superRefine(oneSecretEach);
 
 /** `source`: one camera connector, chosen by `kind`. */
 export const SourceConfigSchema = z.discriminatedUnion('kind', [
@@ -136,59 +110,11 @@ export const SourceConfigSchema = z.discriminatedUnion('kind', [
   NatsSourceSchema,
 ]);
 
-/** `pipeline`: options of `deepSvddPipeline` (DESIGN §3.5, §3.8, §3.9). */
-const PipelineSchema = z.strictObject({
-  threshold: z
-    .strictObject({
-      mode: z.enum(['rolling', 'per-frame']).default('rolling'),
-      /** Quantile level (default: the bundle's calibration quantile). */
-      q: z.number().gt(0).lt(1).optional(),
-      windowFrames: PositiveInt.default(50),
-      windowSeconds: z.number().positive().optional(),
-      /** τ = quantile × margin (default: the bundle's calibration margin). */
-      margin: z.number().positive().optional(),
-      /**
-       * Window summary (default ddsketch): `exact` keeps every score and selects the quantile anew
-       * for each frame, on the latency path: ~19 ms per 65,536-pixel block with a 50-frame window
-       * here, against 0.4 ms for one DDSketch per frame (1 % relative error, bounded memory).
-       */
-      sketch: z.enum(['exact', 'ddsketch']).default('ddsketch'),
-      minSamples: PositiveInt.optional(),
-    })
-    .prefault({}),
-  center: z
-    .strictObject({
-      mode: z.enum(['frozen', 'ema', 'gated-ema']).default('gated-ema'),
-      alpha: z.number().gt(0).lte(1).default(0.005),
-    })
-    .prefault({}),
-  decide: z
-    .strictObject({
-      /** Frame anomalous iff at least this many pixels are (used when `minArea` is absent). */
-      minPixels: PositiveInt.optional(),
-      /** Frame anomalous iff a blob has at least this many pixels (default 4 unless `minPixels` is set). */
-      minArea: PositiveInt.optional(),
-      connectivity: z.union([z.literal(4), z.literal(8)]).default(8),
-      assemble: z.enum(['block', 'frame']).default('block'),
-    })
-    .prefault({}),
-  backpressure: z
-    .strictObject({
-      policy: z.enum(['dropOldest', 'dropNewest', 'block']).default('dropOldest'),
-      capacity: PositiveInt.default(4),
-    })
-    .prefault({}),
-  /** Largest frame accepted, in values (H × W × C). */
-  maxValues: PositiveInt.optional(),
-  /** Scoring engine: auto (onnxruntime's fused graph when it fits the bundle), onnx, or tfjs. */
-  scorer: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
-  /**
-   * Worker threads of the fused scorer (a block's chunks scored on all at once); absent: one
-   * per core, at most 2; 0: score in the main thread on one session with `scorerThreads`.
-   */
-  scorerWorkers: z.number().int().min(0).max(64).optional(),
-  /** onnxruntime intra-op threads of the in-thread session (`scorerWorkers: 0` only). */
-  scorerThreads: PositiveInt.default(1),
+/**
+ * `pipeline`: the settings of `deepSvddPipeline` (docs/maths.md §3.5, §3.8, §3.9), defaults from their
+ * one home, `PipelineSettingsSchema`; plus whether the service wires the source's early rows.
+ */
+const PipelineSchema = PipelineSettingsSchema.extend({
   /**
    * Score the rows of a block while the camera is still capturing it, when the source publishes
    * them (the paced simulator) and the scorer is `onnx`: a block's decision then waits only for
@@ -197,77 +123,39 @@ const PipelineSchema = z.strictObject({
   earlyRows: z.boolean().default(true),
 });
 
-/** A capped exponential backoff, ms. */
-function Backoff(initialMs: number, maxMs: number) {
-  return z
-    .strictObject({ initialMs: PositiveInt.default(initialMs), maxMs: PositiveInt.default(maxMs) })
-    .prefault({});
-}
+/**
+ * `sinks.mqtt`: decisions, status and dead letters on MQTT. The sink's settings and defaults
+ * are `MqttSinkSettingsSchema`'s (next to the sink); here the broker, its credentials and TLS,
+ * and the service's camera list and status refresh.
+ */
+const MqttSinkSchema = MqttSinkSettingsSchema.extend({
+  url: z.string().min(1),
+  ...MqttCredentials,
+  tls: TlsSchema.optional(),
+  /** Client ids are `<prefix>-<camera>`; default `cubestream-<8 random hex>`. */
+  clientIdPrefix: z.string().min(1).optional(),
+  /** Cameras whose connection and retained status open at start (default: the source's). */
+  cameraIds: z.array(CameraId).min(1).optional(),
+  /** Republish the retained status when τ moved by this share, at most every `minIntervalMs`. */
+  statusRefresh: z
+    .strictObject({
+      minRelativeChange: z.number().nonnegative().default(0.05),
+      minIntervalMs: z.number().int().nonnegative().default(5_000),
+    })
+    .prefault({}),
+}).superRefine(oneSecretEach);
 
-/** Offline queue of a broker sink. */
-const OfflineQueueSchema = z
-  .strictObject({
-    size: PositiveInt.optional(),
-    overflow: z.enum(['drop-oldest', 'drop-newest']).default('drop-oldest'),
-  })
-  .prefault({});
-
-/** `sinks.mqtt`: decisions, status and dead letters on MQTT. */
-const MqttSinkSchema = z
-  .strictObject({
-    url: z.string().min(1),
-    topicPrefix: z.string().min(1).default('cubestream'),
-    /** `auto`: MQTT 5, falling back to 3.1.1 when the broker refuses it; or force 5 / 4 (= 3.1.1). */
-    protocol: z.union([z.literal('auto'), z.literal(5), z.literal(4)]).default('auto'),
-    messageExpirySeconds: z.number().int().nonnegative().default(60),
-    offlineQueue: OfflineQueueSchema,
-    ...MqttCredentials,
-    tls: TlsSchema.optional(),
-    clientIdPrefix: z.string().min(1).optional(),
-    keepaliveSeconds: PositiveInt.default(30),
-    connectTimeoutMs: z.number().int().nonnegative().default(10_000),
-    /** Reconnect backoff: first delay, doubling up to the cap. */
-    reconnect: Backoff(500, 30_000),
-    /** Cameras whose connection and retained status open at start (default: the source's). */
-    cameraIds: z.array(CameraId).min(1).optional(),
-    /** Republish the retained status when τ moved by this share, at most every `minIntervalMs`. */
-    statusRefresh: z
-      .strictObject({
-        minRelativeChange: z.number().nonnegative().default(0.05),
-        minIntervalMs: z.number().int().nonnegative().default(5_000),
-      })
-      .prefault({}),
-  })
-  .superRefine(oneSecretEach);
-
-/** `sinks.nats`: decisions on NATS (JetStream with de-duplication, or core). */
-const NatsSinkSchema = z
-  .strictObject({
-    servers: Servers,
-    mode: z.enum(['jetstream', 'core']).default('jetstream'),
-    subjectPrefix: z.string().min(1).default('cubestream'),
-    stream: z
-      .strictObject({
-        name: z.string().min(1).default('CUBESTREAM_DECISIONS'),
-        create: z.boolean().default(true),
-        duplicateWindowMs: PositiveInt.default(120_000),
-        maxAgeMs: z.number().int().nonnegative().default(86_400_000),
-        storage: z.enum(['file', 'memory']).default('file'),
-        replicas: PositiveInt.default(1),
-      })
-      .prefault({}),
-    offlineQueue: OfflineQueueSchema,
-    publishTimeoutMs: PositiveInt.default(5_000),
-    connectTimeoutMs: z.number().int().nonnegative().default(10_000),
-    /** Wait between reconnect attempts of the NATS client. */
-    reconnectTimeWaitMs: PositiveInt.default(1_000),
-    /** Backoff between retries of the offline queue. */
-    retry: Backoff(200, 10_000),
-    ...NatsCredentials,
-    credsFile: z.string().min(1).optional(),
-    tls: TlsSchema.optional(),
-  })
-  .superRefine(oneSecretEach);
+/**
+ * `sinks.nats`: decisions on NATS (JetStream with de-duplication, or core). The sink's settings
+ * and defaults are `NatsSinkSettingsSchema`'s (next to the sink); here the servers, credentials
+ * and TLS.
+ */
+const NatsSinkSchema = NatsSinkSettingsSchema.extend({
+  servers: Servers,
+  ...NatsCredentials,
+  credsFile: z.string().min(1).optional(),
+  tls: TlsSchema.optional(),
+}).superRefine(oneSecretEach);
 
 /**
  * `sinks.outbox`: a durable write-ahead outbox for the MQTT and NATS sinks. Each decision is

@@ -1,16 +1,17 @@
 /**
- * Warms the scorer before the camera opens: a throw-away copy of the pipeline scores a synthetic
- * block (the model's own wavelengths) on the runner the service's pipeline will use, so that the
- * scoring graph is built and loaded into every worker once, here, and the first real block does
- * not pay the 60-90 ms of graph load (which used to show as warm-up drops and a false p99 alarm
- * after every start); the JIT warms on the same code. The copy has its own centre and threshold
- * state, so the service's state is untouched; no hook is called.
+ * Warms the scorer before the camera opens: its workers start (`Scorer.warm`), then a throw-away
+ * copy of the pipeline scores a synthetic block (the model's own wavelengths) on the scorer the
+ * service's pipeline will use, so that the scoring graph is built and loaded into every worker
+ * once, here, and the first real block does not pay the 60-90 ms of graph load (which used to
+ * show as warm-up drops and a false p99 alarm after every start); the JIT warms on the same
+ * code. The copy has its own centre and threshold state, so the service's state is untouched;
+ * no hook is called.
  */
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { deepSvddPipeline } from '../../../operators/deep-svdd-pipeline.js';
 import { createFrame } from '../../core/frame.js';
 import type { LoadedBundle } from '../../model/bundle.js';
-import type { ChunkRunner } from '../../scoring/onnx/chunk-runner.js';
+import type { Scorer } from '../../scoring/scorer.js';
 import { pipelineOptions } from './pipeline-options.js';
 import type { PipelineConfig } from './run-config.js';
 
@@ -26,24 +27,29 @@ function warmupData(values: number): Float32Array {
 }
 
 /**
- * Scores a synthetic block through a copy of the service's pipeline; resolves when done.
+ * Starts the scorer's workers and scores a synthetic block through a copy of the service's
+ * pipeline on it; resolves when done.
  *
- * @param scorerRunner - the `onnx` scorer's runner that the service's pipeline gets too (its
- *   graphs stay loaded); absent for the tfjs scorer, where only the JIT and kernels warm
+ * @param scorer - the scorer the service's pipeline gets too (its graphs stay loaded; on tfjs
+ *   only the JIT and kernels warm)
  * @returns milliseconds it took
  * @example
  * ```ts
- * const runner = createChunkRunner({ workers: 2 });
- * const ms = await warmScorer(bundle, config.pipeline, runner); // before camera.frames is subscribed
- * const pipeline = deepSvddPipeline(bundle, pipelineOptions(config.pipeline, hooks, rows, runner));
+ * import { createScorer } from 'cubestream';
+ * import { deepSvddPipeline } from 'cubestream/operators';
+ * import { pipelineOptions } from './pipeline-options.js';
+ * const scorer = createScorer(bundle, { workers: 2 });
+ * const ms = await warmScorer(bundle, config.pipeline, scorer); // before camera.frames is subscribed
+ * const pipeline = deepSvddPipeline(bundle, pipelineOptions(config.pipeline, {}, camera.rows, scorer));
  * ```
  */
 export async function warmScorer(
   bundle: LoadedBundle,
   config: PipelineConfig,
-  scorerRunner?: ChunkRunner,
+  scorer: Scorer,
 ): Promise<number> {
   const started = performance.now();
+  await scorer.warm();
   const { bands, wavelengths, wavelengthUnits } = bundle.manifest.input;
   const height = Math.ceil(WARMUP_PIXELS / WARMUP_WIDTH);
   const frame = createFrame({
@@ -60,7 +66,7 @@ export async function warmScorer(
       { ...config, earlyRows: false, backpressure: { policy: 'block', capacity: 2 } },
       {},
       undefined,
-      scorerRunner,
+      scorer,
     ),
   );
   await lastValueFrom(of(frame).pipe(pipeline, toArray()));

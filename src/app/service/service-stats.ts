@@ -4,6 +4,8 @@
  * of recent capture -> published latencies for the p99.
  */
 
+import { LatencyWindow } from '../../telemetry/latency-window.js';
+
 /** A point-in-time copy of {@link ServiceStats}. */
 export interface StatsSnapshot {
   /** Frames that entered the pipeline. */
@@ -43,8 +45,7 @@ export class ServiceStats {
   /** Latest τ per camera. */
   readonly thresholds = new Map<string, number>();
   private readonly droppedByCamera = new Map<string, number>();
-  private readonly latencies: Float64Array;
-  private latencyCount = 0;
+  private readonly latencies: LatencyWindow;
   private warmupLeft: number;
 
   /**
@@ -53,7 +54,7 @@ export class ServiceStats {
    *   pay for JIT compilation and first allocations (default {@link WARMUP_BLOCKS})
    */
   constructor(latencyWindow = 1024, warmupBlocks = WARMUP_BLOCKS) {
-    this.latencies = new Float64Array(latencyWindow);
+    this.latencies = new LatencyWindow(latencyWindow);
     this.warmupLeft = warmupBlocks;
   }
 
@@ -79,16 +80,12 @@ export class ServiceStats {
       this.warmupLeft -= 1;
       return;
     }
-    this.latencies[this.latencyCount % this.latencies.length] = seconds;
-    this.latencyCount += 1;
+    this.latencies.add(seconds);
   }
 
   /** p99 of the latencies in the window (nearest rank), undefined when there are none. */
   latencyP99(): number | undefined {
-    const n = Math.min(this.latencyCount, this.latencies.length);
-    if (n === 0) return undefined;
-    const sorted = this.latencies.slice(0, n).sort();
-    return sorted[Math.min(n - 1, Math.ceil(0.99 * n) - 1)];
+    return this.latencies.p99();
   }
 
   /** A copy of the counters. */

@@ -8,12 +8,12 @@ import { Subject, type Subscription, takeUntil, tap } from 'rxjs';
 import { SinkConnectTimeoutError } from '../../../connectors/sinks/errors.js';
 import { QueueRoom } from '../../../connectors/sources/demand.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
-import type { DecisionFrame } from '../../../operators/decide-anomalies.js';
-import { chooseScorer, deepSvddPipeline } from '../../../operators/deep-svdd-pipeline.js';
+import { deepSvddPipeline } from '../../../operators/deep-svdd-pipeline.js';
+import type { DecidedFrame } from '../../core/decision.js';
+import { asError } from '../../core/errors.js';
 import { loadBundle } from '../../model/bundle.js';
 import { type EngineInfo, initEngine } from '../../scoring/engine.js';
-import { createChunkRunner } from '../../scoring/onnx/create-chunk-runner.js';
-import { OrtWorkerPool } from '../../scoring/onnx/pool/ort-worker-pool.js';
+import { createScorer } from '../../scoring/scorer.js';
 import { componentLogger, createLogger, type Logger } from '../../telemetry/logger.js';
 import { type CubestreamMetrics, createMetrics } from '../../telemetry/metrics.js';
 import { resolveTrainEngine } from '../../train/gradient-engine.js';
@@ -22,7 +22,6 @@ import { startViewerServer, ViewerHub, type ViewerServer, WorkerStripRenderer } 
 import { resolveAuthToken } from './auth-token.js';
 import { resolveBrokerSecrets } from './broker-secrets.js';
 import { DecisionPublisher } from './decision-publisher.js';
-import { FrameRegister } from './frame-register.js';
 import { healthReport, type ServiceHealthState } from './health.js';
 import { pipelineOptions } from './pipeline-options.js';
 import { PipelineTelemetry } from './pipeline-telemetry.js';
@@ -56,8 +55,11 @@ export interface ServiceDeps {
   readonly logger?: Logger;
   /** Metrics registry (default: a fresh one with the process metrics). */
   readonly metrics?: CubestreamMetrics;
-  /** Called with each decided block after it was handed to the sinks. */
-  readonly onDecision?: (decided: DecisionFrame) => void;
+  /**
+   * Called with each decided block after it was handed to the sinks. Its `spectra` may be
+   * handed back to the source right after the call: keep the decision, not the spectra.
+   */
+  readonly onDecision?: (decided: DecidedFrame) => void;
 }
 
 /** A started service. */
@@ -98,10 +100,6 @@ export interface RunningService {
   stop(reason: string): Promise<ServiceOutcome>;
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 async function listen<T>(what: string, host: string, port: number, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
@@ -121,6 +119,7 @@ async function listen<T>(what: string, host: string, port: number, start: () => 
  *   option and permanent connection errors; everything started is closed again first
  * @example
  * ```ts
+ * import { loadRunConfig } from './run-config.js';
  * const config = await loadRunConfig('configs/run/production.yaml');
  * const service = await startService(config);
  * process.once('SIGTERM', () => void service.stop('SIGTERM'));
@@ -160,7 +159,14 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       },
       'model loaded',
     );
-    const scorer = chooseScorer(bundle, config.pipeline.scorer);
+    // Chosen once; its workers (onnx) start in the warm-up below and stop at shutdown.
+    const scorer = createScorer(bundle, {
+      engine: config.pipeline.scorer,
+      workers: config.pipeline.scorerWorkers,
+      threads: config.pipeline.scorerThreads,
+      tfjsBackend: engine.backend,
+    });
+    cleanups.push(() => scorer.close());
     log.info({ scorer: scorer.engine, reason: scorer.reason }, 'scorer chosen');
     metrics.setEngineInfo({
       scoring: scorer.engine,
@@ -288,12 +294,6 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
       ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
     });
-    // Blocks are held from arrival to decision for the viewer, and to hand a pooled source's
-    // buffers back once a block is done (one decision per block).
-    const register =
-      hub !== undefined || (config.pipeline.decide.assemble === 'block' && camera.buffers !== undefined)
-        ? new FrameRegister(config.pipeline.backpressure.capacity + 64)
-        : undefined;
     const telemetryHooks = new PipelineTelemetry({
       metrics,
       stats,
@@ -301,7 +301,6 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       deadLetters: sinks.deadLetters,
       cameras: source.kind === 'mqtt' || source.kind === 'nats' ? source.cameraIds : [source.cameraId],
       calibratedThreshold: bundle.calibration.threshold,
-      ...(register === undefined ? {} : { register }),
       ...(refresher === undefined
         ? {}
         : { onThreshold: (camera: string, tau: number) => refresher.update(camera, tau) }),
@@ -323,29 +322,11 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     });
     cleanups.push(async () => stateSubscription.unsubscribe());
 
-    let scorerWorkers = 0;
-    if (scorer.engine === 'onnx' && config.pipeline.scorerWorkers !== 0) {
-      // Start the scoring workers (onnxruntime loaded in each) before the first frame arrives.
-      const pool = OrtWorkerPool.shared(config.pipeline.scorerWorkers);
-      await pool.ready();
-      scorerWorkers = pool.size;
-      log.info({ workers: pool.size }, 'scoring workers ready');
-    }
-    // One runner for the warm-up and the pipeline: the graph is built and loaded into the workers
-    // here, before the camera opens, instead of on the first blocks.
-    const runner =
-      scorer.engine === 'onnx'
-        ? createChunkRunner({
-            threads: config.pipeline.scorerThreads,
-            spinning: false,
-            ...(config.pipeline.scorerWorkers === undefined
-              ? {}
-              : { workers: config.pipeline.scorerWorkers }),
-          })
-        : undefined;
-    if (runner !== undefined) cleanups.push(() => runner.close());
+    // One scorer for the warm-up and the pipeline: its workers start and the graph is built and
+    // loaded into them here, before the camera opens, instead of on the first blocks.
     metrics.warmupComplete.set(0);
-    const warmupMs = await warmScorer(bundle, config.pipeline, runner);
+    const warmupMs = await warmScorer(bundle, config.pipeline, scorer);
+    if (scorer.workers > 0) log.info({ workers: scorer.workers }, 'scoring workers ready');
     log.info({ ms: Math.round(warmupMs) }, 'scorer warmed up');
     const hooks = telemetryHooks.hooks;
     const pipeline = deepSvddPipeline(
@@ -358,17 +339,27 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
             hooks.onQueueDepth?.(depth);
             room.update(depth);
           },
-          onDrop: (frame, reason) => {
-            hooks.onDrop?.(frame, reason);
-            camera.buffers?.release(frame.data);
-          },
         },
         camera.rows,
-        runner,
+        scorer,
       ),
     );
     const earlyRows = scorer.engine === 'onnx' && config.pipeline.earlyRows && camera.rows !== undefined;
     if (earlyRows) log.info('scoring rows ahead as the camera captures them (early rows)');
+    // The one place a decided block's buffer goes back to its source (`CubeFrame.release`):
+    // after its last reader, the viewer, which copies what it draws. Rejected and dropped blocks
+    // never get here; the pipeline releases those.
+    const lastRead = (decided: DecidedFrame): void => {
+      try {
+        const { spectra } = decided;
+        if (hub !== undefined && spectra !== undefined)
+          hub.push({ frame: { ...decided, ...spectra }, decided });
+      } catch (error) {
+        log.warn({ err: error, camera: decided.cameraId, frameId: decided.frameId }, 'viewer push failed');
+      } finally {
+        decided.release?.();
+      }
+    };
     const stop$ = new Subject<void>();
     let stopReason: string | undefined;
     let streamError: Error | undefined;
@@ -377,37 +368,18 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       stream = camera.frames
         .pipe(
           takeUntil(stop$),
-          tap((frame) => {
-            telemetryHooks.received(frame);
-            register?.hold(frame);
-          }),
+          tap((frame) => telemetryHooks.received(frame)),
           pipeline,
         )
         .subscribe({
           next: (decided) => {
             telemetryHooks.decided(decided);
             publisher.publish(decided.decision);
-            const frame = register?.take(decided);
-            if (frame !== undefined) {
-              if (hub === undefined) camera.buffers?.release(frame.data);
-              else {
-                // The viewer renders a strip after the decision has left for the brokers (their
-                // clients write on the next tick); it copies what it draws, so the block's buffer
-                // goes back to the source right after.
-                setImmediate(() => {
-                  try {
-                    hub.push({ frame, decided });
-                  } catch (error) {
-                    log.warn(
-                      { err: error, camera: decided.cameraId, frameId: decided.frameId },
-                      'viewer push failed',
-                    );
-                  }
-                  camera.buffers?.release(frame.data);
-                });
-              }
-            }
             deps.onDecision?.(decided);
+            // The viewer renders a strip after the decision has left for the brokers (their
+            // clients write on the next tick).
+            if (hub === undefined) lastRead(decided);
+            else setImmediate(() => lastRead(decided));
           },
           error: (error: unknown) => {
             streamError = asError(error);
@@ -443,7 +415,6 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
           );
         }
       }
-      register?.clear();
       await cleanup();
       const outcome: ServiceOutcome = {
         reason,
@@ -474,7 +445,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       modelVersion,
       engine,
       scorer: scorer.engine,
-      scorerWorkers,
+      scorerWorkers: scorer.workers,
       earlyRows,
       metrics,
       stats,

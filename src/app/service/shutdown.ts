@@ -40,6 +40,7 @@ export interface SuperviseOptions {
  *
  * @example
  * ```ts
+ * import { startService } from './service.js';
  * const service = await startService(config);
  * const code = await superviseService(service, { deadlineMs: config.shutdown.deadlineMs, logger });
  * process.exitCode = code;

@@ -20,6 +20,7 @@ import {
 import type { OutboxJournal } from '../../../connectors/sinks/outbox/journal.js';
 import type { DecisionSink, SinkHooks } from '../../../connectors/sinks/sink.js';
 import { defined } from '../../core/defined.js';
+import { asError } from '../../core/errors.js';
 import type { SinksConfig } from './run-config.js';
 
 /** What {@link createSinks} needs beyond the config. */
@@ -49,7 +50,7 @@ export interface ServiceSinks {
 /**
  * Builds the sinks of a `sinks` section (nothing connects until {@link ServiceSinks.connect}).
  *
- * @throws `InvalidSinkOptionError` for an option a sink refuses
+ * @throws `OptionError` for an option a sink refuses
  * @example
  * ```ts
  * const sinks = createSinks(config.sinks, { modelVersion: bundle.manifest.version, cameraIds: ['cam0'], metrics, logger });
@@ -82,16 +83,16 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
       prefix: m.topicPrefix,
       protocol: m.protocol,
       messageExpirySeconds: m.messageExpirySeconds,
+      offlineQueueSize: m.offlineQueue.size,
       overflow: m.offlineQueue.overflow,
       connectTimeoutMs: m.connectTimeoutMs,
       keepaliveSeconds: m.keepaliveSeconds,
       reconnect: { ...m.reconnect },
       ...defined({
-        offlineQueueSize: m.offlineQueue.size,
         clientIdPrefix: m.clientIdPrefix,
         username: m.username,
         password: m.password,
-        tls: m.tls === undefined ? undefined : defined({ ...m.tls }),
+        tls: m.tls,
       }),
     });
     decisions.push(durable(mqtt, mqttJournal));
@@ -105,18 +106,18 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
       mode: n.mode,
       subjectPrefix: n.subjectPrefix,
       stream: { ...n.stream },
+      offlineQueueSize: n.offlineQueue.size,
       overflow: n.offlineQueue.overflow,
       publishTimeoutMs: n.publishTimeoutMs,
       connectTimeoutMs: n.connectTimeoutMs,
       reconnectTimeWaitMs: n.reconnectTimeWaitMs,
       retry: { ...n.retry },
       ...defined({
-        offlineQueueSize: n.offlineQueue.size,
         user: n.user,
         pass: n.pass,
         token: n.token,
         credsFile: n.credsFile,
-        tls: n.tls === undefined ? undefined : defined({ ...n.tls }),
+        tls: n.tls,
       }),
     });
     decisions.push(durable(nats, natsJournal));
@@ -140,7 +141,7 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
 
   return {
     decisions,
-    ...(mqtt === undefined ? {} : { mqtt }),
+    mqtt,
     deadLetters,
     async connect() {
       await deadLetterFile?.open();
@@ -148,7 +149,7 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
       const failures: Error[] = [];
       for (const result of results) {
         if (result.status === 'rejected') {
-          failures.push(result.reason instanceof Error ? result.reason : new Error(String(result.reason)));
+          failures.push(asError(result.reason));
         }
       }
       return failures;

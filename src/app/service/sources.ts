@@ -3,7 +3,6 @@
  * replay, or safetensors frames from MQTT or NATS.
  */
 
-import { readFileSync } from 'node:fs';
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
 import type { CameraGateOptions } from '../../../connectors/sources/camera-gate.js';
 import type { Demand } from '../../../connectors/sources/demand.js';
@@ -14,7 +13,6 @@ import { simulatedLineScan } from '../../../connectors/sources/simulated-line-sc
 import type { CameraSource, ConnectionIssue } from '../../../connectors/sources/source-state.js';
 import { defined } from '../../core/defined.js';
 import type { SourceConfig } from './run-config.js';
-import { ServiceFileError } from './service-errors.js';
 
 /** What the service hands every source. */
 export interface SourceHooks {
@@ -26,37 +24,6 @@ export interface SourceHooks {
   readonly demand?: Demand;
   /** A broker source could not reach its broker, or lost it; it retries (see {@link ConnectionIssue}). */
   readonly onConnectionIssue?: (issue: ConnectionIssue) => void;
-}
-
-/** TLS settings of a broker connection, as read from a config section. */
-export interface TlsFiles {
-  readonly caFile?: string | undefined;
-  readonly certFile?: string | undefined;
-  readonly keyFile?: string | undefined;
-  readonly rejectUnauthorized: boolean;
-}
-
-/**
- * Reads the PEM files of a TLS section (at start, once).
- *
- * @param field - YAML path of the section, e.g. `source.tls`, for the error message
- * @throws {@link ServiceFileError} naming the setting and file that cannot be read
- */
-export function readTlsFiles(
-  tls: TlsFiles,
-  field: string,
-): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } {
-  const read = (name: 'caFile' | 'certFile' | 'keyFile'): Buffer | undefined => {
-    const file = tls[name];
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new ServiceFileError(`${field}.${name}`, file, error);
-    }
-  };
-  const [ca, cert, key] = [read('caFile'), read('certFile'), read('keyFile')];
-  return defined({ ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized });
 }
 
 /** The cameras a broker source admits, from its section. */
@@ -71,12 +38,12 @@ function cameraGate(config: Extract<SourceConfig, { kind: 'mqtt' | 'nats' }>): C
 /**
  * The {@link CameraSource} of a `source` section.
  *
- * @throws the connector's option error (e.g. `SimulatorOptionError`) for a value it refuses;
- *   {@link ServiceFileError} for an unreadable TLS file
+ * @throws the connector's option error (`OptionError`) for a value it refuses;
+ *   `TlsFileError` for an unreadable TLS file (read by the source, at start)
  * @example
  * ```ts
- * const camera = createSource({ kind: 'simulated', cameraId: 'cam0', width: 256, ... }, { onReject });
- * camera.frames.subscribe((block) => ...);
+ * const camera = createSource(config.source, { onReject: (r) => logger.warn({ err: r.error, channel: r.channel }, 'rejected') });
+ * camera.frames.subscribe((block) => console.log(block.cameraId, block.frameId));
  * ```
  */
 export function createSource(config: SourceConfig, hooks: SourceHooks = {}): CameraSource {
@@ -103,28 +70,23 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
           onReject: hooks.onReject,
         }),
       );
-    case 'mqtt': {
-      const tls = config.tls;
+    case 'mqtt':
       return mqttFrames({
         ...broker,
         url: config.url,
         topic: config.topic,
         qos: config.qos,
         cameras: cameraGate(config),
-        client: defined({
-          username: config.username,
-          password: config.password,
-          ...(tls === undefined ? {} : readTlsFiles(tls, 'source.tls')),
-        }),
+        client: defined({ username: config.username, password: config.password }),
+        ...(config.tls === undefined ? {} : { tls: config.tls }),
       });
-    }
     case 'nats':
       return natsFrames({
         ...broker,
         servers: config.servers,
         subject: config.subject,
         cameras: cameraGate(config),
-        ...(config.queue === undefined ? {} : { queue: config.queue }),
+        queue: config.queue,
         connection: defined({ user: config.user, pass: config.pass, token: config.token }),
       });
   }

@@ -33,8 +33,11 @@ interface CameraStatusState {
  *
  * @example
  * ```ts
+ * import { MqttDecisionSink } from 'cubestream/connectors';
+ * import { deepSvddPipeline } from 'cubestream/operators';
+ * const mqtt = new MqttDecisionSink({ url: 'mqtt://127.0.0.1:1883', cameraIds: ['cam0'], modelVersion: bundle.manifest.version });
  * const refresher = new StatusRefresher({ publish: (c, u) => mqtt.publishStatus(c, u), minRelativeChange: 0.05, minIntervalMs: 5000, logger });
- * pipelineHooks.onThreshold = (camera, tau) => refresher.update(camera, tau);
+ * const pipeline = deepSvddPipeline(bundle, { hooks: { onThreshold: (camera, tau) => refresher.update(camera, tau) } });
  * ```
  */
 export class StatusRefresher {

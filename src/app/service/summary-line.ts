@@ -15,7 +15,11 @@ function formatThreshold(thresholds: ReadonlyMap<string, number>): string {
  *
  * @example
  * ```ts
- * summaryLine(before, now, 2);
+ * import { ServiceStats } from './service-stats.js';
+ * const stats = new ServiceStats();
+ * const before = stats.snapshot();
+ * // ... two seconds of decisions ...
+ * summaryLine(before, stats.snapshot(), 2);
  * // 'frames 640 (15.9/s) · anomalous 37 · τ 4.12 · p99 38 ms · drops 0 · rejected 0'
  * ```
  */

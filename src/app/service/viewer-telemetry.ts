@@ -26,9 +26,10 @@ const LOG_EVERY_MS = 10_000;
  *
  * @example
  * ```ts
+ * import { startViewerServer, ViewerHub, type ViewerServer } from '../web/index.js';
  * let viewer: ViewerServer | undefined;
- * const onClientEvent = viewerTelemetry(metrics.registry, () => viewer?.handler.stats(), log);
- * viewer = await startViewerServer({ hub, onClientEvent });
+ * const onClientEvent = viewerTelemetry(metrics.registry, () => viewer?.handler.stats(), logger);
+ * viewer = await startViewerServer({ hub: new ViewerHub(), onClientEvent });
  * ```
  */
 export function viewerTelemetry(

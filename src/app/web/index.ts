@@ -1,10 +1,9 @@
 /**
- * The live viewer (DESIGN §1 `web/`): a hub the service feeds with decided blocks, and HTTP
+ * The live viewer (docs/architecture.md §1 `web/`): a hub the service feeds with decided blocks, and HTTP
  * routes (page, camera list, SSE stream) served standalone or mounted on the telemetry server.
  *
  * @example
  * ```ts
- * import { ViewerHub, startViewerServer } from './web/index.js';
  * const hub = new ViewerHub();
  * const viewer = await startViewerServer({ port: 8080, hub });
  * hub.push({ frame, decided });
@@ -29,7 +28,7 @@ export {
   type StripRenderInput,
 } from './strip-renderer.js';
 export { VIEWER_COOKIE, ViewerAuth } from './viewer-auth.js';
-export { ViewerAssetsNotFoundError, ViewerInputError, ViewerOptionError } from './viewer-errors.js';
+export { ViewerAssetsNotFoundError, ViewerInputError } from './viewer-errors.js';
 export {
   createViewerHandler,
   type ViewerHandler,

@@ -78,9 +78,13 @@ export type SseCloseReason = 'client' | 'server' | 'slow';
  *
  * @example
  * ```ts
- * const stream = new SseStream(res, { heartbeatMs: 15_000 });
- * stream.send({ event: 'hello', data: JSON.stringify(snapshot) });
- * stream.onClose(() => unsubscribe());
+ * import http from 'node:http';
+ * http.createServer((_req, res) => {
+ *   const stream = new SseStream(res, { heartbeatMs: 15_000 });
+ *   stream.send({ event: 'hello', data: JSON.stringify({ cameras: ['cam0'] }) });
+ *   const timer = setInterval(() => stream.send({ event: 'tick', data: String(Date.now()) }), 1000);
+ *   stream.onClose(() => clearInterval(timer));
+ * });
  * ```
  */
 export class SseStream {

@@ -3,8 +3,8 @@
  * percentiles are blended into running bounds, so the waterfall keeps one look block to block.
  */
 
-import { percentileOfSorted } from '../../report/percentile.js';
-import { ViewerOptionError } from './viewer-errors.js';
+import { OptionError } from '../../core/options.js';
+import { sortedPercentile } from '../../core/quantile.js';
 
 /** Lower and upper value mapped to 0 and 255, per channel R, G, B. */
 export type StretchBounds = readonly [
@@ -40,17 +40,17 @@ export class StableStretch {
   private bounds: [[number, number], [number, number], [number, number]] | undefined;
   private bandsKey = '';
 
-  /** @throws {@link ViewerOptionError} for percentiles or smoothing out of range */
+  /** @throws {@link OptionError} for percentiles or smoothing out of range */
   constructor(options: StableStretchOptions = {}) {
     const [lo, hi] = options.percentiles ?? [2, 98];
     if (!(lo >= 0 && lo < hi && hi <= 100))
-      throw new ViewerOptionError('percentiles', `[${lo}, ${hi}]`, 'must satisfy 0 <= lo < hi <= 100');
+      throw new OptionError('viewer', 'percentiles', `[${lo}, ${hi}]`, 'must satisfy 0 <= lo < hi <= 100');
     const smoothing = options.smoothing ?? 0.1;
     if (!(smoothing > 0 && smoothing <= 1))
-      throw new ViewerOptionError('smoothing', smoothing, 'must be in (0, 1]');
+      throw new OptionError('viewer', 'smoothing', smoothing, 'must be in (0, 1]');
     const maxSamples = options.maxSamples ?? 4096;
     if (!Number.isSafeInteger(maxSamples) || maxSamples < 1)
-      throw new ViewerOptionError('maxSamples', maxSamples, 'must be a positive integer');
+      throw new OptionError('viewer', 'maxSamples', maxSamples, 'must be a positive integer');
     this.percentiles = [lo, hi];
     this.smoothing = smoothing;
     this.maxSamples = maxSamples;
@@ -95,10 +95,7 @@ export class StableStretch {
         if (Number.isFinite(v)) sample[n++] = v;
       }
       const sorted = sample.subarray(0, n).sort();
-      return [
-        percentileOfSorted(sorted, this.percentiles[0]),
-        percentileOfSorted(sorted, this.percentiles[1]),
-      ];
+      return [sortedPercentile(sorted, this.percentiles[0]), sortedPercentile(sorted, this.percentiles[1])];
     }) as [[number, number], [number, number], [number, number]];
     const previous = this.bounds;
     if (previous === undefined) {

@@ -66,6 +66,8 @@ function stretch(v: number, [lo, hi]: readonly [number, number]): number {
  *
  * @example
  * ```ts
+ * import { StableStretch } from './stable-stretch.js';
+ * const bounds = new StableStretch().update(frame.data, frame.height * frame.width, frame.bands, [40, 25, 10]);
  * const strip = renderStrip({ frame, decided, rgbBands: [40, 25, 10], bounds, heatMax: 2 * decided.threshold, maxWidth: 640 });
  * const url = `data:image/png;base64,${strip.rgbPng.toString('base64')}`;
  * ```

@@ -30,8 +30,13 @@ export function cookieValue(header: string | undefined, name: string): string | 
  *
  * @example
  * ```ts
- * const auth = new ViewerAuth(token, '/viewer');
- * if (!auth.admit(req, res, url, isPage)) return; // 401 or the cookie-setting redirect was sent
+ * import http from 'node:http';
+ * const auth = new ViewerAuth(process.env.CUBESTREAM_VIEWER_TOKEN ?? '', '/viewer');
+ * http.createServer((req, res) => {
+ *   const url = new URL(req.url ?? '/', 'http://localhost');
+ *   if (!auth.admit(req, res, url, url.pathname === '/viewer/')) return; // 401 or the cookie-setting redirect was sent
+ *   res.end('ok');
+ * });
  * ```
  */
 export class ViewerAuth {

@@ -1,4 +1,4 @@
-/** Errors raised by the live viewer (hub input, options, assets). */
+/** Errors raised by the live viewer (hub input, assets); a bad option is a core `OptionError`. */
 import { CubestreamError } from '../../core/errors.js';
 
 /**
@@ -22,29 +22,6 @@ export class ViewerInputError extends CubestreamError {
   constructor(field: string, problem: string, options?: { cause?: unknown }) {
     super('viewer-input', `viewer input ${field}: ${problem}`, options);
     this.field = field;
-  }
-}
-
-/**
- * A viewer option out of range, e.g. `historyStrips = 0`. Names the option and its value.
- *
- * @example
- * ```ts
- * new ViewerOptionError('maxUpdatesPerSecond', -1, 'must be a positive number')
- * ```
- */
-export class ViewerOptionError extends CubestreamError {
-  /** The option at fault. */
-  readonly option: string;
-
-  /**
-   * @param option - the option name
-   * @param value - its offending value
-   * @param problem - what is wrong with it
-   */
-  constructor(option: string, value: unknown, problem: string) {
-    super('viewer-option', `viewer option ${option} = ${String(value)}: ${problem}`);
-    this.option = option;
   }
 }
 

@@ -24,8 +24,12 @@ function framed(event: string, data: string, id?: number): Buffer {
  *
  * @example
  * ```ts
- * const feed = new ViewerFeed(hub, { maxStrips: 24, maxBytes: 2 << 20 });
- * feed.add(new SseStream(res), 'cam0');
+ * import http from 'node:http';
+ * import { SseStream } from './sse.js';
+ * import { ViewerHub } from './viewer-hub.js';
+ * const feed = new ViewerFeed(new ViewerHub(), { maxStrips: 24, maxBytes: 2 << 20 });
+ * http.createServer((_req, res) => feed.add(new SseStream(res), 'cam0'));
+ * // on shutdown:
  * feed.close();
  * ```
  */

@@ -5,10 +5,10 @@
  * client, and snapshots of bounded size. Optionally behind a token (see `ViewerAuth`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OptionError } from '../../core/options.js';
 import { SseStream } from './sse.js';
 import { resolveAssetsDir, serveAsset } from './static-assets.js';
 import { ViewerAuth } from './viewer-auth.js';
-import { ViewerOptionError } from './viewer-errors.js';
 import { ViewerFeed } from './viewer-feed.js';
 import type { ViewerHub } from './viewer-hub.js';
 import { snapshotJson } from './viewer-json.js';
@@ -76,7 +76,8 @@ export interface ViewerHandler {
 
 function positiveInt(option: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new ViewerOptionError(option, v, 'must be a positive integer');
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new OptionError('viewer', option, v, 'must be a positive integer');
   return v;
 }
 
@@ -110,13 +111,15 @@ function sendJsonText(res: ServerResponse, statusCode: number, text: string, hea
  *
  * With a `token`, every route answers 401 unless the request carries it (see `ViewerAuth`).
  *
- * @throws {@link ViewerOptionError} for a `basePath` that does not start with `/` or ends with
+ * @throws {@link OptionError} for a `basePath` that does not start with `/` or ends with
  *   one, a limit that is not a positive integer, or `snapshotBytes` above `maxBufferedBytes`
  * @throws {@link ViewerAssetsNotFoundError} when no assets folder is found
  * @example
  * ```ts
- * const viewer = createViewerHandler({ hub });
- * const telemetry = await startTelemetryServer({ port: 9464, metrics, health, extraHandler: viewer.handle });
+ * import { startTelemetryServer } from '../http/http-server.js';
+ * import { ViewerHub } from './viewer-hub.js';
+ * const viewer = createViewerHandler({ hub: new ViewerHub() });
+ * const telemetry = await startTelemetryServer({ port: 9464, metrics, health: () => ({ checks: [] }), extraHandler: viewer.handle });
  * // on shutdown:
  * viewer.close();
  * await telemetry.close();
@@ -125,7 +128,7 @@ function sendJsonText(res: ServerResponse, statusCode: number, text: string, hea
 export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandler {
   const base = options.basePath ?? '/viewer';
   if (!base.startsWith('/') || base.endsWith('/') || base.length < 2)
-    throw new ViewerOptionError('basePath', base, 'must start with "/" and not end with "/"');
+    throw new OptionError('viewer', 'basePath', base, 'must start with "/" and not end with "/"');
   const limits = DEFAULT_VIEWER_LIMITS;
   const maxClients = positiveInt('maxClients', options.maxClients, limits.maxClients);
   const maxBufferedBytes = positiveInt(
@@ -144,7 +147,8 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
     ),
   };
   if (bounds.maxBytes > maxBufferedBytes)
-    throw new ViewerOptionError(
+    throw new OptionError(
+      'viewer',
       'snapshotBytes',
       bounds.maxBytes,
       `must be at most maxBufferedBytes (${maxBufferedBytes})`,

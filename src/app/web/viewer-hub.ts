@@ -5,11 +5,13 @@
  */
 import type { DecidedFrame } from '../../core/decision.js';
 import type { CubeFrame } from '../../core/frame.js';
+import { OptionError } from '../../core/options.js';
 import { chooseRgbBands } from '../../report/false-colour.js';
+import { LatencyWindow } from '../../telemetry/latency-window.js';
 import { StableStretch } from './stable-stretch.js';
 import { type RenderedStrip, renderStrip, type StripRenderInput } from './strip-renderer.js';
 import { ThresholdSeries } from './threshold-series.js';
-import { ViewerInputError, ViewerOptionError } from './viewer-errors.js';
+import { ViewerInputError } from './viewer-errors.js';
 import type {
   CameraSnapshot,
   CameraStatus,
@@ -81,8 +83,7 @@ interface CameraState {
   readonly strips: ViewerStrip[];
   readonly series: ThresholdSeries;
   readonly stretch: StableStretch;
-  readonly latencies: Float64Array;
-  latencyCount: number;
+  readonly latencies: LatencyWindow;
   rgbBands: readonly [number, number, number];
   rgbLabel: string;
   width: number;
@@ -107,13 +108,14 @@ interface CameraState {
 
 function positiveInt(option: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new ViewerOptionError(option, v, 'must be a positive integer');
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new OptionError('viewer', option, v, 'must be a positive integer');
   return v;
 }
 
 function positiveNumber(option: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!(Number.isFinite(v) && v > 0)) throw new ViewerOptionError(option, v, 'must be a positive number');
+  if (!(Number.isFinite(v) && v > 0)) throw new OptionError('viewer', option, v, 'must be a positive number');
   return v;
 }
 
@@ -162,7 +164,8 @@ function checkPair(frame: CubeFrame, decided: DecidedFrame): void {
  * @example
  * ```ts
  * const hub = new ViewerHub({ maxUpdatesPerSecond: 10 });
- * decided$.subscribe(({ frame, decided }) => hub.push({ frame, decided }));
+ * import { startViewerServer } from './viewer-server.js';
+ * hub.push({ frame, decided }); // each decided block, with the block it was decided on
  * hub.setStatus('cam1', { backend: 'onnxruntime-cpu', drops: 0 });
  * const server = await startViewerServer({ port: 8080, hub });
  * ```
@@ -184,7 +187,7 @@ export class ViewerHub {
   private readonly options: ViewerHubOptions;
   private closed = false;
 
-  /** @throws {@link ViewerOptionError} for an option out of range */
+  /** @throws {@link OptionError} for an option out of range */
   constructor(options: ViewerHubOptions = {}) {
     this.options = options;
     this.historyStrips = positiveInt('historyStrips', options.historyStrips, 48);
@@ -195,7 +198,7 @@ export class ViewerHub {
     this.maxCameras = positiveInt('maxCameras', options.maxCameras, 32);
     this.stretchSmoothing = positiveNumber('stretchSmoothing', options.stretchSmoothing, 0.1);
     if (this.stretchSmoothing > 1)
-      throw new ViewerOptionError('stretchSmoothing', this.stretchSmoothing, 'must be in (0, 1]');
+      throw new OptionError('viewer', 'stretchSmoothing', this.stretchSmoothing, 'must be in (0, 1]');
     this.heatRange = positiveNumber('heatRange', options.heatRange, 2);
     this.latencyWindow = positiveInt('latencyWindow', options.latencyWindow, 512);
     this.now = options.now ?? Date.now;
@@ -233,8 +236,7 @@ export class ViewerHub {
     if (decision.anomalous) state.anomalousBlocks += 1;
     const latency = decision.decidedAt - frame.capturedAt;
     if (Number.isFinite(latency) && latency >= 0) {
-      state.latencies[state.latencyCount % this.latencyWindow] = latency;
-      state.latencyCount += 1;
+      state.latencies.add(latency);
     }
     state.series.add(now, {
       threshold: decided.threshold,
@@ -365,8 +367,7 @@ export class ViewerHub {
       strips: [],
       series: new ThresholdSeries(this.seriesLength, this.seriesBucketMs),
       stretch: new StableStretch({ smoothing: this.stretchSmoothing }),
-      latencies: new Float64Array(this.latencyWindow),
-      latencyCount: 0,
+      latencies: new LatencyWindow(this.latencyWindow),
       rgbBands,
       rgbLabel: rgbLabelOf(frame, rgbBands),
       width: frame.width,
@@ -470,19 +471,12 @@ export class ViewerHub {
       bands: state.bands,
       rgbBands: state.rgbBands,
       rgbLabel: state.rgbLabel,
-      latencyP99Ms: patch.latencyP99Ms ?? this.measuredP99(state),
+      latencyP99Ms: patch.latencyP99Ms ?? state.latencies.p99() ?? null,
       drops: patch.drops ?? null,
       backend: patch.backend ?? null,
       queueDepth: patch.queueDepth ?? null,
       recentAnomalies: [...state.recentAnomalies],
     };
-  }
-
-  private measuredP99(state: CameraState): number | null {
-    const n = Math.min(state.latencyCount, this.latencyWindow);
-    if (n === 0) return null;
-    const sorted = state.latencies.slice(0, n).sort();
-    return sorted[Math.max(0, Math.ceil(0.99 * n) - 1)] as number;
   }
 
   /** Emits the camera's status now when its rate allows, else once when it does. */

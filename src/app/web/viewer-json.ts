@@ -36,7 +36,10 @@ function bytesOf(text: string): number {
  *
  * @example
  * ```ts
- * const text = snapshotJson(hub.snapshot('cam0')!, { maxStrips: 24, maxBytes: 2 * 1024 * 1024 });
+ * import { ViewerHub } from './viewer-hub.js';
+ * const hub = new ViewerHub();
+ * hub.push({ frame, decided });
+ * const text = snapshotJson(hub.snapshot(frame.cameraId)!, { maxStrips: 24, maxBytes: 2 * 1024 * 1024 });
  * Buffer.byteLength(text) <= 2 * 1024 * 1024; // true
  * ```
  */

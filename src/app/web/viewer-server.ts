@@ -50,6 +50,7 @@ export interface ViewerServer {
  *
  * @example
  * ```ts
+ * import { ViewerHub } from './viewer-hub.js';
  * const hub = new ViewerHub();
  * const viewer = await startViewerServer({ port: 8080, hub });
  * console.log(`viewer at ${viewer.pageUrl}`);

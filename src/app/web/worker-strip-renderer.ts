@@ -11,6 +11,7 @@ import type { RenderedStrip, StripRenderInput } from './strip-renderer.js';
  *
  * @example
  * ```ts
+ * import { ViewerHub } from './viewer-hub.js';
  * const renderer = new WorkerStripRenderer();
  * const hub = new ViewerHub({ renderer: (input) => renderer.render(input) });
  * // ...

@@ -24,7 +24,7 @@ async function walk(dir: string, into: string[]): Promise<void> {
  * @throws {@link EnviDataError} `missing_data_file` when the path does not exist or holds no cube
  * @example
  * ```ts
- * await listEnviCubes('../shared/data'); // ['../shared/data/abu-airport-1/cube.hdr', ...]
+ * await listEnviCubes('/data/scenes'); // ['/data/scenes/abu-airport-1/cube.hdr', ...]
  * ```
  */
 export async function listEnviCubes(path: string): Promise<string[]> {
@@ -49,7 +49,7 @@ export async function listEnviCubes(path: string): Promise<string[]> {
 
 /**
  * The mask header that goes with a cube, if any: `<base>_mask.hdr` next to it, else `mask.hdr`
- * in its folder (the per-scene layout of `../shared/data`).
+ * in its folder (the per-scene layout of the ABU scene collection).
  */
 export async function findEnviMask(hdrPath: string): Promise<string | undefined> {
   for (const candidate of [`${enviBasePath(hdrPath)}_mask.hdr`, join(dirname(hdrPath), 'mask.hdr')]) {

@@ -312,7 +312,9 @@ function fieldValue(value: string): string {
  *
  * @example
  * ```ts
- * await writeFile('cube.hdr', formatEnviHeader(header));
+ * import { readFile, writeFile } from 'node:fs/promises';
+ * const header = parseEnviHeader(await readFile('scene/cube.hdr', 'utf8'), 'scene/cube.hdr');
+ * await writeFile('copy.hdr', formatEnviHeader(header));
  * ```
  */
 export function formatEnviHeader(h: EnviHeader): string {

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { openEnvi } from './io/envi/index.js';
+ * import { openEnvi } from 'cubestream/io';
  * const reader = await openEnvi('scene/cube.hdr');
  * ```
  */

@@ -87,7 +87,7 @@ function checkRange(header: EnviHeader, file: string, start: number, count: numb
  * ```ts
  * const reader = await openEnvi('scene/cube.hdr');
  * try {
- *   for await (const block of reader.rowBlocks(64)) consume(block.data);
+ *   for await (const block of reader.rowBlocks(64)) console.log(block.rowOffset, block.data.length);
  * } finally {
  *   await reader.close();
  * }
@@ -198,7 +198,7 @@ export interface EnviCube {
  *
  * @example
  * ```ts
- * const { data, lines, samples, bands } = await readEnviCube('../shared/data/abu-beach-1/cube.hdr');
+ * const { data, lines, samples, bands } = await readEnviCube('/data/scenes/abu-beach-1/cube.hdr');
  * ```
  */
 export async function readEnviCube(hdrPath: string): Promise<EnviCube> {

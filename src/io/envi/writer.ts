@@ -118,8 +118,10 @@ function headerOf(spec: EnviWriterSpec): EnviHeader {
  * @throws {@link EnviWriteError} for a bad spec
  * @example
  * ```ts
+ * import { openEnvi } from './reader.js';
+ * const reader = await openEnvi('scene/cube.hdr'); // 640 samples x 480 lines x 61 bands
  * const w = await createEnviWriter('/tmp/cube.hdr', { samples: 640, lines: 480, bands: 61, dataType: 12, interleave: 'bil' });
- * for (const rows of blocks) await w.writeRows(rows);
+ * for await (const block of reader.rowBlocks(64)) await w.writeRows(block.data);
  * await w.close();
  * ```
  */
@@ -234,6 +236,7 @@ export type EnviCubeWriteOptions = Omit<EnviWriterSpec, 'samples' | 'lines' | 'b
  *
  * @example
  * ```ts
+ * const data = new Float32Array(2 * 3 * 4); // BIP: line, sample, band
  * await writeEnviCube('/tmp/c.hdr', { lines: 2, samples: 3, bands: 4, data }, { dataType: 4, interleave: 'bsq' });
  * ```
  */

@@ -14,7 +14,7 @@ export interface BandPlan {
 
 /** Options of {@link bandPlanner}. */
 export interface BandPlannerOptions {
-  /** Band-pass range (DESIGN §3.1); absent: every band is kept, whatever the units. */
+  /** Band-pass range (docs/maths.md §3.1); absent: every band is kept, whatever the units. */
   readonly bandpass?: BandpassRange | undefined;
   /** Channels the model expects after the band-pass. */
   readonly expected: number;

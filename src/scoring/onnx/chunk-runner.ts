@@ -70,6 +70,11 @@ export interface ChunkRunner {
    * @throws {@link OnnxRuntimeError} (`create` or `run`) naming the graph
    */
   run(key: string, build: () => RunnableGraph, request: ChunkRunRequest): Promise<ChunkRunResult>;
+  /**
+   * Starts what the first block would otherwise wait for: the worker threads, each with
+   * onnxruntime loaded (in this thread: nothing to start). Graphs still load on first use.
+   */
+  ready(): Promise<void>;
   /** Releases every session (after the runs in flight) and stops any workers. Never rejects. */
   close(): Promise<void>;
 }

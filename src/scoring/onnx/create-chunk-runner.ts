@@ -1,3 +1,4 @@
+import { defined } from '../../core/defined.js';
 import type { ChunkRunner } from './chunk-runner.js';
 import { DEFAULT_POOL_WORKERS, OrtWorkerPool } from './pool/ort-worker-pool.js';
 import { PoolChunkRunner } from './pool/pool-chunk-runner.js';
@@ -10,14 +11,15 @@ export interface ChunkRunnerOptions {
    * per core, at most 2); `0` runs in this thread on one session with `threads` intra-op threads.
    */
   readonly workers?: number;
-  /** Intra-op threads of the in-thread session (`workers: 0` only; default 2). */
+  /** Intra-op threads of the in-thread session (`workers: 0` only; default `DEFAULT_SCORER_THREADS`, 1). */
   readonly threads?: number;
   /** Let idle intra-op threads spin (`workers: 0` only; default true). */
   readonly spinning?: boolean;
   /**
-   * A runner the caller owns, used instead of a new one and never closed by the scorer: graphs
-   * loaded into it stay for the next scorer on the same runner (the service warms one before
-   * the camera opens). `workers`, `threads` and `spinning` are then the runner's business.
+   * A runner the caller owns, used instead of a new one and never closed by the operator: graphs
+   * loaded into it stay for the next operator on the same runner (a `Scorer` of `createScorer`
+   * hands its runner to the pipeline this way). `workers`, `threads` and `spinning` are then the
+   * runner's business.
    */
   readonly runner?: ChunkRunner;
 }
@@ -46,7 +48,7 @@ export function checkChunkRunnerOptions(options: ChunkRunnerOptions): number {
  *
  * @example
  * ```ts
- * const { runner, release } = holdChunkRunner(options); // on subscribe
+ * const { runner, release } = holdChunkRunner({ workers: 2 }); // on subscribe
  * // ... runner.run(...) per block; release() on finalize
  * ```
  */
@@ -59,7 +61,8 @@ export function holdChunkRunner(options: ChunkRunnerOptions = {}): HeldChunkRunn
 
 /**
  * The {@link ChunkRunner} the options ask for: a worker pool by default, or one session in
- * this thread with `workers: 0`. Workers start on the first block.
+ * this thread with `workers: 0`. Workers start on the first block (or on `ready()`), and the
+ * runner's `close` stops them.
  *
  * @throws {@link OnnxRuntimeError} (phase `create`) for a negative or fractional worker count
  * @example
@@ -70,10 +73,7 @@ export function holdChunkRunner(options: ChunkRunnerOptions = {}): HeldChunkRunn
 export function createChunkRunner(options: ChunkRunnerOptions = {}): ChunkRunner {
   const workers = checkChunkRunnerOptions(options);
   if (workers === 0) {
-    return new SessionChunkRunner({
-      ...(options.threads === undefined ? {} : { threads: options.threads }),
-      ...(options.spinning === undefined ? {} : { spinning: options.spinning }),
-    });
+    return new SessionChunkRunner(defined({ threads: options.threads, spinning: options.spinning }));
   }
   return new PoolChunkRunner({ workers });
 }

@@ -1,6 +1,15 @@
 import type { DeepSvddParams } from '../../model/deep-svdd-params.js';
 import { projectionShape } from '../../model/deep-svdd-params.js';
 import { ModelParamsError } from '../../model/model-errors.js';
+import {
+  describeLayers,
+  type NetworkLayer,
+  networkLayers,
+  networkShapeOf,
+  projectionStart,
+} from '../../model/network.js';
+import { foldZscore, foldZscoreIntoWhitening, whiteningBias } from '../../model/network-folds.js';
+import type { ZscoreStats } from '../../model/running-stats.js';
 import { type OnnxElementType, OnnxGraphBuilder, onnxTypeCode } from './onnx-graph-builder.js';
 
 /** Element type of the graph input `x`: float32 spectra, or raw uint16 counts cast in the graph. */
@@ -49,6 +58,8 @@ export interface DeepSvddGraph {
   readonly describe: string;
 }
 
+export { foldZscore } from '../../model/network-folds.js';
+
 /** Names of the graph's inputs and outputs. */
 export const DEEP_SVDD_IO = {
   x: 'x',
@@ -58,40 +69,6 @@ export const DEEP_SVDD_IO = {
   zsumNormal: 'zsum_normal',
   nNormal: 'n_normal',
 } as const;
-
-/**
- * The first layer with the z-score folded in, in float64: W1' = W1 / σ (per column),
- * b1' = b1 - W1'·μ. `W1` is `[hidden, C]` row-major; returns float32 arrays of the same shapes.
- *
- * @example
- * ```ts
- * foldZscore(Float32Array.of(2), Float32Array.of(1), { mean: Float32Array.of(3), std: Float32Array.of(4) })
- * // { W1: [0.5], b1: [-0.5] }: 2·(x-3)/4 + 1 = 0.5x - 0.5
- * ```
- */
-export function foldZscore(
-  W1: Float32Array,
-  b1: Float32Array,
-  zscore: { readonly mean: Float32Array; readonly std: Float32Array },
-): { readonly W1: Float32Array; readonly b1: Float32Array } {
-  const hidden = b1.length;
-  const channels = zscore.mean.length;
-  if (W1.length !== hidden * channels) {
-    throw new ModelParamsError('project.W1', `has ${W1.length} values, expected ${hidden}x${channels}`);
-  }
-  const w = new Float32Array(W1.length);
-  const b = new Float32Array(hidden);
-  for (let h = 0; h < hidden; h++) {
-    let shift = 0;
-    for (let c = 0; c < channels; c++) {
-      const folded = W1[h * channels + c]! / zscore.std[c]!;
-      w[h * channels + c] = folded;
-      shift += folded * zscore.mean[c]!;
-    }
-    b[h] = b1[h]! - shift;
-  }
-  return { W1: w, b1: b };
-}
 
 /** `[inChannels, kept.length]` matrix that picks the kept bands and, with `center`, subtracts their mean. */
 function selectionMatrix(inChannels: number, kept: Int32Array, center: boolean): Float32Array {
@@ -128,11 +105,95 @@ function selectBandsNode(g: OnnxGraphBuilder, x: string, inChannels: number, kep
 }
 
 /**
+ * The nodes of the forward pass, walking {@link networkLayers} from `x` (the unit-normed bands):
+ * the z-score folds into the next linear layer (the whitening, or the first affine unless a
+ * residual adds the z-scored input back), the centre into the last affine's bias (-c) when only
+ * residual adds follow it. Returns the name of z - c `[N, D]`.
+ */
+function networkNodes(
+  g: OnnxGraphBuilder,
+  params: DeepSvddParams,
+  layers: readonly NetworkLayer[],
+  x: string,
+): string {
+  const firstProjection = projectionStart(layers);
+  const lastAffine = layers.reduce((last, layer, i) => (layer.kind === 'affine' ? i : last), -1);
+  const foldCenter = layers.slice(lastAffine + 1).every((layer) => layer.kind === 'residual');
+  const residual = layers.some((layer) => layer.kind === 'residual');
+  let pending: ZscoreStats | undefined; // a z-score not applied yet: folded into the next linear layer
+  let projectionInput: string | undefined; // what a residual layer adds back
+  let y = x;
+  layers.forEach((layer, i) => {
+    if (i === firstProjection && pending === undefined) projectionInput = y;
+    switch (layer.kind) {
+      case 'zscore': {
+        const next = layers[i + 1]?.kind;
+        if (next === 'whiten' || (next === 'affine' && !residual)) {
+          pending = params.zscore;
+        } else {
+          const mean = g.initializer('zscore_mean', params.zscore.mean, [layer.channels]);
+          const std = g.initializer('zscore_std', params.zscore.std, [layer.channels]);
+          y = g.node('Div', [g.node('Sub', [y, mean], ['zscore_centered']), std], ['zscored']);
+        }
+        break;
+      }
+      case 'whiten': {
+        const { whiten } = params;
+        if (whiten === undefined) throw new ModelParamsError('whiten', 'is absent, the layer list has one');
+        const first =
+          pending === undefined
+            ? { W1: whiten.matrix, b1: whiteningBias(whiten) }
+            : foldZscoreIntoWhitening(whiten, pending);
+        pending = undefined;
+        const m = g.initializer('whiten_folded', first.W1, [layer.components, layer.channels]);
+        const bias = g.initializer('whiten_bias', first.b1, [layer.components]);
+        y = g.node('Gemm', [y, m, bias], ['whitened'], { transB: 1 });
+        break;
+      }
+      case 'affine': {
+        const weight = params.project[layer.weight];
+        const bias = layer.bias === undefined ? undefined : params.project[layer.bias];
+        const folded =
+          pending === undefined
+            ? { W1: weight, b1: bias }
+            : foldZscore(weight, bias ?? new Float32Array(layer.outputs), pending);
+        const suffix = pending === undefined ? '' : '_folded';
+        pending = undefined;
+        const w = g.initializer(`${layer.weight}${suffix}`, folded.W1, [layer.outputs, layer.inputs]);
+        const b =
+          folded.b1 === undefined
+            ? undefined
+            : g.initializer(`${layer.bias ?? `${layer.weight}_bias`}${suffix}`, folded.b1, [layer.outputs]);
+        let shift = b;
+        if (i === lastAffine && foldCenter) {
+          shift =
+            b === undefined
+              ? g.node('Neg', [DEEP_SVDD_IO.center], ['neg_center'])
+              : g.node('Sub', [b, DEEP_SVDD_IO.center], ['bias_minus_center']);
+        }
+        y = g.node('Gemm', shift === undefined ? [y, w] : [y, w, shift], [`layer${i}_affine`], { transB: 1 });
+        break;
+      }
+      case 'relu':
+        y = g.node('Relu', [y], [`layer${i}_relu`]);
+        break;
+      case 'residual':
+        if (projectionInput === undefined)
+          throw new ModelParamsError('project.residual', 'has no input to add');
+        y = g.node('Add', [y, projectionInput], [`layer${i}_residual`]);
+        break;
+    }
+  });
+  return foldCenter ? y : g.node('Sub', [y, DEEP_SVDD_IO.center], ['z_minus_c']);
+}
+
+/**
  * Builds the fused per-pixel Deep SVDD graph (opset 17, float32), with every constant stage
  * folded at build time in float64:
  *
  * `x [N, C_in]` -> band-pass (Slice/Gather; uint16 -> Cast after it) -> unit norm (ReduceSumSquare, Sqrt, Max(eps), Div; when `params.unitNorm`)
  * -> Gemm(W1/σ, b1 - W1·μ/σ) -> Relu -> Gemm(W2, -c) = z - c -> `scores` = ReduceSumSquare.
+ * The network part walks `networkLayers(params)` (see `networkNodes`).
  *
  * The centre is a graph **input** (`center [D]`), so online tracking changes it per frame
  * without a rebuild, and the gated EMA needs no second pass: `zsum_normal [D]` is the sum of z
@@ -141,12 +202,16 @@ function selectBandsNode(g: OnnxGraphBuilder, x: string, inChannels: number, kep
  *
  * With the stages of issue 5, the z-score folds into the whitening instead: `Gemm(M/σ, -M·(μ + σ·m)/σ)`
  * = y `[N, k]` -> Gemm(W1, b1) -> Relu -> Gemm(W2, -c) (+ y for a residual projection) = z - c.
+ * A residual projection without whitening adds back the z-scored input, so there the z-score
+ * is its own Sub and Div nodes.
  *
  * @throws {@link ModelParamsError} when the kept band count differs from the z-score's, or a weight does not fit
  * @example
  * ```ts
- * const kept = selectBands(frame.wavelengths, params.bandpass);
- * const graph = buildDeepSvddGraph(params, { inChannels: 61, kept, inputType: 'uint16' });
+ * import { selectBands } from '../../model/band-selection.js';
+ * import { createOrtSession } from './ort-session.js';
+ * const kept = selectBands(frame.wavelengths, params.bandpass ?? { minNm: 0 }); // every band without a band-pass
+ * const graph = buildDeepSvddGraph(params, { inChannels: frame.bands, kept, inputType: 'uint16' });
  * const session = await createOrtSession(graph.bytes);
  * ```
  */
@@ -155,7 +220,7 @@ export function buildDeepSvddGraph(params: DeepSvddParams, options: DeepSvddGrap
   const inputType = options.inputType ?? 'float32';
   const eps = options.unitNormEps ?? 1e-8;
   const selection = options.selection ?? 'ops';
-  const { hidden, rep, inChannels: projectIn } = projectionShape(params.project);
+  const { rep, inChannels: projectIn } = projectionShape(params.project);
   const { whiten } = params;
   const channels = whiten === undefined ? projectIn : params.zscore.mean.length;
   if (kept.length !== channels || params.zscore.mean.length !== channels) {
@@ -177,24 +242,9 @@ export function buildDeepSvddGraph(params: DeepSvddParams, options: DeepSvddGrap
   if (params.center.length !== rep) {
     throw new ModelParamsError('center', `has ${params.center.length} values, expected ${rep}`);
   }
-  // Without whitening the z-score folds into W1; with it, into the whitening matrix:
-  // M·((x - μ)/σ - m) = (M/σ)·x - (M/σ)·(μ + σ·m).
-  const first =
-    whiten === undefined
-      ? undefined
-      : foldZscore(whiten.matrix, new Float32Array(whiten.components), {
-          mean: Float32Array.from(
-            params.zscore.mean,
-            (mu, c) => mu + params.zscore.std[c]! * whiten.mean[c]!,
-          ),
-          std: params.zscore.std,
-        });
-  const { W1, b1 } =
-    whiten === undefined
-      ? foldZscore(params.project.W1, params.project.b1, params.zscore)
-      : { W1: params.project.W1, b1: params.project.b1 };
-  const head = options.prepared === true ? `prepared ${channels}` : `${inChannels}->${channels}`;
-  const describe = `deep-svdd ${head}->${whiten === undefined ? '' : `${projectIn}->`}${hidden}->${rep}${residual ? ' residual' : ''} ${inputType}`;
+  const layers = networkLayers(networkShapeOf(params));
+  const head = options.prepared === true ? 'prepared ' : `${inChannels}->`;
+  const describe = `deep-svdd ${head}${describeLayers(layers)} ${inputType}`;
 
   const g = new OnnxGraphBuilder('deep_svdd');
   g.input(DEEP_SVDD_IO.x, inputType, ['N', inChannels]);
@@ -234,21 +284,7 @@ export function buildDeepSvddGraph(params: DeepSvddParams, options: DeepSvddGrap
     y = cast(selectBandsNode(g, 'x', inChannels, kept));
   }
 
-  if (first !== undefined) {
-    const m = g.initializer('whiten_folded', first.W1, [projectIn, channels]);
-    const bias = g.initializer('whiten_bias', first.b1, [projectIn]);
-    y = g.node('Gemm', [y, m, bias], ['whitened'], { transB: 1 });
-  }
-  const w1 = g.initializer('W1_folded', W1, [hidden, projectIn]);
-  const bias1 = g.initializer('b1_folded', b1, [hidden]);
-  const h = g.node('Gemm', [y, w1, bias1], ['h_pre'], { transB: 1 });
-  const r = g.node('Relu', [h], ['h']);
-  const negCenter = g.node('Neg', [DEEP_SVDD_IO.center], ['neg_center']);
-  const w2 = g.initializer('W2', Float32Array.from(params.project.W2), [rep, hidden]);
-  const projected = g.node('Gemm', [r, w2, negCenter], [residual ? 'f_minus_c' : 'z_minus_c'], {
-    transB: 1,
-  });
-  const diff = residual ? g.node('Add', [projected, y], ['z_minus_c']) : projected;
+  const diff = networkNodes(g, params, layers, y);
   const scores = g.node('ReduceSumSquare', [diff], [DEEP_SVDD_IO.scores], { axes: [1], keepdims: 0 });
 
   const below = g.node('Less', [scores, DEEP_SVDD_IO.tau], ['below_tau']);

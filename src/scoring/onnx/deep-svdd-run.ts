@@ -40,6 +40,7 @@ export interface DeepSvddRunOutput {
  *
  * @example
  * ```ts
+ * declare const early: DeepSvddRunOutput, rest: DeepSvddRunOutput; // rows scored ahead, then the rest of the block
  * const { zsumNormal, nNormal } = sumChunks([...early.chunks, ...rest.chunks], 32);
  * ```
  */
@@ -75,8 +76,15 @@ function chunkSums(sum: unknown, count: unknown, dims: number, describe: string)
  * @throws {@link OnnxRuntimeError} (phase `create` or `run`) naming the graph
  * @example
  * ```ts
+ * import { selectBands } from '../../model/band-selection.js';
+ * import { buildDeepSvddGraph } from './deep-svdd-graph.js';
+ * import { PoolChunkRunner } from './pool/pool-chunk-runner.js';
  * const runner = new PoolChunkRunner({ workers: 2 });
- * const { scores, zsumNormal, nNormal } = await runDeepSvdd(runner, 'uint16|61', () => graph, input);
+ * const kept = selectBands(frame.wavelengths, { minNm: 700 });
+ * const graph = () => buildDeepSvddGraph(params, { inChannels: frame.bands, kept });
+ * const input: DeepSvddRunInput = { data: frame.data, inputType: 'float32', pixels: frame.height * frame.width,
+ *   bands: frame.bands, center: params.center, tau: bundle.calibration.threshold };
+ * const { scores, zsumNormal, nNormal } = await runDeepSvdd(runner, 'float32|61', graph, input);
  * ```
  */
 export async function runDeepSvdd(

@@ -101,9 +101,18 @@ function sameBlock(rows: RowsReady, frame: FusedInputFrame): boolean {
  *
  * @example
  * ```ts
- * const early = new EarlyRowScorer({ run, snapshot: (cam) => ({ center: centers.current(cam), tau: centers.tau(cam) }), chunkPixels: () => 4096 });
- * rows$.subscribe((rows) => early.offer(rows));
- * await early.pause(); const done = early.claim(frame, snapshotNow); ... ; early.resume();
+ * import type { RowsReady } from 'cubestream';
+ * import { CenterTracker } from '../center-tracker.js';
+ * declare function run(rows: RowsReady, from: number, to: number, snapshot: ScoringSnapshot): Promise<ScoredPart>; // runDeepSvdd
+ * const centers = new CenterTracker({ center: params.center });
+ * const snapshot = (cam: string) => ({ center: centers.current(cam), tau: centers.tau(cam) });
+ * const early = new EarlyRowScorer({ run, snapshot, chunkPixels: () => 4096 });
+ * camera.rows?.subscribe((rows) => early.offer(rows));
+ * // when a block's frame arrives:
+ * await early.pause();
+ * const done = early.claim(frame, snapshot(frame.cameraId)); // its rows scored ahead, or undefined
+ * // ... score the rest of the block ...
+ * early.resume();
  * ```
  */
 export class EarlyRowScorer {

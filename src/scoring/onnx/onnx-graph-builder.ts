@@ -62,6 +62,7 @@ function attribute(name: string, value: OnnxAttribute): onnxProto.onnx.IAttribut
  *
  * @example
  * ```ts
+ * import { InferenceSession } from 'onnxruntime-node';
  * const g = new OnnxGraphBuilder();
  * g.input('x', 'float32', ['N', 3]);
  * g.initializer('w', Float32Array.of(1, 2, 3), [3, 1]);

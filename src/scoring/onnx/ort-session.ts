@@ -19,7 +19,7 @@ export interface OrtSessionOptions {
 /** Default intra-op threads of a scoring session. */
 export const DEFAULT_ORT_THREADS = 2;
 
-/** The session options every cubestream session uses (DESIGN §7 measured these). */
+/** The session options every cubestream session uses (docs/architecture.md §6 measured these). */
 export function ortSessionOptions(options: OrtSessionOptions = {}): InferenceSession.SessionOptions {
   const threads = options.threads ?? DEFAULT_ORT_THREADS;
   if (!Number.isSafeInteger(threads) || threads < 1) {
@@ -49,6 +49,9 @@ export function ortSessionOptions(options: OrtSessionOptions = {}): InferenceSes
  * @throws {@link OnnxRuntimeError} (phase `create`) when onnxruntime rejects the model or options
  * @example
  * ```ts
+ * import { rxFromBundle } from 'cubestream';
+ * import { buildRxGraph } from './rx-graph.js';
+ * const graph = buildRxGraph(rxFromBundle(bundle).rx);
  * const session = await createOrtSession(graph.bytes, { threads: 2, describe: graph.describe });
  * ```
  */

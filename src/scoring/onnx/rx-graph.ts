@@ -22,7 +22,7 @@ export interface RxGraph {
 }
 
 /**
- * Builds the RX graph (DESIGN §3.10; opset 17, float32): `x [N, bands]` (uint16 -> Cast) ->
+ * Builds the RX graph (docs/maths.md §3.10; opset 17, float32): `x [N, bands]` (uint16 -> Cast) ->
  * Sub(μ) -> MatMul(Wᵀ) -> `scores [N]` = ReduceSumSquare, with W (`rank x bands`, WᵀW = Σ⁺)
  * factored once in float64. A sum of squares keeps the digits that xᵀΣ⁺x loses in float32
  * (see `rxScore`); μ is subtracted before the product, not folded into a bias, for the same
@@ -31,7 +31,9 @@ export interface RxGraph {
  * @throws {@link ModelParamsError} for a model of inconsistent shape or non-finite values
  * @example
  * ```ts
- * const graph = buildRxGraph(fitRx(stats), { inputType: 'uint16' });
+ * import { rxFromBundle } from 'cubestream';
+ * import { createOrtSession } from './ort-session.js';
+ * const graph = buildRxGraph(rxFromBundle(bundle).rx, { inputType: 'uint16' });
  * const session = await createOrtSession(graph.bytes);
  * ```
  */

@@ -17,9 +17,17 @@ export interface CachedSession<M> {
  *
  * @example
  * ```ts
- * const cache = new SessionCache<Graph>();
- * const { session, meta } = await cache.get(key, async () => { const g = build(); return { session: await createOrtSession(g.bytes), meta: g }; });
- * const out = await cache.track(session.run(feeds));
+ * import { Tensor } from 'onnxruntime-node';
+ * import { rxFromBundle } from 'cubestream';
+ * import { createOrtSession } from './ort-session.js';
+ * import { buildRxGraph, type RxGraph } from './rx-graph.js';
+ * const cache = new SessionCache<RxGraph>();
+ * const { session, meta } = await cache.get('rx|float32', async () => {
+ *   const g = buildRxGraph(rxFromBundle(bundle).rx);
+ *   return { session: await createOrtSession(g.bytes), meta: g };
+ * });
+ * const x = new Tensor('float32', frame.data, [frame.height * frame.width, meta.bands]);
+ * const out = await cache.track(session.run({ x }));
  * await cache.releaseAll(); // on finalize
  * ```
  */

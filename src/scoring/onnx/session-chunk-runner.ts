@@ -5,9 +5,15 @@ import { OnnxRuntimeError } from './onnx-errors.js';
 import { createOrtSession } from './ort-session.js';
 import { SessionCache } from './session-cache.js';
 
+/**
+ * Intra-op threads of a scorer's in-thread session: 1, which on a 2-core box shared with the rest
+ * of the pipeline measured faster than 2 (the pipeline's `scorerThreads` defaults to it).
+ */
+export const DEFAULT_SCORER_THREADS = 1;
+
 /** Options of {@link SessionChunkRunner}. */
 export interface SessionChunkRunnerOptions {
-  /** onnxruntime intra-op threads (default 2). */
+  /** onnxruntime intra-op threads (default {@link DEFAULT_SCORER_THREADS}). */
   readonly threads?: number;
   /** Let idle intra-op threads spin (default true). */
   readonly spinning?: boolean;
@@ -21,8 +27,13 @@ export interface SessionChunkRunnerOptions {
  *
  * @example
  * ```ts
+ * import { rxFromBundle } from 'cubestream';
+ * import { buildRxGraph } from './rx-graph.js';
  * const runner = new SessionChunkRunner({ threads: 1 });
- * const { scores } = await runner.run(key, () => buildRxGraph(model), request);
+ * const { scores } = await runner.run('rx|float32', () => buildRxGraph(rxFromBundle(bundle).rx), {
+ *   data: frame.data, inputType: 'float32', pixels: frame.height * frame.width, bands: frame.bands,
+ *   chunkPixels: 8192, inputName: 'x', scoresName: 'scores', feeds: {}, outputs: [],
+ * });
  * await runner.close();
  * ```
  */
@@ -33,8 +44,9 @@ export class SessionChunkRunner implements ChunkRunner {
   #kernel: BandPrepKernel | undefined;
 
   constructor(options: SessionChunkRunnerOptions = {}) {
-    this.#options = options;
-    this.describe = `in-process, ${options.threads ?? 2} intra-op thread(s)`;
+    const threads = options.threads ?? DEFAULT_SCORER_THREADS;
+    this.#options = { ...options, threads };
+    this.describe = `in-process, ${threads} intra-op thread(s)`;
   }
 
   async run(key: string, build: () => RunnableGraph, request: ChunkRunRequest): Promise<ChunkRunResult> {
@@ -82,6 +94,11 @@ export class SessionChunkRunner implements ChunkRunner {
       );
     }
     return { scores, chunkOutputs };
+  }
+
+  /** Nothing to start: sessions are created on first use of their graph. */
+  ready(): Promise<void> {
+    return Promise.resolve();
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
-import { MonitorMetricError, TrainOptionError } from '../train-errors.js';
+import { OptionError } from '../../core/options.js';
+import { MonitorMetricError } from '../train-errors.js';
 
 /** Metrics of one finished epoch, by name (e.g. `loss`, `val_loss`, `val_auroc`, `lr`). */
 export type EpochLogs = Readonly<Record<string, number>>;
@@ -53,16 +54,16 @@ export interface Monitor {
 /**
  * Resolves {@link MonitorOptions} for callback `callback` (validating them).
  *
- * @throws {@link TrainOptionError} for an unknown mode or a negative / non-finite minDelta
+ * @throws {@link OptionError} for an unknown mode or a negative / non-finite minDelta
  */
 export function createMonitor(callback: string, options: MonitorOptions): Monitor {
   const monitor = options.monitor ?? 'loss';
   const mode = options.mode ?? 'min';
   if (mode !== 'min' && mode !== 'max')
-    throw new TrainOptionError(`${callback}.mode`, mode, 'must be "min" or "max"');
+    throw new OptionError('training', `${callback}.mode`, mode, 'must be "min" or "max"');
   const minDelta = options.minDelta ?? 0;
   if (!(Number.isFinite(minDelta) && minDelta >= 0)) {
-    throw new TrainOptionError(`${callback}.minDelta`, minDelta, 'must be finite and >= 0');
+    throw new OptionError('training', `${callback}.minDelta`, minDelta, 'must be finite and >= 0');
   }
   return {
     monitor,
@@ -84,7 +85,7 @@ export function createMonitor(callback: string, options: MonitorOptions): Monito
 /** Checks that `value` is an integer >= `min` (options of callbacks). */
 export function checkInteger(option: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min)
-    throw new TrainOptionError(option, value, `must be an integer >= ${min}`);
+    throw new OptionError('training', option, value, `must be an integer >= ${min}`);
   return value;
 }
 
@@ -94,8 +95,13 @@ export function checkInteger(option: string, value: number, min: number): number
  *
  * @example
  * ```ts
- * const { stop, reasons } = await runCallbacks([earlyStopping, checkpoint], epoch, logs);
- * if (stop) break;
+ * import { EarlyStopping } from './early-stopping.js';
+ * const earlyStopping = new EarlyStopping({ monitor: 'val_loss', mode: 'min', patience: 5 });
+ * for (let epoch = 0; epoch < 100; epoch++) {
+ *   const logs = { loss: 1 / (epoch + 1), val_loss: 1 / (epoch + 1) }; // ... train one epoch, validate
+ *   const { stop, reasons } = await runCallbacks([earlyStopping], epoch, logs);
+ *   if (stop) break;
+ * }
  * ```
  */
 export async function runCallbacks(

@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TrainOptionError } from '../train-errors.js';
+import { OptionError } from '../../core/options.js';
 import {
   type Callback,
   type CallbackResult,
@@ -52,9 +52,11 @@ export function checkpointDirName(epoch: number): string {
  *
  * @example
  * ```ts
+ * import { type ModelBundle, saveBundle } from 'cubestream';
+ * declare function bundleAt(epoch: number): ModelBundle; // the model as trained so far, with its calibration
  * const checkpoint = new ModelCheckpoint({
  *   runDir: 'runs/2024-05-01', monitor: 'val_auroc', mode: 'max', saveTopK: 3,
- *   save: (dir) => saveBundle(dir, model.snapshot()),
+ *   save: async (dir, epoch) => { await saveBundle(dir, bundleAt(epoch)); },
  * });
  * // later: checkpoint.best?.path
  * ```
@@ -70,16 +72,22 @@ export class ModelCheckpoint implements Callback {
   private kept: CheckpointEntry[] = [];
   private latest: CheckpointEntry | undefined;
 
-  /** @throws {@link TrainOptionError} for an empty runDir, a negative saveTopK, or nothing to keep */
+  /** @throws {@link OptionError} for an empty runDir, a negative saveTopK, or nothing to keep */
   constructor(options: ModelCheckpointOptions) {
-    if (options.runDir === '') throw new TrainOptionError(`${this.name}.runDir`, '', 'must name a folder');
+    if (options.runDir === '')
+      throw new OptionError('training', `${this.name}.runDir`, '', 'must name a folder');
     this.dir = path.join(options.runDir, 'checkpoints');
     this.monitor = createMonitor(this.name, options);
     this.save = options.save;
     this.topK = checkInteger(`${this.name}.saveTopK`, options.saveTopK ?? 1, 0);
     this.saveLast = options.saveLast ?? true;
     if (this.topK === 0 && !this.saveLast) {
-      throw new TrainOptionError(`${this.name}.saveTopK`, 0, 'with saveLast false nothing would be kept');
+      throw new OptionError(
+        'training',
+        `${this.name}.saveTopK`,
+        0,
+        'with saveLast false nothing would be kept',
+      );
     }
   }
 

@@ -1,3 +1,4 @@
+import { OptionError } from '../../core/options.js';
 import {
   type Callback,
   type CallbackResult,
@@ -36,7 +37,7 @@ export class EarlyStopping implements Callback {
   private readonly patience: number;
   private wait = 0;
 
-  /** @throws {@link TrainOptionError} for a negative patience or bad monitor options */
+  /** @throws {@link OptionError} for a negative patience or bad monitor options */
   constructor(options: EarlyStoppingOptions = {}) {
     this.monitor = createMonitor(this.name, options);
     this.patience = checkInteger(`${this.name}.patience`, options.patience ?? 10, 0);

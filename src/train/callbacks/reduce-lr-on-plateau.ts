@@ -1,5 +1,5 @@
+import { OptionError } from '../../core/options.js';
 import type { LearningRateControl } from '../adamw.js';
-import { TrainOptionError } from '../train-errors.js';
 import {
   type Callback,
   type CallbackResult,
@@ -48,18 +48,18 @@ export class ReduceLROnPlateau implements Callback {
   private badEpochs = 0;
   private cooldownLeft = 0;
 
-  /** @throws {@link TrainOptionError} for a factor outside (0, 1), negative patience / cooldown / minLr */
+  /** @throws {@link OptionError} for a factor outside (0, 1), negative patience / cooldown / minLr */
   constructor(target: LearningRateControl, options: ReduceLROnPlateauOptions = {}) {
     this.target = target;
     this.monitor = createMonitor(this.name, options);
     this.factor = options.factor ?? 0.1;
     if (!(this.factor > 0 && this.factor < 1))
-      throw new TrainOptionError(`${this.name}.factor`, this.factor, 'must be in (0, 1)');
+      throw new OptionError('training', `${this.name}.factor`, this.factor, 'must be in (0, 1)');
     this.patience = checkInteger(`${this.name}.patience`, options.patience ?? 10, 0);
     this.cooldown = checkInteger(`${this.name}.cooldown`, options.cooldown ?? 0, 0);
     this.minLr = options.minLr ?? 0;
     if (!(Number.isFinite(this.minLr) && this.minLr >= 0))
-      throw new TrainOptionError(`${this.name}.minLr`, this.minLr, 'must be finite and >= 0');
+      throw new OptionError('training', `${this.name}.minLr`, this.minLr, 'must be finite and >= 0');
   }
 
   /** @throws {@link MonitorMetricError} when the logs lack the monitored metric */

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import { OptionError } from '../../core/options.js';
 import type { WhiteningParams } from '../../model/robust-whitening.js';
 import { OnnxRuntimeError } from '../../scoring/onnx/onnx-errors.js';
 import { createOrtSession } from '../../scoring/onnx/ort-session.js';
 import { SessionCache } from '../../scoring/onnx/session-cache.js';
 import type { DeepSvddParamName, DeepSvddVariables } from '../deep-svdd-variables.js';
 import { DEFAULT_NU, SOFTPLUS_BETA } from '../soft-boundary-loss.js';
-import { TrainOptionError } from '../train-errors.js';
 import {
   batchPixels,
   centerAlphaOf,
@@ -15,13 +15,8 @@ import {
   type TrainStepOptions,
 } from '../train-step.js';
 import { DEFAULT_LOSS_TRIM } from '../trimmed-one-class-loss.js';
-import {
-  buildTrainGraph,
-  gradOutput,
-  TRAIN_IO,
-  type TrainGraph,
-  type TrainGraphSpec,
-} from './train-graph.js';
+import { buildTrainGraph, TRAIN_IO, type TrainGraph, type TrainGraphSpec } from './train-graph.js';
+import { gradOutput } from './train-network-nodes.js';
 
 /**
  * Default intra-op threads of the training session. Measured on the 2-core reference machine
@@ -79,12 +74,12 @@ function whiteningId(whiten: WhiteningParams | undefined): number {
 function specOf(model: DeepSvddVariables, options: OnnxGradientsRunOptions): TrainGraphSpec {
   const centerAlpha = centerAlphaOf(options);
   const nu = options.nu ?? DEFAULT_NU;
-  if (!(nu > 0 && nu <= 1)) throw new TrainOptionError('nu', nu, 'must be in (0, 1]');
+  if (!(nu > 0 && nu <= 1)) throw new OptionError('training', 'nu', nu, 'must be in (0, 1]');
   const beta = options.beta ?? SOFTPLUS_BETA;
   if (!(beta > 0) || !Number.isFinite(beta))
-    throw new TrainOptionError('beta', beta, 'must be finite and > 0');
+    throw new OptionError('training', 'beta', beta, 'must be finite and > 0');
   const grads = PARAM_INPUTS.filter((name) => model.params[name].trainable);
-  if (grads.length === 0) throw new TrainOptionError('trainable', '[]', 'no stage is trainable');
+  if (grads.length === 0) throw new OptionError('training', 'trainable', '[]', 'no stage is trainable');
   return {
     channels: model.inChannels,
     hidden: model.hidden,
@@ -119,7 +114,7 @@ function keyOf(spec: TrainGraphSpec): string {
 
 /** Rows kept by the trimmed loss, as `trimmedOneClassLoss` computes them. */
 function keptRows(n: number, trim: number): number {
-  if (!(trim >= 0 && trim < 1)) throw new TrainOptionError('trainer.trim', trim, 'must be in [0, 1)');
+  if (!(trim >= 0 && trim < 1)) throw new OptionError('training', 'trainer.trim', trim, 'must be in [0, 1)');
   return Math.max(1, n - Math.floor(trim * n));
 }
 
@@ -164,7 +159,7 @@ export class OnnxGradients implements GradientEngine {
    * changing anything. The tensors belong to the caller.
    *
    * @param batch - unit-normed pixels `[N, C]` (a tensor, or a pixel-major Float32Array)
-   * @throws {@link TrainOptionError} for a batch of the wrong width, α/ν/β/trim out of range, or
+   * @throws {@link OptionError} for a batch of the wrong width, α/ν/β/trim out of range, or
    *   when no parameter is trainable; {@link OnnxRuntimeError} when onnxruntime fails
    */
   async gradients(

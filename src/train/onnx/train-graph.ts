@@ -1,7 +1,9 @@
+import { describeLayers, networkLayers } from '../../model/network.js';
 import type { WhiteningParams } from '../../model/robust-whitening.js';
 import { OnnxGraphBuilder, onnxTypeCode } from '../../scoring/onnx/onnx-graph-builder.js';
 import type { DeepSvddParamName } from '../deep-svdd-variables.js';
 import type { TrainLoss } from '../train-step.js';
+import { backwardNodes, forwardNodes, gradOutput, layerParams, paramShapes } from './train-network-nodes.js';
 
 /** What a training graph computes; each distinct spec is its own graph (and session). */
 export interface TrainGraphSpec {
@@ -54,25 +56,10 @@ export const TRAIN_IO = {
   d: 'd',
 } as const;
 
-/** Output name of the gradient of `param`. */
-export function gradOutput(param: DeepSvddParamName): string {
-  return `grad.${param}`;
-}
-
-/** The whitening as one affine map of y: (y - m)·Mᵀ = y·Mᵀ - M·m, the bias in float64. */
-function whiteningBias(whiten: WhiteningParams, channels: number): Float32Array {
-  const bias = new Float32Array(whiten.components);
-  for (let k = 0; k < whiten.components; k++) {
-    let dot = 0;
-    for (let c = 0; c < channels; c++) dot += whiten.matrix[k * channels + c]! * whiten.mean[c]!;
-    bias[k] = -dot;
-  }
-  return bias;
-}
-
 /**
  * Builds the forward and backward pass of one training batch as an ONNX graph (opset 17,
- * float32), derived by hand; the parameters are inputs, so one session serves every step.
+ * float32), derived by hand; the parameters are inputs, so one session serves every step. Both
+ * passes walk `networkLayers(spec)` (`forwardNodes`, then `backwardNodes` from the last layer).
  *
  * Forward: y = (x - μ)/σ; y' = y·Mᵀ - M·m (whitening, constant) or y; a = y'·W1ᵀ + b1;
  * h = relu(a); z = h·W2ᵀ (+ y'); c1 = (1-α)c0 + α·mean(z) (no gradient); e = z - c1; d = Σ e².
@@ -88,6 +75,7 @@ function whiteningBias(whiten: WhiteningParams, channels: number): Float32Array 
  *
  * @example
  * ```ts
+ * import { createOrtSession } from '../../scoring/onnx/ort-session.js';
  * const graph = buildTrainGraph({ channels: 27, hidden: 128, rep: 32, residual: false, loss: 'soft-boundary',
  *   grads: ['project.W1', 'project.b1', 'project.W2', 'boundary.r'], centerAlpha: 0.1, nu: 0.05, beta: 10, intermediates: false });
  * const session = await createOrtSession(graph.bytes, { threads: 2, describe: graph.describe });
@@ -95,31 +83,24 @@ function whiteningBias(whiten: WhiteningParams, channels: number): Float32Array 
  */
 export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
   const { channels, hidden, rep, whiten, residual, grads } = spec;
-  const projectIn = whiten?.components ?? channels;
+  const layers = networkLayers({
+    channels,
+    ...(whiten === undefined ? {} : { components: whiten.components }),
+    hidden,
+    rep,
+    residual,
+  });
   const wants = (name: DeepSvddParamName): boolean => grads.includes(name);
   const g = new OnnxGraphBuilder('deep_svdd_train');
   const io = TRAIN_IO;
   g.input(io.x, 'float32', ['N', channels]);
-  g.input(io.mean, 'float32', [channels]);
-  g.input(io.std, 'float32', [channels]);
-  g.input(io.W1, 'float32', [hidden, projectIn]);
-  g.input(io.b1, 'float32', [hidden]);
-  g.input(io.W2, 'float32', [rep, hidden]);
-  g.input(io.r, 'float32', []);
-  g.input(io.center, 'float32', [rep]);
   const floatType = onnxTypeCode('float32');
 
-  // Forward.
-  const y = g.node('Div', [g.node('Sub', [io.x, io.mean], ['x_centered']), io.std], ['y']);
-  let yw = y;
-  if (whiten !== undefined) {
-    const m = g.initializer('whiten_matrix', Float32Array.from(whiten.matrix), [projectIn, channels]);
-    const bias = g.initializer('whiten_bias', whiteningBias(whiten, channels), [projectIn]);
-    yw = g.node('Gemm', [y, m, bias], ['y_whitened'], { transB: 1 });
-  }
-  const a = g.node('Gemm', [yw, io.W1, io.b1], ['a'], { transB: 1 });
-  const h = g.node('Relu', [a], ['h']);
-  const z = g.node('Gemm', residual ? [h, io.W2, yw] : [h, io.W2], [io.z], { transB: 1 });
+  // Forward (declares the parameter inputs, layer by layer).
+  const forward = forwardNodes(g, layers, whiten, io.x, io.z);
+  g.input(io.r, 'float32', []);
+  g.input(io.center, 'float32', [rep]);
+  const z = forward.z;
   const zMean = g.node('ReduceMean', [z], ['z_mean'], { axes: [0], keepdims: 0 });
   const alpha = spec.centerAlpha;
   const c1 = g.node(
@@ -184,72 +165,24 @@ export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
   }
 
   // Backward.
-  const needZscore = wants('zscore.mean') || wants('zscore.std');
-  const needProject = wants('project.W1') || wants('project.b1') || wants('project.W2');
-  if (needZscore || needProject) {
-    const axis0 = g.ints('axis0', [0]);
+  if (layers.some((layer) => layerParams(layer).some(wants))) {
     const gz = g.node('Mul', [e, gd2], ['g_z']); // [N, D]
-    if (wants('project.W2')) g.node('Gemm', [gz, h], [gradOutput('project.W2')], { transA: 1 });
-    const gh = g.node('MatMul', [gz, io.W2], ['g_h']);
-    // relu'(a) = [a > 0] = [h > 0] (relu'(0) = 0, as tfjs); Cast(Greater) measured faster than Sign or Where.
-    const active = g.node('Greater', [h, g.scalar('zero', 0)], ['h_active']);
-    const ga = g.node('Mul', [gh, g.node('Cast', [active], ['relu_grad'], { to: floatType })], ['g_a']);
-    const gW1 = g.node('Gemm', [ga, yw], [gradOutput('project.W1')], { transA: 1 });
-    const gb1 = g.node('ReduceSum', [ga, axis0], [gradOutput('project.b1')], { keepdims: 0 });
-    if (needZscore) {
-      // Σ_n G_y' = ∂b1·W1 (+ Σ_n G_z).
-      let colSum = g.node('MatMul', [gb1, io.W1], ['gy_col_layer']);
-      if (residual) {
-        const gzCol = g.node('ReduceSum', [gz, axis0], ['gz_col'], { keepdims: 0 });
-        colSum = g.node('Add', [colSum, gzCol], ['gy_col']);
-      }
-      let diag: string; // Σ_n G_y·y, per channel
-      if (whiten === undefined) {
-        diag = g.node('ReduceSum', [g.node('Mul', [io.W1, gW1], ['w1_gw1']), axis0], ['gy_y_layer'], {
-          keepdims: 0,
-        });
-        if (residual) {
-          const gzy = g.node('Mul', [gz, y], ['gz_y']);
-          diag = g.node(
-            'Add',
-            [diag, g.node('ReduceSum', [gzy, axis0], ['gz_y_col'], { keepdims: 0 })],
-            ['gy_y'],
-          );
-        }
-      } else {
-        const m = 'whiten_matrix';
-        colSum = g.node('MatMul', [colSum, m], ['gy_col_white']);
-        const gyw = g.node('Gemm', residual ? [ga, io.W1, gz] : [ga, io.W1], ['g_yw']); // [N, K]
-        const s = g.node('Gemm', [gyw, y], ['gyw_y'], { transA: 1 }); // [K, C]
-        diag = g.node('ReduceSum', [g.node('Mul', [m, s], ['m_gyw_y']), axis0], ['gy_y'], { keepdims: 0 });
-      }
-      if (wants('zscore.mean')) {
-        g.node('Neg', [g.node('Div', [colSum, io.std], ['gy_col_std'])], [gradOutput('zscore.mean')]);
-      }
-      if (wants('zscore.std')) {
-        g.node('Neg', [g.node('Div', [diag, io.std], ['gy_y_std'])], [gradOutput('zscore.std')]);
-      }
-    }
+    backwardNodes(g, layers, forward, gz, wants);
   }
 
   g.output(io.loss, 'float32', []);
   g.output(io.radiusSquared, 'float32', []);
   g.output(io.centerOut, 'float32', [rep]);
-  const shapes: Record<DeepSvddParamName, readonly number[]> = {
-    'zscore.mean': [channels],
-    'zscore.std': [channels],
-    'project.W1': [hidden, projectIn],
-    'project.b1': [hidden],
-    'project.W2': [rep, hidden],
-    'boundary.r': [],
-  };
+  const shapes = paramShapes(layers);
   const outputs = grads.filter((name) => name !== 'boundary.r' || spec.loss === 'soft-boundary');
-  for (const name of outputs) g.output(gradOutput(name), 'float32', shapes[name]);
+  for (const name of outputs) g.output(gradOutput(name), 'float32', shapes[name] ?? []);
   if (spec.intermediates) {
     g.output(io.z, 'float32', ['N', rep]);
     g.node('Reshape', [d, g.ints('d_shape', [-1])], [io.d]);
     g.output(io.d, 'float32', ['N']);
   }
-  const net = `${channels}->${whiten === undefined ? '' : `${projectIn}->`}${hidden}->${rep}${residual ? ' residual' : ''}`;
-  return { bytes: g.toBytes(), describe: `train ${net} ${spec.loss} grads(${outputs.join(',')})` };
+  return {
+    bytes: g.toBytes(),
+    describe: `train ${describeLayers(layers)} ${spec.loss} grads(${outputs.join(',')})`,
+  };
 }

@@ -12,7 +12,7 @@ describe('startTelemetryServer', () => {
     server = undefined;
   });
 
-  it('serves /metrics with every DESIGN §5 name and the exposition content type', async () => {
+  it('serves /metrics with every docs/metrics.md name and the exposition content type', async () => {
     const metrics = createMetrics();
     server = await startTelemetryServer({
       port: 0,

@@ -41,7 +41,7 @@ describe('RunConfigSchema', () => {
     expect(config.shutdown).toEqual({ deadlineMs: 10_000 });
   });
 
-  it('fills the sink defaults of DESIGN §4 (QoS topics, JetStream stream)', () => {
+  it('fills the sink defaults of docs/wire-format.md §2 (QoS topics, JetStream stream)', () => {
     const config = validateConfig(
       RunConfigSchema,
       {

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameRegister } from '../../../src/app/service/frame-register.js';
 import { ServiceStats } from '../../../src/app/service/service-stats.js';
 import { summaryLine } from '../../../src/app/service/summary-line.js';
-import { createFrame } from '../../../src/core/frame.js';
 
 describe('ServiceStats and the summary line', () => {
   it('keeps counters, drops per camera and the p99 of a latency window', () => {
@@ -41,27 +39,5 @@ describe('ServiceStats and the summary line', () => {
     );
     stats.thresholds.set('cam1', 12.345);
     expect(summaryLine(undefined, stats.snapshot(), 8)).toContain('τ 12.3..58.9');
-  });
-});
-
-describe('FrameRegister', () => {
-  const block = (frameId: number, rowOffset = 0) =>
-    createFrame({ frameId, rowOffset, height: 1, width: 1, bands: 1, data: new Float32Array(1) });
-
-  it('returns a held block once by identity, forgets released ones, and evicts the oldest beyond capacity', () => {
-    const register = new FrameRegister(2);
-    const a = block(1);
-    register.hold(a);
-    register.hold(block(2));
-    expect(register.take({ cameraId: a.cameraId, frameId: 1, rowOffset: 0 })).toBe(a);
-    expect(register.take(a)).toBeUndefined();
-    register.release(block(2));
-    expect(register.size).toBe(0);
-    register.hold(block(3));
-    register.hold(block(4));
-    register.hold(block(5));
-    expect(register.size).toBe(2);
-    expect(register.take(block(3))).toBeUndefined();
-    expect(register.take(block(5))?.frameId).toBe(5);
   });
 });

@@ -70,7 +70,7 @@ describe('startService', () => {
     expect(decisions.some((d) => d.anomalous)).toBe(true);
   });
 
-  it('serves every DESIGN §5 metric fed by the stream, /readyz 200 while running, and drains on stop()', async () => {
+  it('serves every docs/metrics.md metric fed by the stream, /readyz 200 while running, and drains on stop()', async () => {
     const service = await startService(
       config({ linesPerSecond: 160 }, { viewer: { enabled: true, port: 0, host: '127.0.0.1' } }),
       { logger },

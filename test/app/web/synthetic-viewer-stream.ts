@@ -131,6 +131,7 @@ export function syntheticBlock(options: SyntheticBlockOptions): SyntheticBlock {
     threshold,
     modelVersion: 'synthetic-1',
     mask,
+    missingRows: 0,
     decision: {
       schema: DECISION_SCHEMA,
       cameraId,

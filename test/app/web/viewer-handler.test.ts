@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTelemetryServer } from '../../../src/app/http/http-server.js';
 import { assetContentType, resolveAssetsDir, VIEWER_CSP } from '../../../src/app/web/static-assets.js';
-import { ViewerAssetsNotFoundError, ViewerOptionError } from '../../../src/app/web/viewer-errors.js';
+import { ViewerAssetsNotFoundError } from '../../../src/app/web/viewer-errors.js';
 import { createViewerHandler } from '../../../src/app/web/viewer-handler.js';
 import { ViewerHub } from '../../../src/app/web/viewer-hub.js';
 import type { CameraSnapshot, CameraSummary, ViewerStrip } from '../../../src/app/web/viewer-messages.js';
 import { startViewerServer, type ViewerServer } from '../../../src/app/web/viewer-server.js';
+import { OptionError } from '../../../src/core/options.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
 import { openSse, type SseConnection } from './sse-reader.js';
 import { syntheticBlock } from './synthetic-viewer-stream.js';
@@ -200,7 +201,7 @@ describe('createViewerHandler mounted on the telemetry server', () => {
 
   it('rejects a malformed basePath', () => {
     const hub = new ViewerHub();
-    expect(() => createViewerHandler({ hub, basePath: 'viewer' })).toThrow(ViewerOptionError);
+    expect(() => createViewerHandler({ hub, basePath: 'viewer' })).toThrow(OptionError);
     expect(() => createViewerHandler({ hub, basePath: '/viewer/' })).toThrow(/basePath/);
     hub.close();
   });

@@ -1,8 +1,9 @@
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ViewerInputError, ViewerOptionError } from '../../../src/app/web/viewer-errors.js';
+import { ViewerInputError } from '../../../src/app/web/viewer-errors.js';
 import { ViewerHub, type ViewerHubOptions } from '../../../src/app/web/viewer-hub.js';
 import type { ViewerEvent, ViewerStrip } from '../../../src/app/web/viewer-messages.js';
+import { OptionError } from '../../../src/core/options.js';
 import { colourAt, INFERNO } from '../../../src/report/colormap.js';
 import { syntheticBlock } from './synthetic-viewer-stream.js';
 
@@ -250,7 +251,7 @@ describe('ViewerHub', () => {
   });
 
   it('rejects options out of range, naming them', () => {
-    expect(() => new ViewerHub({ historyStrips: 0 })).toThrow(ViewerOptionError);
+    expect(() => new ViewerHub({ historyStrips: 0 })).toThrow(OptionError);
     expect(() => new ViewerHub({ maxUpdatesPerSecond: -1 })).toThrow(/maxUpdatesPerSecond = -1/);
     expect(() => new ViewerHub({ stretchSmoothing: 2 })).toThrow(/stretchSmoothing/);
   });

@@ -6,7 +6,6 @@
 import net from 'node:net';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ViewerOptionError } from '../../../src/app/web/viewer-errors.js';
 import { createViewerHandler } from '../../../src/app/web/viewer-handler.js';
 import { ViewerHub } from '../../../src/app/web/viewer-hub.js';
 import { snapshotJson } from '../../../src/app/web/viewer-json.js';
@@ -16,6 +15,7 @@ import {
   type ViewerServer,
   type ViewerServerOptions,
 } from '../../../src/app/web/viewer-server.js';
+import { OptionError } from '../../../src/core/options.js';
 import { waitFor } from '../../helpers/mqtt-collector.js';
 import { readHead, stalledGet } from '../../helpers/raw-http.js';
 import { openSse, type SseConnection } from './sse-reader.js';
@@ -141,7 +141,7 @@ describe('viewer limits', () => {
     hub = new ViewerHub();
     expect(() => createViewerHandler({ hub, maxClients: 0 })).toThrow(/maxClients = 0/);
     expect(() => createViewerHandler({ hub, maxBufferedBytes: 1024, snapshotBytes: 2048 })).toThrow(
-      ViewerOptionError,
+      OptionError,
     );
     expect(() => createViewerHandler({ hub, snapshotStrips: 1.5 })).toThrow(/snapshotStrips/);
   });

@@ -33,7 +33,7 @@ function message(
   );
 }
 
-describe('frame messages (DESIGN §4)', () => {
+describe('frame messages (docs/wire-format.md §1)', () => {
   it('round-trips a block with identity, wavelengths and labels in F32', () => {
     const decoded = decodeFrameMessage(encodeFrameMessage(frame));
     expect(decoded).toMatchObject({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../../connectors/shared/backoff.js';
 import { deadLetterFromError, encodeDeadLetter } from '../../../connectors/sinks/dead-letter.js';
-import { InvalidCameraIdError, InvalidSinkOptionError } from '../../../connectors/sinks/errors.js';
+import { InvalidCameraIdError } from '../../../connectors/sinks/errors.js';
 import { subjectCovers } from '../../../connectors/sinks/nats-stream.js';
 import { encodeStatus } from '../../../connectors/sinks/status.js';
 import {
@@ -13,9 +13,10 @@ import {
   natsSubject,
 } from '../../../connectors/sinks/topics.js';
 import { CubestreamError } from '../../../src/core/errors.js';
+import { OptionError } from '../../../src/core/options.js';
 
 describe('topics and subjects', () => {
-  it('builds the DESIGN §4 names', () => {
+  it('builds the docs/wire-format.md §5 names', () => {
     expect(mqttTopic('cubestream', 'cam1', 'decisions')).toBe('cubestream/cam1/decisions');
     expect(mqttTopic('plant/a', 'cam-2', 'status')).toBe('plant/a/cam-2/status');
     expect(mqttTopic('cubestream', '_unknown', 'deadletter')).toBe('cubestream/_unknown/deadletter');
@@ -34,10 +35,10 @@ describe('topics and subjects', () => {
   });
 
   it('rejects wildcard prefixes', () => {
-    expect(() => assertMqttPrefix('a/+/b')).toThrow(InvalidSinkOptionError);
+    expect(() => assertMqttPrefix('a/+/b')).toThrow(OptionError);
     expect(() => assertMqttPrefix('/a')).toThrow(/option prefix/);
     expect(() => assertNatsPrefix('a.*')).toThrow(/option subjectPrefix/);
-    expect(() => assertNatsPrefix('a..b')).toThrow(InvalidSinkOptionError);
+    expect(() => assertNatsPrefix('a..b')).toThrow(OptionError);
   });
 
   it('knows which stream subjects cover the decision subjects', () => {

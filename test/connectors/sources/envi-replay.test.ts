@@ -7,9 +7,10 @@ import { filter, firstValueFrom, lastValueFrom, type Observable, take, tap, toAr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
 import { NoReadableCubeError } from '../../../connectors/sources/envi-rejects.js';
-import { EnviReplayOptionError, enviReplay } from '../../../connectors/sources/envi-replay.js';
+import { enviReplay } from '../../../connectors/sources/envi-replay.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
 import { type CubeFrame, InvalidFrameError } from '../../../src/core/frame.js';
+import { OptionError } from '../../../src/core/options.js';
 import type { RowsReady } from '../../../src/core/rows-ready.js';
 import { EnviDataError, EnviHeaderError } from '../../../src/io/envi/errors.js';
 import { readEnviCube } from '../../../src/io/envi/reader.js';
@@ -154,7 +155,8 @@ describe('enviReplay', () => {
         tap((block) => {
           copies.push(Float32Array.from(block.data));
           buffers.add(block.data);
-          source.buffers?.release(block.data);
+          expect(block.release).toBeTypeOf('function');
+          block.release?.();
         }),
         toArray(),
       ),
@@ -248,9 +250,9 @@ describe('enviReplay', () => {
   });
 
   it('rejects bad options at call time', () => {
-    expect(() => enviReplay({ path: cubeHdr, blockRows: 0 })).toThrow(EnviReplayOptionError);
+    expect(() => enviReplay({ path: cubeHdr, blockRows: 0 })).toThrow(OptionError);
     expect(() => enviReplay({ path: cubeHdr, linesPerSecond: -1 })).toThrow(
-      'enviReplay: linesPerSecond must be a positive number, got -1',
+      'enviReplay option linesPerSecond = -1: must be a positive number',
     );
   });
 });

@@ -172,7 +172,8 @@ describe('simulated line-scan camera', () => {
         tap((frame) => {
           seen.push(Float32Array.from(frame.data));
           buffers.add(frame.data);
-          source.buffers?.release(frame.data); // done with it
+          expect(frame.release).toBeTypeOf('function');
+          frame.release?.(); // done with it
         }),
         toArray(),
       ),

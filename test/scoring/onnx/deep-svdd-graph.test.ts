@@ -41,7 +41,7 @@ function params(seed: number, unitNorm = true): DeepSvddParams {
   };
 }
 
-/** The chain in float64, stage by stage as DESIGN §3 writes it (no folding). */
+/** The chain in float64, stage by stage as docs/maths.md §3 writes it (no folding). */
 function reference(
   p: DeepSvddParams,
   x: ArrayLike<number>,

@@ -170,16 +170,17 @@ describe('OrtWorkerPool', () => {
   });
 });
 
-describe('OrtWorkerPool.shared', () => {
-  it('is one pool per worker count, warmed by ready(), and its idle workers let the process exit', async () => {
-    const pool = OrtWorkerPool.shared(2);
-    expect(OrtWorkerPool.shared(2)).toBe(pool);
+describe('OrtWorkerPool idle workers', () => {
+  it('are warmed by ready() and let the process exit without a close', async () => {
+    const pool = new OrtWorkerPool({ workers: 2 });
     await pool.ready();
-    // A process that scores with the shared pool and then has nothing left to do exits by itself.
+    expect(pool.chunksPerWorker).toEqual([0, 0]);
+    await pool.close();
+    // A process that scores on a pool and then has nothing left to do exits by itself.
     const script = [
       "import { OrtWorkerPool } from './src/scoring/onnx/pool/ort-worker-pool.ts';",
       "import { buildRxGraph } from './src/scoring/onnx/rx-graph.ts';",
-      'const pool = OrtWorkerPool.shared(2);',
+      'const pool = new OrtWorkerPool({ workers: 2 });',
       'const g = buildRxGraph({ bands: 1, mean: new Float64Array(1), covInverse: Float64Array.of(1) });',
       "await pool.load('rx', g.bytes, g.describe);",
       "const { scores } = await pool.runChunks({ key: 'rx', data: Float32Array.of(1, 2, 3), inputType: 'float32', pixels: 3, bands: 1, chunkPixels: 2, inputName: 'x', scoresName: 'scores', feeds: {}, outputs: [] });",

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OptionError } from '../../../src/core/options.js';
 import { checkpointDirName, ModelCheckpoint } from '../../../src/train/callbacks/checkpoint.js';
-import { TrainOptionError } from '../../../src/train/train-errors.js';
 
 describe('ModelCheckpoint', () => {
   let runDir: string;
@@ -71,9 +71,7 @@ describe('ModelCheckpoint', () => {
   it('names folders epoch-NNN and rejects settings that keep nothing', () => {
     expect(checkpointDirName(7)).toBe('epoch-007');
     expect(checkpointDirName(1234)).toBe('epoch-1234');
-    expect(() => new ModelCheckpoint({ runDir, save, saveTopK: 0, saveLast: false })).toThrow(
-      TrainOptionError,
-    );
+    expect(() => new ModelCheckpoint({ runDir, save, saveTopK: 0, saveLast: false })).toThrow(OptionError);
     expect(() => new ModelCheckpoint({ runDir, save, saveTopK: 1.5 })).toThrow(/saveTopK/);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { OptionError } from '../../../src/core/options.js';
 import { runCallbacks } from '../../../src/train/callbacks/callback.js';
 import { EarlyStopping } from '../../../src/train/callbacks/early-stopping.js';
-import { MonitorMetricError, TrainOptionError } from '../../../src/train/train-errors.js';
+import { MonitorMetricError } from '../../../src/train/train-errors.js';
 
 /** Feeds a scripted metric sequence; returns the epoch at which a stop was asked (or -1). */
 function stopEpoch(callback: EarlyStopping, values: number[], metric = 'val_loss'): number {
@@ -48,6 +49,6 @@ describe('EarlyStopping', () => {
     expect(() => early.onEpochEnd(0, { loss: 1 })).toThrow(MonitorMetricError);
     expect(() => early.onEpochEnd(0, { loss: 1 })).toThrow(/"val_auroc".*have: loss/);
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(/earlyStopping\.patience/);
-    expect(() => new EarlyStopping({ mode: 'up' as 'min' })).toThrow(TrainOptionError);
+    expect(() => new EarlyStopping({ mode: 'up' as 'min' })).toThrow(OptionError);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { OptionError } from '../../../src/core/options.js';
 import type { LearningRateControl } from '../../../src/train/adamw.js';
 import { ReduceLROnPlateau } from '../../../src/train/callbacks/reduce-lr-on-plateau.js';
-import { TrainOptionError } from '../../../src/train/train-errors.js';
 
 /** A plain learning-rate holder with two groups (the optimizer's interface, no tensors needed). */
 function rates(...initial: number[]): LearningRateControl & { values: number[] } {
@@ -60,7 +60,7 @@ describe('ReduceLROnPlateau', () => {
 
   it('rejects a factor outside (0, 1) and negative settings', () => {
     expect(() => new ReduceLROnPlateau(rates(1), { factor: 1 })).toThrow(/reduceLrOnPlateau\.factor/);
-    expect(() => new ReduceLROnPlateau(rates(1), { cooldown: -1 })).toThrow(TrainOptionError);
+    expect(() => new ReduceLROnPlateau(rates(1), { cooldown: -1 })).toThrow(OptionError);
     expect(() => new ReduceLROnPlateau(rates(1), { minLr: -1 })).toThrow(/minLr/);
   });
 });

@@ -53,7 +53,7 @@ function json(value: unknown): string {
  * @example
  * ```sh
  * cubestream eval --model runs/lentils-20261129T055300Z/model --data data/sim --json
- * cubestream eval --scene ../shared/data/abu-urban-2 --json
+ * cubestream eval --scene /data/scenes/abu-urban-2 --json
  * ```
  */
 export const evalCommand: CliCommand = {
@@ -65,7 +65,7 @@ export const evalCommand: CliCommand = {
   --data DIR             dataset folder; its test split (manifest, else the model card's) is evaluated
   --split S              test (default; every cube when no test split is known) or all (e.g. clean frames
                          for the false-alarm rate)
-  --scene DIR            a scene folder with cube.hdr and mask.hdr (e.g. ../shared/data/abu-urban-2)
+  --scene DIR            a scene folder with cube.hdr and mask.hdr (e.g. /data/scenes/abu-urban-2)
   --config FILE          trainrun config for --scene (default: the issue-5 default, configs/trainrun/scene_default.yaml;
                          the cuvis reference settings: configs/trainrun/scene_reference.yaml)
   --set key=value        override a config value for --scene (repeatable)

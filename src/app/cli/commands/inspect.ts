@@ -121,7 +121,7 @@ function report(
  *
  * @example
  * ```sh
- * cubestream inspect ../shared/data/abu-beach-1/cube.hdr --json
+ * cubestream inspect /data/scenes/abu-beach-1/cube.hdr --json
  * ```
  */
 export const inspectCommand: CliCommand = {

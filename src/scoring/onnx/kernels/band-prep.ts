@@ -18,7 +18,7 @@ export interface BandPrepSpec {
   readonly eps?: number;
 }
 
-/** Default norm floor, as in DESIGN §3.2 (`perPixelUnitNorm(eps=1e-8)`). */
+/** Default norm floor, as in docs/maths.md §3.2 (`perPixelUnitNorm(eps=1e-8)`). */
 export const DEFAULT_BAND_PREP_EPS = 1e-8;
 
 /** Most bands per pixel the kernel takes (its int64 moments of uint16 values stay exact up to this). */
@@ -97,7 +97,7 @@ function validate(input: Uint16Array | Float32Array, spec: BandPrepSpec): number
 }
 
 /**
- * Band selection and per-pixel unit norm (DESIGN §3.1-3.2) as one WebAssembly SIMD pass over a
+ * Band selection and per-pixel unit norm (docs/maths.md §3.1-3.2) as one WebAssembly SIMD pass over a
  * chunk: the head of the scoring graph (Slice, Cast, ReduceMean, Sub, ReduceSumSquare, Sqrt,
  * Max(eps), Div) for contiguous bands, feeding a graph that takes the prepared `[pixels, count]`
  * float32 values.
@@ -118,6 +118,8 @@ function validate(input: Uint16Array | Float32Array, spec: BandPrepSpec): number
  *
  * @example
  * ```ts
+ * import { Tensor } from 'onnxruntime-node';
+ * const chunk = new Uint16Array(8192 * 224); // raw counts of 8,192 FX10 pixels
  * const kernel = BandPrepKernel.create();
  * const prepared = kernel.prepare(chunk, { pixels: 8192, bands: 224, lo: 112, count: 112, unitNorm: true });
  * const x = new Tensor('float32', prepared, [8192, 112]); // run it before the next prepare()

@@ -31,7 +31,8 @@ export function compileWasm(bytes: Uint8Array): object {
  *
  * @example
  * ```ts
- * const exports = instantiateWasm(compileWasm(bytes));
+ * import { BAND_PREP_WASM_BASE64 } from './band-prep-wasm.js';
+ * const exports = instantiateWasm(compileWasm(Buffer.from(BAND_PREP_WASM_BASE64, 'base64')));
  * const memory = exports.memory as WasmMemory;
  * ```
  */

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { asError } from '../../../core/errors.js';
 import { startWorker } from '../../../core/start-worker.js';
 import type { ChunkRunRequest, ChunkRunResult } from '../chunk-runner.js';
 import { OnnxRuntimeError } from '../onnx-errors.js';
@@ -10,9 +11,6 @@ export const DEFAULT_POOL_WORKERS = Math.max(1, Math.min(2, availableParallelism
 
 /** Graphs (session keys) a pool keeps loaded before releasing the least recently used. */
 export const POOL_GRAPH_LIMIT = 16;
-
-/** The process-wide pools of {@link OrtWorkerPool.shared}, by worker count. */
-const sharedPools = new Map<number, OrtWorkerPool>();
 
 /** Chunks queued per worker: one running, one waiting, so no worker idles on a round trip. */
 const QUEUED_PER_WORKER = 2;
@@ -112,10 +110,14 @@ export function gridPlan(pixels: number, maxChunk: number): ChunkSpan[] {
  *
  * @example
  * ```ts
+ * import { rxFromBundle } from 'cubestream';
+ * import { buildRxGraph } from '../rx-graph.js';
+ * const graph = buildRxGraph(rxFromBundle(bundle).rx, { inputType: 'uint16' });
  * const pool = new OrtWorkerPool({ workers: 2 });
- * await pool.load('deep-svdd|uint16', graph.bytes, graph.describe);
- * const { scores, chunkOutputs } = await pool.runChunks({ key: 'deep-svdd|uint16', data, inputType: 'uint16',
- *   pixels, bands, chunkPixels: 8192, inputName: 'x', scoresName: 'scores', feeds: {}, outputs: [] });
+ * await pool.load('rx|uint16', graph.bytes, graph.describe);
+ * const data = new Uint16Array(frame.height * frame.width * frame.bands); // raw counts
+ * const { scores } = await pool.runChunks({ key: 'rx|uint16', data, inputType: 'uint16', pixels: frame.height * frame.width,
+ *   bands: frame.bands, chunkPixels: 8192, inputName: 'x', scoresName: 'scores', feeds: {}, outputs: [] });
  * await pool.close();
  * ```
  */
@@ -169,7 +171,7 @@ export class OrtWorkerPool {
     });
     const fail = (cause: unknown): void => {
       const index = this.#slots.indexOf(slot);
-      const error = cause instanceof Error ? cause : new Error(String(cause));
+      const error = asError(cause);
       for (const pending of slot.pending.values()) pending.reject(error);
       slot.pending.clear();
       if (index >= 0 && !this.#closed) {
@@ -199,23 +201,6 @@ export class OrtWorkerPool {
       slot.pending.set(message.id, { resolve, reject });
       slot.worker.postMessage(message);
     });
-  }
-
-  /**
-   * The process-wide pool with `workers` workers (default {@link DEFAULT_POOL_WORKERS}), created
-   * on first use and shared by every scorer of the process, so that two pipelines on a 2-core
-   * machine share 2 workers instead of starting 4. Its idle workers do not keep the process alive.
-   *
-   * @throws {@link OnnxRuntimeError} (phase `create`) for a worker count below 1
-   */
-  static shared(workers?: number): OrtWorkerPool {
-    const count = OrtWorkerPool.checkWorkers(workers);
-    let pool = sharedPools.get(count);
-    if (pool === undefined || pool.#closed) {
-      pool = new OrtWorkerPool({ workers: count });
-      sharedPools.set(count, pool);
-    }
-    return pool;
   }
 
   /** Resolves once every worker has started and loaded onnxruntime (a warm-up before the first block). */

@@ -2,13 +2,13 @@ import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidSinkOptionError } from '../../../../connectors/sinks/errors.js';
 import { OutboxJournal, type OutboxJournalOptions } from '../../../../connectors/sinks/outbox/journal.js';
 import { OutboxError } from '../../../../connectors/sinks/outbox/outbox-error.js';
 import { parseRecord } from '../../../../connectors/sinks/outbox/records.js';
 import { DecisionDeduper } from '../../../../connectors/sinks/outbox/subscriber-dedup.js';
 import { decisionMsgId } from '../../../../connectors/sinks/topics.js';
 import type { Decision } from '../../../../src/core/decision.js';
+import { OptionError } from '../../../../src/core/options.js';
 import { createMetrics } from '../../../../src/telemetry/metrics.js';
 import { makeDecision, makeDecisions } from '../../../helpers/decision-fixture.js';
 import { capturedLogger, shortKey, tempDir } from './helpers.js';
@@ -231,7 +231,7 @@ describe('OutboxJournal', () => {
   });
 
   it('refuses a maxBytes below two segments, and reports an unusable directory as OutboxError', () => {
-    expect(() => journal({ segmentBytes: 1_000, maxBytes: 1_999 })).toThrow(InvalidSinkOptionError);
+    expect(() => journal({ segmentBytes: 1_000, maxBytes: 1_999 })).toThrow(OptionError);
     writeFileSync(path.join(tmp.dir, 'a-file'), 'x');
     const blocked = new OutboxJournal({ dir: path.join(tmp.dir, 'a-file', 'mqtt'), sink: 'mqtt' });
     expect(() => blocked.open()).toThrow(OutboxError);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSimOptions, SimulatorOptionError } from '../../../../connectors/sources/simulator/options.js';
+import { resolveSimOptions } from '../../../../connectors/sources/simulator/options.js';
 import { CubestreamError } from '../../../../src/core/errors.js';
+import { OptionError } from '../../../../src/core/options.js';
 
 describe('resolveSimOptions', () => {
   it('fills the documented defaults', () => {
@@ -43,9 +44,10 @@ describe('resolveSimOptions', () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(SimulatorOptionError);
+    expect(caught).toBeInstanceOf(OptionError);
     expect(caught).toBeInstanceOf(CubestreamError);
-    expect((caught as SimulatorOptionError).field).toBe(field);
+    expect((caught as OptionError).option).toBe(field);
+    expect((caught as OptionError).code).toBe('options');
     expect((caught as Error).message).toContain(`simulator option ${field} = `);
   });
 });

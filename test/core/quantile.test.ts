@@ -1,13 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  interpolateRank,
   lerp,
+  nearestRank,
   quantileInPlace,
   quantileOf,
   quantileRank,
   selectInPlace,
+  selectPairInPlace,
+  sortedPercentile,
   sortedQuantile,
-} from '../../src/scoring/quantile.js';
+} from '../../src/core/quantile.js';
 
 /** numpy's linear quantile, the slow way: sort a float64 copy. */
 function reference(values: ArrayLike<number>, q: number): number {
@@ -106,5 +110,54 @@ describe('selectInPlace', () => {
     const values = Float32Array.of(5, 4, 3, 2, 1);
     expect(quantileInPlace(values, 0.5)).toBe(3);
     expect(Array.from(values).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe('interpolateRank / selectPairInPlace', () => {
+  it('returns the lower value at a whole rank, even next to an infinity', () => {
+    expect(interpolateRank(quantileRank(3, 0.5), 2, Number.POSITIVE_INFINITY)).toBe(2);
+    expect(interpolateRank(quantileRank(4, 0.5), 2, 3)).toBe(2.5);
+    // t = 0.77: numpy evaluates from the upper end
+    expect(interpolateRank({ lower: 0, upper: 1, t: 0.77 }, 0.1, 0.7)).toBe(lerp(0.1, 0.7, 0.77));
+    expect(interpolateRank({ lower: 0, upper: 1, t: 0.77 }, 0.1, 0.7)).toBe(0.7 - 0.6 * (1 - 0.77));
+  });
+
+  it('selects the two order statistics around a rank (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 1, maxLength: 100 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (raw, q) => {
+          const sorted = Float64Array.from(raw).sort();
+          const rank = quantileRank(raw.length, q);
+          expect(selectPairInPlace(Float64Array.from(raw), rank)).toEqual({
+            lower: sorted[rank.lower],
+            upper: sorted[rank.upper],
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('sortedPercentile', () => {
+  it('is sortedQuantile at p / 100, and 0 for no values', () => {
+    const sorted = Float32Array.of(1, 2, 3, 4);
+    expect(sortedPercentile(sorted, 50)).toBe(2.5);
+    expect(sortedPercentile(sorted, 98)).toBe(sortedQuantile(sorted, 0.98));
+    expect(sortedPercentile(sorted, 100)).toBe(4);
+    expect(sortedPercentile(new Float32Array(0), 2)).toBe(0);
+  });
+});
+
+describe('nearestRank', () => {
+  it('is ceil(q·n) - 1 within [0, n - 1]', () => {
+    expect(nearestRank(1, 0.99)).toBe(0);
+    expect(nearestRank(100, 0.99)).toBe(98);
+    expect(nearestRank(101, 0.99)).toBe(99);
+    expect(nearestRank(1024, 0.99)).toBe(1013);
+    expect(nearestRank(10, 0)).toBe(0);
+    expect(nearestRank(10, 1)).toBe(9);
   });
 });
