@@ -1,7 +1,7 @@
 import { map, type Observable, type OperatorFunction } from 'rxjs';
 import { bandpassByWavelength } from '../operators/bandpass-by-wavelength.js';
 import { decideAnomalies } from '../operators/decide-anomalies.js';
-import { type BlockScored, fusedDeepSvddScore } from '../operators/fused-deep-svdd-score.js';
+import { type FrameScored, fusedDeepSvddScore } from '../operators/fused-deep-svdd-score.js';
 import { perPixelUnitNorm } from '../operators/per-pixel-unit-norm.js';
 import { projectEmbeddings } from '../operators/project-embeddings.js';
 import { rollingQuantileThreshold } from '../operators/rolling-quantile-threshold.js';
@@ -36,7 +36,7 @@ export interface PipelineOptions {
   /** Rows of blocks still being captured, scored ahead by the onnx engine (`fusedDeepSvddScore`'s `earlyRows`). */
   readonly earlyRows?: Observable<RowsReady>;
   /** Called per block by the onnx engine with how many pixels were scored ahead. */
-  readonly onScored?: (scored: BlockScored) => void;
+  readonly onScored?: (scored: FrameScored) => void;
 }
 
 /** Online centre tracking in both engines: gated EMA, α = 0.005, gated by the camera's current τ. */

@@ -9,7 +9,7 @@ import { createScorer, type Scorer } from '../src/scoring/scorer.js';
 import { backpressure, type DropReason } from './backpressure.js';
 import { type ScorerOptions, scorerFromBundle } from './bundle-scorer.js';
 import { decideAnomalies } from './decide-anomalies.js';
-import type { BlockScored } from './fused-deep-svdd-score.js';
+import type { FrameScored } from './fused-deep-svdd-score.js';
 import { fusedScorerFromBundle } from './fused-scorer-from-bundle.js';
 import { persistentStage } from './internal/persistent-stage.js';
 import { type StageTimer, timedStage } from './internal/timed-stage.js';
@@ -36,7 +36,7 @@ export interface PipelineHooks {
   /** Per-stage duration in seconds. */
   readonly onStage?: StageTimer;
   /** After each block the onnx Deep SVDD scorer scored, with how many pixels it scored ahead from early rows. */
-  readonly onScored?: (scored: BlockScored) => void;
+  readonly onScored?: (scored: FrameScored) => void;
 }
 
 /**

@@ -14,15 +14,15 @@ import {
 import { buildDeepSvddGraph, type SelectionStyle } from '../src/scoring/onnx/deep-svdd-graph.js';
 import { runDeepSvdd, sumChunks } from '../src/scoring/onnx/deep-svdd-run.js';
 import type {
-  BlockScored,
-  ScoredBlock,
+  FrameScored,
   ScoredPart,
+  ScoringInput,
   ScoringSnapshot,
 } from '../src/scoring/onnx/early-row-scorer.js';
 import { type FusedInputFrame, frameElementType } from '../src/scoring/onnx/uint16-frame.js';
 import { earlyRowStage } from './internal/early-row-stage.js';
 
-export type { BlockScored } from '../src/scoring/onnx/early-row-scorer.js';
+export type { FrameScored } from '../src/scoring/onnx/early-row-scorer.js';
 
 /** Options of {@link fusedDeepSvddScore}. */
 export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
@@ -62,7 +62,7 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
    */
   readonly earlyRows?: Observable<RowsReady>;
   /** Called after each block with how many of its pixels were scored ahead from `earlyRows`. */
-  readonly onScored?: (scored: BlockScored) => void;
+  readonly onScored?: (scored: FrameScored) => void;
 }
 
 const STAGE = 'fusedDeepSvddScore';
@@ -145,7 +145,7 @@ export function fusedDeepSvddScore(
         countStage: 'zscoreNormalize',
       });
       const { runner, release } = holdChunkRunner(options);
-      const chunkOf = (block: ScoredBlock): number =>
+      const chunkOf = (block: ScoringInput): number =>
         scorerChunkPixels(block, {
           chunkPixels: options.chunkPixels,
           early: options.earlyRows !== undefined,
@@ -153,7 +153,7 @@ export function fusedDeepSvddScore(
 
       /** Scores pixels `from .. to-1` of a block (validated here: a bad frame throws its error). */
       const scorePart = async (
-        block: ScoredBlock,
+        block: ScoringInput,
         from: number,
         to: number,
         snapshot: ScoringSnapshot,

@@ -10,9 +10,9 @@ import {
   holdChunkRunner,
 } from '../src/scoring/onnx/create-chunk-runner.js';
 import type {
-  BlockScored,
-  ScoredBlock,
+  FrameScored,
   ScoredPart,
+  ScoringInput,
   ScoringSnapshot,
 } from '../src/scoring/onnx/early-row-scorer.js';
 import { buildRxGraph, validateRxModel } from '../src/scoring/onnx/rx-graph.js';
@@ -30,7 +30,7 @@ export interface FusedRxScoreOptions extends ChunkRunnerOptions {
   /** Rows of blocks still being captured, scored ahead as in `fusedDeepSvddScore` (RX has no state, so they always count). */
   readonly earlyRows?: Observable<RowsReady>;
   /** Called after each block with how many of its pixels were scored ahead from `earlyRows`. */
-  readonly onScored?: (scored: BlockScored) => void;
+  readonly onScored?: (scored: FrameScored) => void;
 }
 
 /** RX scores do not depend on any state: one snapshot for every block. */
@@ -69,12 +69,12 @@ export function fusedRxScore(
   return (source) =>
     defer(() => {
       const { runner, release } = holdChunkRunner(options);
-      const chunkOf = (block: ScoredBlock): number =>
+      const chunkOf = (block: ScoringInput): number =>
         scorerChunkPixels(block, {
           chunkPixels: options.chunkPixels,
           early: options.earlyRows !== undefined,
         });
-      const scorePart = async (block: ScoredBlock, from: number, to: number): Promise<ScoredPart> => {
+      const scorePart = async (block: ScoringInput, from: number, to: number): Promise<ScoredPart> => {
         const inputType = frameElementType(block);
         if (block.bands !== model.bands) throw new ChannelCountError(STAGE, model.bands, block.bands);
         const { scores } = await runner.run(inputType, () => buildRxGraph(model, { inputType }), {

@@ -9,7 +9,7 @@ import type { ChunkRunner } from '../src/scoring/onnx/chunk-runner.js';
 import { fusedUnsupportedReason } from '../src/scoring/onnx/fused-support.js';
 import { DEFAULT_SCORER_THREADS } from '../src/scoring/onnx/session-chunk-runner.js';
 import type { ScorerOptions } from './bundle-scorer.js';
-import { type BlockScored, fusedDeepSvddScore } from './fused-deep-svdd-score.js';
+import { type FrameScored, fusedDeepSvddScore } from './fused-deep-svdd-score.js';
 import { fusedRxScore } from './fused-rx-score.js';
 import { timedStage } from './internal/timed-stage.js';
 
@@ -26,7 +26,7 @@ export interface FusedScorerOptions extends ScorerOptions {
   /** Rows of blocks still being captured, scored ahead (see `fusedDeepSvddScore`). */
   readonly earlyRows?: Observable<RowsReady>;
   /** After each block, with how many of its pixels were scored ahead. */
-  readonly onScored?: (scored: BlockScored) => void;
+  readonly onScored?: (scored: FrameScored) => void;
 }
 
 /**

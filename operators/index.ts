@@ -51,7 +51,7 @@ export {
 } from './deep-svdd-pipeline.js';
 /** The onnx Deep SVDD scorer: the bundle's stages fused into one onnxruntime graph. */
 export {
-  type BlockScored,
+  type FrameScored,
   type FusedDeepSvddScoreOptions,
   fusedDeepSvddScore,
 } from './fused-deep-svdd-score.js';

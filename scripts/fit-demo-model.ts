@@ -76,13 +76,13 @@ const MARGIN = 3;
 function blocks(options: SimulatedLineScanOptions, count: number): CubeFrame[] {
   const sim = createLineScanSimulator({ ...camera, ...options, maxBlocks: count });
   const out: CubeFrame[] = [];
-  for (let block = sim.nextBlock(); block !== undefined; block = sim.nextBlock()) out.push(block);
+  for (let block = sim.nextFrame(); block !== undefined; block = sim.nextFrame()) out.push(block);
   return out;
 }
 
 async function* stream(options: SimulatedLineScanOptions, count: number): AsyncIterable<CubeFrame> {
   const sim = createLineScanSimulator({ ...camera, ...options, maxBlocks: count });
-  for (let block = sim.nextBlock(); block !== undefined; block = sim.nextBlock()) yield block;
+  for (let block = sim.nextFrame(); block !== undefined; block = sim.nextFrame()) yield block;
 }
 
 const log = (text: string) => process.stderr.write(text);

@@ -1,6 +1,6 @@
 import { Observable, Subject } from 'rxjs';
-import { BlockBufferPool } from '../../src/core/block-buffer-pool.js';
 import { type CubeFrame, createFrame, DEFAULT_CAMERA_ID, validateGeometry } from '../../src/core/frame.js';
+import { FrameBufferPool } from '../../src/core/frame-buffer-pool.js';
 import { OptionError } from '../../src/core/options.js';
 import type { RowsReady } from '../../src/core/rows-ready.js';
 import { findEnviMask, listEnviCubes } from '../../src/io/envi/discover.js';
@@ -128,7 +128,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
   } = options;
   const status = createSourceState();
   const progress = new Subject<RowsReady>();
-  const buffers = new BlockBufferPool();
+  const buffers = new FrameBufferPool();
 
   const frames = new Observable<CubeFrame>((subscriber) => {
     let stopped = false;

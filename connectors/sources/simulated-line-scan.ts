@@ -3,10 +3,10 @@
  * tests, demos and benchmarks. See `simulator/` for the scene, spectra and sensor models.
  */
 import { Observable, Subject } from 'rxjs';
-import { BlockBufferPool } from '../../src/core/block-buffer-pool.js';
 import type { CubeFrame } from '../../src/core/frame.js';
+import { FrameBufferPool } from '../../src/core/frame-buffer-pool.js';
 import type { RowsReady } from '../../src/core/rows-ready.js';
-import { type BlockCapture, createLineScanSimulator } from './simulator/line-scan-simulator.js';
+import { createLineScanSimulator, type FrameCapture } from './simulator/line-scan-simulator.js';
 import { resolveSimOptions, type SimulatedLineScanOptions } from './simulator/options.js';
 import { type CameraSource, createSourceState } from './source-state.js';
 
@@ -18,8 +18,8 @@ export {
   type SimClass,
 } from './simulator/classes.js';
 export {
-  type BlockCapture,
   createLineScanSimulator,
+  type FrameCapture,
   type LineScanSimulator,
 } from './simulator/line-scan-simulator.js';
 
@@ -59,7 +59,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
   const linesPerSecond = resolveSimOptions(options).linesPerSecond;
   const status = createSourceState();
   const rows = new Subject<RowsReady>();
-  const buffers = new BlockBufferPool();
+  const buffers = new FrameBufferPool();
   let running = 0;
   const frames = new Observable<CubeFrame>((subscriber) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -91,7 +91,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
       if (subscriber.closed) return;
       let block: CubeFrame | undefined;
       try {
-        block = simulator.nextBlock();
+        block = simulator.nextFrame();
       } catch (error) {
         finish(error);
         subscriber.error(error);
@@ -117,7 +117,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
     // Paced: line i is sensed once (i + 1) / linesPerSecond seconds have passed (catching up
     // after a stall rather than drifting); a block goes out with its last line, and the block
     // being filled is published on `rows` as its lines come in.
-    let capture: BlockCapture | undefined;
+    let capture: FrameCapture | undefined;
     let lines = 0;
     const tick = (rate: number): void => {
       timer = undefined;
@@ -133,7 +133,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
             subscriber.next(capture.finish());
             if (subscriber.closed) return;
             progressed = false;
-            capture = simulator.beginBlock();
+            capture = simulator.beginFrame();
           }
         }
         if (capture === undefined) {
@@ -150,7 +150,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
       const nextLine = started + ((lines + 1) * 1000) / rate;
       timer = setTimeout(() => tick(rate), Math.max(MIN_TICK_MS, nextLine - performance.now()));
     };
-    const rowsOf = (block: BlockCapture): RowsReady => ({
+    const rowsOf = (block: FrameCapture): RowsReady => ({
       cameraId: simulator.options.cameraId,
       height: block.rows,
       width: simulator.options.width,
@@ -164,7 +164,7 @@ export function simulatedLineScan(options: SimulatedLineScanOptions = {}): Camer
     if (linesPerSecond === undefined) schedule();
     else {
       try {
-        capture = simulator.beginBlock();
+        capture = simulator.beginFrame();
       } catch (error) {
         finish(error);
         subscriber.error(error);

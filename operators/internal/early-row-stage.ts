@@ -4,8 +4,8 @@ import type { ScoredFrame } from '../../src/core/scored-frame.js';
 import type { ChunkSums } from '../../src/scoring/onnx/deep-svdd-run.js';
 import {
   EarlyRowScorer,
-  type ScoredBlock,
   type ScoredPart,
+  type ScoringInput,
   type ScoringSnapshot,
 } from '../../src/scoring/onnx/early-row-scorer.js';
 import type { FusedInputFrame } from '../../src/scoring/onnx/uint16-frame.js';
@@ -28,7 +28,7 @@ export interface EarlyRowStageOptions {
   readonly earlyRows: Observable<RowsReady> | undefined;
   /** Scores pixels `from .. to-1` of a block under `snapshot`, in chunks of `chunkPixels(block)` on the block's grid when `earlyRows` is given; rejects for a bad block. */
   readonly scorePart: (
-    block: ScoredBlock,
+    block: ScoringInput,
     from: number,
     to: number,
     snapshot: ScoringSnapshot,
@@ -36,7 +36,7 @@ export interface EarlyRowStageOptions {
   /** What a camera's next block is scored with now. */
   readonly snapshot: (cameraId: string) => ScoringSnapshot;
   /** A block's chunk size (and grid). */
-  readonly chunkPixels: (block: ScoredBlock) => number;
+  readonly chunkPixels: (block: ScoringInput) => number;
   /** Builds the output of a block whose scores are complete (updates state, stamps timings). */
   readonly finish: (frame: FusedInputFrame, scored: CompleteScores) => ScoredFrame;
   /** Releases the scorer's resources when the subscription ends. */

@@ -113,7 +113,7 @@ export interface CubeFrame {
   /** Optional class id per pixel (`height * width`), for training and evaluation. */
   readonly labels?: Uint8Array;
   /**
-   * Hands `data`'s buffer back to the source's pool (`BlockBufferPool.lend`) when nothing reads
+   * Hands `data`'s buffer back to the source's pool (`FrameBufferPool.lend`) when nothing reads
    * it any more; absent when the frame owns its data. Called once, by the frame's last holder
    * (see above; later calls do nothing). It travels with the frame's identity through scoring,
    * thresholding and decision; a copy with data of its own ({@link sliceRows}) leaves it out.

@@ -469,7 +469,7 @@ describe.skipIf(!present && !inCi)('the dashboard and the alerts against a real 
         publisher = client;
         pump = (async () => {
           while (publishing) {
-            const frame = sim.nextBlock();
+            const frame = sim.nextFrame();
             if (frame === undefined) break;
             await client.publishAsync(`pd/${cameraId}/frames`, Buffer.from(encodeFrameMessage(frame)), {
               qos: 1,

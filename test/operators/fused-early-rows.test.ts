@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BlockScored, fusedDeepSvddScore } from '../../operators/fused-deep-svdd-score.js';
+import { type FrameScored, fusedDeepSvddScore } from '../../operators/fused-deep-svdd-score.js';
 import { fusedRxScore } from '../../operators/fused-rx-score.js';
 import { rollingQuantileThreshold } from '../../operators/rolling-quantile-threshold.js';
 import type { RowsReady } from '../../src/core/rows-ready.js';
@@ -94,7 +94,7 @@ afterAll(() => pool.close());
 function harness(workers: number, earlyRows?: Subject<RowsReady>) {
   const frames = new Subject<Uint16CubeFrame>();
   const threshold = rollingQuantileThreshold({ q: 0.95, window: { frames: 3 }, seed: 50, minSamples: 100 });
-  const scored: BlockScored[] = [];
+  const scored: FrameScored[] = [];
   const centers: Float32Array[] = [];
   const out: { scores: Float32Array; threshold: number }[] = [];
   const waiting: (() => void)[] = [];
@@ -225,7 +225,7 @@ describe('fusedDeepSvddScore with early rows', () => {
     const model = fitRx(stats);
     const score = async (rows?: Subject<RowsReady>) => {
       const frames = new Subject<Uint16CubeFrame>();
-      const scored: BlockScored[] = [];
+      const scored: FrameScored[] = [];
       const out: Float32Array[] = [];
       frames
         .pipe(

@@ -3,8 +3,9 @@
  * one block of lines at a time. `simulatedLineScan` wraps it in an Observable with pacing; the
  * `simulate` command and benchmarks use it directly.
  */
-import type { BlockBufferPool } from '../../../src/core/block-buffer-pool.js';
+
 import type { CubeFrame } from '../../../src/core/frame.js';
+import type { FrameBufferPool } from '../../../src/core/frame-buffer-pool.js';
 import { BeltScene, type BeltStats } from './belt.js';
 import { type ResolvedSimOptions, resolveSimOptions, type SimulatedLineScanOptions } from './options.js';
 import { simRandom } from './rng.js';
@@ -27,19 +28,19 @@ export interface LineScanSimulator {
   /** Whether the `frames` / `maxBlocks` limit has been reached. */
   readonly done: boolean;
   /** The next block, or `undefined` once the limit is reached. `capturedAt` defaults to the time its last line was sensed. */
-  nextBlock(capturedAt?: number): CubeFrame | undefined;
+  nextFrame(capturedAt?: number): CubeFrame | undefined;
   /**
    * Starts capturing the next block line by line (as a paced camera does), or `undefined` once
-   * the limit is reached. Lines come out exactly as from {@link LineScanSimulator.nextBlock};
+   * the limit is reached. Lines come out exactly as from {@link LineScanSimulator.nextFrame};
    * begin the next block only after finishing this one.
    */
-  beginBlock(): BlockCapture | undefined;
+  beginFrame(): FrameCapture | undefined;
   /** Objects created so far, by class (foreign-body share = anomaly classes / objects). */
   stats(): BeltStats;
 }
 
 /** A block being captured: its buffer fills line by line. */
-export interface BlockCapture {
+export interface FrameCapture {
   /** The block's whole buffer, `[rows * width, bands]`; lines `0 .. sensed-1` are final. */
   readonly data: Float32Array;
   /** Lines in the block. */
@@ -59,18 +60,18 @@ export interface BlockCapture {
 /**
  * Creates a simulator. The same options (seed included) always give the same data and labels.
  * Block buffers are lent from `buffers` when given, and each block carries its `release`
- * (released ones are reused; see {@link BlockBufferPool}).
+ * (released ones are reused; see {@link FrameBufferPool}).
  *
  * @throws `OptionError` for a bad option
  * @example
  * ```ts
  * const sim = createLineScanSimulator({ width: 1024, blockRows: 64, seed: 7 });
- * const block = sim.nextBlock(); // 64 x 1024 x 61, labels included
+ * const block = sim.nextFrame(); // 64 x 1024 x 61, labels included
  * ```
  */
 export function createLineScanSimulator(
   input: SimulatedLineScanOptions = {},
-  buffers?: BlockBufferPool,
+  buffers?: FrameBufferPool,
 ): LineScanSimulator {
   const options = resolveSimOptions(input);
   const { width, wavelengths, blockRows, totalRows } = options;
@@ -89,7 +90,7 @@ export function createLineScanSimulator(
   let frameId = 0;
   let rowOffset = 0;
 
-  const beginBlock = (): BlockCapture | undefined => {
+  const beginFrame = (): FrameCapture | undefined => {
     if (emitted >= limit) return undefined;
     const rows = Math.min(blockRows, totalRows - rowOffset);
     // Every value of every line is written when it is sensed: a reused buffer needs no clearing.
@@ -145,8 +146,8 @@ export function createLineScanSimulator(
     };
   };
 
-  const nextBlock = (capturedAt?: number): CubeFrame | undefined => {
-    const capture = beginBlock();
+  const nextFrame = (capturedAt?: number): CubeFrame | undefined => {
+    const capture = beginFrame();
     if (capture === undefined) return undefined;
     capture.sense(capture.rows);
     return capture.finish(capturedAt);
@@ -162,8 +163,8 @@ export function createLineScanSimulator(
     get done() {
       return emitted >= limit;
     },
-    nextBlock,
-    beginBlock,
+    nextFrame,
+    beginFrame,
     stats: () => scene.stats(),
   };
 }

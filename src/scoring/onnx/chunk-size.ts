@@ -1,4 +1,4 @@
-import type { ScoredBlock } from './early-row-scorer.js';
+import type { ScoringInput } from './early-row-scorer.js';
 
 /**
  * Largest number of pixels per onnxruntime run. A whole 64,000-pixel block makes a 33 MB hidden
@@ -68,7 +68,7 @@ export function earlyChunkPixels(blockPixels: number, bands: number, elementByte
  * ```
  */
 export function scorerChunkPixels(
-  block: Pick<ScoredBlock, 'data' | 'height' | 'width' | 'bands'>,
+  block: Pick<ScoringInput, 'data' | 'height' | 'width' | 'bands'>,
   options: { readonly chunkPixels?: number | undefined; readonly early: boolean },
 ): number {
   if (options.chunkPixels !== undefined) return options.chunkPixels;

@@ -3,7 +3,7 @@ import type { ChunkSums } from './deep-svdd-run.js';
 import type { FusedInputFrame } from './uint16-frame.js';
 
 /** A block to score: a frame, or the rows of one still being captured. */
-export type ScoredBlock = Pick<
+export type ScoringInput = Pick<
   FusedInputFrame,
   'data' | 'height' | 'width' | 'bands' | 'wavelengths' | 'wavelengthUnits'
 >;
@@ -15,7 +15,7 @@ export interface ScoringSnapshot {
 }
 
 /** What a fused scorer's `onScored` gets per block. */
-export interface BlockScored {
+export interface FrameScored {
   readonly cameraId: string;
   /** Pixels in the block. */
   readonly pixels: number;

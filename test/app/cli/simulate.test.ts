@@ -84,7 +84,7 @@ describe('cubestream simulate', () => {
       const expectedData = new Float32Array(100 * 40 * 61);
       const expectedLabels = new Uint8Array(100 * 40);
       for (let row = 0; row < 100; ) {
-        const block = sim.nextBlock()!;
+        const block = sim.nextFrame()!;
         expect(block.frameId).toBe(i);
         expectedData.set(block.data, row * 40 * 61);
         expectedLabels.set(block.labels!, row * 40);

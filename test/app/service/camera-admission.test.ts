@@ -48,7 +48,7 @@ describe.skipIf(skip)('camera admission of a broker source', () => {
     const sub = await collect(broker.url, ['adm/+/decisions', 'adm/+/status']);
     const sim = createLineScanSimulator({ width: 32, blockRows: 8, seed: 4 });
     const block = () => {
-      const frame = sim.nextBlock();
+      const frame = sim.nextFrame();
       if (frame === undefined) throw new Error('simulator ended');
       return frame;
     };

@@ -76,7 +76,7 @@ describe.each([0, 2])('warmScorer with %i scoring workers', (workers) => {
       expect(runner.builds).toHaveLength(1);
       expect([runner.closes, closed]).toEqual([0, 0]);
 
-      const block = createLineScanSimulator({ width: 64, blockRows: 8, seed: 2 }).nextBlock();
+      const block = createLineScanSimulator({ width: 64, blockRows: 8, seed: 2 }).nextFrame();
       if (block === undefined) throw new Error('no block');
       const decided = await lastValueFrom(
         of(block).pipe(deepSvddPipeline(bundle, pipelineOptions(config, {}, undefined, scorer)), toArray()),

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveDemoModelDir } from '../../../src/app/service/demo-settings.js';
 import { type RunConfigInput, RunConfigSchema } from '../../../src/app/service/run-config.js';
 import { type ServiceOutcome, startService } from '../../../src/app/service/service.js';
-import { BlockBufferPool } from '../../../src/core/block-buffer-pool.js';
+import { FrameBufferPool } from '../../../src/core/frame-buffer-pool.js';
 import { validateConfig } from '../../../src/core/validate.js';
 import { writeEnviCube } from '../../../src/io/envi/writer.js';
 import { saveBundle } from '../../../src/model/bundle.js';
@@ -30,8 +30,8 @@ let leases: Lease[];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cubestream-buffers-'));
   leases = [];
-  const lend = BlockBufferPool.prototype.lend;
-  vi.spyOn(BlockBufferPool.prototype, 'lend').mockImplementation(function (this: BlockBufferPool, length) {
+  const lend = FrameBufferPool.prototype.lend;
+  vi.spyOn(FrameBufferPool.prototype, 'lend').mockImplementation(function (this: FrameBufferPool, length) {
     const lease = lend.call(this, length);
     const tracked: Lease = { data: lease.data, releases: 0 };
     leases.push(tracked);

@@ -109,7 +109,7 @@ describe('service with a line-scan source that publishes rows', () => {
     const { kind: _kind, ...simOptions } = SOURCE;
     const simulator = createLineScanSimulator({ ...simOptions, linesPerSecond: undefined });
     const blocks: CubeFrame[] = [];
-    for (let block = simulator.nextBlock(); block !== undefined; block = simulator.nextBlock())
+    for (let block = simulator.nextFrame(); block !== undefined; block = simulator.nextFrame())
       blocks.push(block);
     const bundle = await loadBundle(resolveDemoModelDir());
     const direct = await lastValueFrom(

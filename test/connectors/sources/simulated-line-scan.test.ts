@@ -19,7 +19,7 @@ function blocks(options: SimulatedLineScanOptions, n: number): CubeFrame[] {
   const sim = createLineScanSimulator(options);
   const out: CubeFrame[] = [];
   for (let i = 0; i < n; i++) {
-    const block = sim.nextBlock(0);
+    const block = sim.nextFrame(0);
     if (block === undefined) break;
     out.push(block);
   }
@@ -150,7 +150,7 @@ describe('simulated line-scan camera', () => {
     }
     // A capture senses the same lines as a whole block.
     const sim = createLineScanSimulator(options);
-    const capture = sim.beginBlock();
+    const capture = sim.beginFrame();
     expect(capture?.sense(5)).toBe(5);
     expect(capture?.sense(100)).toBe(11);
     const whole = blocks(options, 1)[0];
@@ -158,7 +158,7 @@ describe('simulated line-scan camera', () => {
       true,
     );
     expect(() => capture?.finish()).toThrow(/finished twice/);
-    expect(() => sim.beginBlock()?.finish()).toThrow(/16 lines missing/);
+    expect(() => sim.beginFrame()?.finish()).toThrow(/16 lines missing/);
   });
 
   it('reuses the buffers a consumer hands back, with the same data as fresh ones', async () => {
@@ -197,11 +197,11 @@ describe('simulated line-scan camera', () => {
 
   it('honours maxBlocks', async () => {
     const sim = createLineScanSimulator({ width: 8, blockRows: 4, maxBlocks: 2 });
-    expect(sim.nextBlock()).toBeDefined();
+    expect(sim.nextFrame()).toBeDefined();
     expect(sim.done).toBe(false);
-    expect(sim.nextBlock()).toBeDefined();
+    expect(sim.nextFrame()).toBeDefined();
     expect(sim.done).toBe(true);
-    expect(sim.nextBlock()).toBeUndefined();
+    expect(sim.nextFrame()).toBeUndefined();
     expect(sim.blocksEmitted).toBe(2);
   });
 
@@ -241,7 +241,7 @@ describe('simulated line-scan camera', () => {
   it('draws foreign bodies near the anomaly rate, and none at rate 0', () => {
     const sim = createLineScanSimulator({ width: 128, bands: 4, anomalyRate: 0.1, seed: 2 });
     const frames: CubeFrame[] = [];
-    for (let i = 0; i < 30; i++) frames.push(sim.nextBlock()!);
+    for (let i = 0; i < 30; i++) frames.push(sim.nextFrame()!);
     const { objects, byClass } = sim.stats();
     const foreign = SIM_ANOMALY_CLASS_IDS.reduce((s, id) => s + (byClass[id] ?? 0), 0);
     expect(objects).toBeGreaterThan(1000);
@@ -335,7 +335,7 @@ describe('simulated line-scan camera', () => {
     const sim = createLineScanSimulator({ ...options, deadPixelFraction: 0.01 });
     const dead = sim.sensor.dead;
     expect(dead.length).toBe(Math.round(0.01 * 64 * 61));
-    const f = sim.nextBlock()!;
+    const f = sim.nextFrame()!;
     const [healthy] = blocks(options, 1);
     expect(f.labels).toEqual(healthy!.labels);
     for (const d of dead) {

@@ -156,7 +156,7 @@ export const simulateCommand: CliCommand = {
         });
         let anomalyPixels = 0;
         for (let rows = 0; rows < args.lines; ) {
-          const block = sim.nextBlock();
+          const block = sim.nextFrame();
           if (block?.labels === undefined) throw new Error(`simulator ended early in ${name}`);
           const labels = Float32Array.from(block.labels);
           for (const id of block.labels) if (isSimAnomaly(id)) anomalyPixels++;

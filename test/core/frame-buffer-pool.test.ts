@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BlockBufferPool } from '../../src/core/block-buffer-pool.js';
+import { FrameBufferPool } from '../../src/core/frame-buffer-pool.js';
 
-describe('BlockBufferPool', () => {
+describe('FrameBufferPool', () => {
   it('reuses a released buffer of the same length, and counts', () => {
-    const pool = new BlockBufferPool();
+    const pool = new FrameBufferPool();
     const a = pool.acquire(100);
     a.fill(7);
     pool.release(a);
@@ -15,7 +15,7 @@ describe('BlockBufferPool', () => {
   });
 
   it('takes back only its own buffers that are out, at most maxFree of them', () => {
-    const pool = new BlockBufferPool({ maxFree: 1 });
+    const pool = new FrameBufferPool({ maxFree: 1 });
     const a = pool.acquire(10);
     const b = pool.acquire(10);
     pool.release(new Float32Array(10)); // foreign
@@ -29,7 +29,7 @@ describe('BlockBufferPool', () => {
   });
 
   it("lends a buffer with a release that works once: a stale call leaves the buffer's next lease alone", () => {
-    const pool = new BlockBufferPool();
+    const pool = new FrameBufferPool();
     const first = pool.lend(10);
     first.release();
     const second = pool.lend(10);

@@ -2,7 +2,7 @@
  * Block buffers a source hands out and gets back: a camera connector that fills a new buffer for
  * every block makes V8 collect garbage often (each block is megabytes of memory outside the heap;
  * the simulated demo camera, 4 MB per block at 10 blocks/s, caused about three full collections a
- * second). A source {@link BlockBufferPool.lend}s a buffer per block and emits the frame with the
+ * second). A source {@link FrameBufferPool.lend}s a buffer per block and emits the frame with the
  * lease's `release` (`CubeFrame.release`); the consumer done with the block calls it, and the
  * source's next lease of that length reuses the buffer. Buffers never released are simply
  * garbage, as before, so a consumer that keeps frames stays correct.
@@ -12,12 +12,12 @@
  *
  * @example
  * ```ts
- * const pool = new BlockBufferPool();
+ * const pool = new FrameBufferPool();
  * const { data, release } = pool.lend(64 * 256 * 61); // fill, emit as a frame's data with its release
  * release();                                          // once the frame's decision is out
  * ```
  */
-export class BlockBufferPool {
+export class FrameBufferPool {
   readonly #free: Float32Array[] = [];
   readonly #out = new WeakSet<Float32Array>();
   readonly #maxFree: number;
