@@ -66,6 +66,24 @@ export function stringOption(values: CliValues, name: string, required = false):
 }
 
 /**
+ * The `--set key.path=value` overrides of a command (repeatable), in the order given.
+ *
+ * @throws {@link UsageError} when a `--set` has no value
+ * @example
+ * ```ts
+ * setOverrides({ set: ['trainer.epochs=5'] }); // ['trainer.epochs=5']
+ * ```
+ */
+export function setOverrides(values: CliValues): string[] {
+  const raw = values.set;
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : [raw]).map((value) => {
+    if (typeof value !== 'string') throw new UsageError('--set needs key.path=value');
+    return value;
+  });
+}
+
+/**
  * Reads a numeric option within `[min, max]`; `integer` demands a whole number.
  *
  * @throws {@link UsageError} naming the option and the bad value

@@ -5,19 +5,10 @@ import { trainingStages } from '../../../train/operator-stages.js';
 import { evaluateScene, type SceneEvaluation } from '../../../train/scene-eval.js';
 import { SCENE_DEFAULT_CONFIG, TrainrunSchema } from '../../../train/trainrun-schema.js';
 import { applyOverrides, loadConfigFile } from '../../config/load-config.js';
-import { type CliCommand, type CliIO, type CliValues, stringOption, UsageError } from '../command.js';
+import { type CliCommand, type CliIO, setOverrides, stringOption, UsageError } from '../command.js';
 
 function f(value: number): string {
   return Number.isNaN(value) ? 'n/a' : value.toFixed(4);
-}
-
-function setOptions(values: CliValues): string[] {
-  const raw = values.set;
-  if (raw === undefined) return [];
-  return (Array.isArray(raw) ? raw : [raw]).map((value) => {
-    if (typeof value !== 'string') throw new UsageError('--set needs key.path=value');
-    return value;
-  });
 }
 
 function printScene(io: CliIO, r: SceneEvaluation): void {
@@ -87,7 +78,7 @@ export const evalCommand: CliCommand = {
       if (model !== undefined || values.data !== undefined || values.split !== undefined)
         throw new UsageError('--scene cannot be combined with --model, --data or --split');
       const configFile = stringOption(values, 'config');
-      const overrides = setOptions(values);
+      const overrides = setOverrides(values);
       const config =
         configFile === undefined
           ? validateConfig(TrainrunSchema, applyOverrides(SCENE_DEFAULT_CONFIG, overrides), '--set')

@@ -2,19 +2,10 @@ import { createLogger } from '../../../telemetry/logger.js';
 import { loadRunConfig } from '../../service/run-config.js';
 import { startService } from '../../service/service.js';
 import { superviseService } from '../../service/shutdown.js';
-import { type CliCommand, type CliValues, stringOption, UsageError } from '../command.js';
+import { type CliCommand, setOverrides, stringOption } from '../command.js';
 
 /** Milliseconds a finished run waits for stray handles before it ends the process itself. */
 const EXIT_GRACE_MS = 2_000;
-
-function setOptions(values: CliValues): string[] {
-  const raw = values.set;
-  if (raw === undefined) return [];
-  return (Array.isArray(raw) ? raw : [raw]).map((value) => {
-    if (typeof value !== 'string') throw new UsageError('--set needs key.path=value');
-    return value;
-  });
-}
 
 /** Test seam of {@link createRunCommand}: how the process is ended once the service is done. */
 export interface RunCommandDeps {
@@ -41,7 +32,7 @@ export function createRunCommand(deps: RunCommandDeps = {}): CliCommand {
       set: { type: 'string', multiple: true },
     },
     async run({ values }) {
-      const config = await loadRunConfig(stringOption(values, 'config', true), setOptions(values));
+      const config = await loadRunConfig(stringOption(values, 'config', true), setOverrides(values));
       const logger = createLogger(config.log.level === undefined ? {} : { level: config.log.level });
       const service = await startService(config, { logger });
       const code = await superviseService(service, { deadlineMs: config.shutdown.deadlineMs, logger, exit });

@@ -3,17 +3,7 @@ import { trainingStages } from '../../../train/operator-stages.js';
 import { trainRun } from '../../../train/train-run.js';
 import { TrainrunSchema } from '../../../train/trainrun-schema.js';
 import { loadConfigFile } from '../../config/load-config.js';
-import { type CliCommand, type CliValues, stringOption, UsageError } from '../command.js';
-
-function setOptions(values: CliValues): string[] {
-  const raw = values.set;
-  if (raw === undefined) return [];
-  const list = Array.isArray(raw) ? raw : [raw];
-  return list.map((value) => {
-    if (typeof value !== 'string') throw new UsageError('--set needs key.path=value');
-    return value;
-  });
-}
+import { type CliCommand, setOverrides, stringOption } from '../command.js';
 
 function metricsLine(name: string, m: DetectorEvaluation): string {
   const f = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4));
@@ -46,7 +36,7 @@ export const trainCommand: CliCommand = {
   },
   async run({ values }, io) {
     const configFile = stringOption(values, 'config', true);
-    const overrides = setOptions(values);
+    const overrides = setOverrides(values);
     const data = stringOption(values, 'data');
     const out = stringOption(values, 'out');
     if (data !== undefined) overrides.push(`data.dir=${JSON.stringify(data)}`);
