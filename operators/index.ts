@@ -81,6 +81,11 @@ export {
   type QuantileThresholdOptions,
   quantileThreshold,
 } from './quantile-threshold.js';
+/** Camera counts to reflectance with dark and white references, for sources that deliver counts. */
+export {
+  type RadiometricCalibrationOptions,
+  radiometricCalibration,
+} from './radiometric-calibration.js';
 /** Drops frames that fail validation, reporting each; the stream goes on. */
 export { type RejectInvalidFramesOptions, rejectInvalidFrames } from './reject-invalid-frames.js';
 /** τ as a quantile over a rolling window of recent frames, seeded from calibration. */

@@ -58,12 +58,24 @@ export {
   type FrameRejectReason,
   InvalidFrameError,
   isLastBlock,
+  isRadiometry,
   pixelCount,
+  RADIOMETRIES,
+  type Radiometry,
   validateFrame,
   type WavelengthUnits,
 } from './core/frame.js';
 /** The one error of a bad option (code `options`) of any component, and its check. */
 export { checkOption, OPTION_ERROR_CODE, OptionError } from './core/options.js';
+/** Reflectance from camera counts, `(DN - dark) / (white - dark)`: references, gains, the conversion. */
+export {
+  applyReflectance,
+  applyReflectanceRow,
+  type ReflectanceGains,
+  type ReflectanceReferences,
+  ReflectanceReferencesError,
+  reflectanceGains,
+} from './core/reflectance.js';
 /** Progress of a block still being captured, for scorers that score rows ahead. */
 export type { RowsReady } from './core/rows-ready.js';
 /** Frames after scoring and after thresholding. */
@@ -94,6 +106,19 @@ export {
   ModelParamsError,
   WavelengthSelectionError,
 } from './model/model-errors.js';
+/** Dark and white references on disk (what `cubestream calibrate` writes), their averaging and staleness warnings. */
+export {
+  averageLines,
+  loadReferences,
+  REFERENCE_FILES,
+  REFERENCES_SCHEMA,
+  type ReferenceSettings,
+  ReferencesFileError,
+  type ReferenceWarningOptions,
+  referenceWarnings,
+  type StoredReferences,
+  saveReferences,
+} from './model/radiometric-references.js';
 /** The tfjs engine: which backend the `tfjs` scorer runs on. */
 export {
   currentEngine,

@@ -2,6 +2,8 @@ import {
   type CubeFrame,
   DEFAULT_MAX_FRAME_VALUES,
   InvalidFrameError,
+  isRadiometry,
+  RADIOMETRIES,
   validateFrame,
   validateGeometry,
   type WavelengthUnits,
@@ -101,7 +103,8 @@ function checkFrameTensor(entry: SafetensorsEntry, maxValues: number): void {
  * Decodes one frame message (docs/wire-format.md §1): a safetensors file with tensor `cube` [H, W, C]
  * (U8, U16, I16, F32 or F64), `wavelengths` F32 [C], optional `labels` U8 [H, W], and
  * `__metadata__` strings `camera_id`, `frame_id`, `captured_at`, optional `row_offset`,
- * `total_rows`, `wavelength_units` (`nm` default, or `index`). The geometry is checked against
+ * `total_rows`, `wavelength_units` (`nm` default, or `index`), `radiometry` (`counts` or
+ * `reflectance`; absent: not stated). The geometry is checked against
  * `maxValues` before any conversion, and the frame is validated (NaN/Inf rejected).
  *
  * @throws {@link InvalidFrameError} (reason `decode`, `shape`, `size`, `wavelengths`, `nonfinite`…)
@@ -159,6 +162,15 @@ export function decodeFrameMessage(bytes: Uint8Array, options: DecodeFrameOption
       'must be "nm" or "index"',
     );
   }
+  const radiometry = metadata.radiometry;
+  if (radiometry !== undefined && !isRadiometry(radiometry)) {
+    throw new InvalidFrameError(
+      'metadata',
+      '__metadata__.radiometry',
+      radiometry,
+      `must be ${RADIOMETRIES.map((r) => `"${r}"`).join(' or ')} (or absent)`,
+    );
+  }
   const cameraId = metadata.camera_id ?? options.cameraId;
   if (cameraId === undefined)
     throw new InvalidFrameError('decode', '__metadata__.camera_id', undefined, 'is required');
@@ -177,6 +189,7 @@ export function decodeFrameMessage(bytes: Uint8Array, options: DecodeFrameOption
     wavelengthUnits: units as WavelengthUnits,
     data: cube.dtype === 'F32' ? (cube.data as Float32Array) : toFloat32(cube),
     ...(labels === undefined ? {} : { labels }),
+    ...(radiometry === undefined ? {} : { radiometry }),
   };
   return validateFrame(frame, { maxValues });
 }
@@ -198,7 +211,7 @@ function castCube(data: Float32Array, dtype: WireCubeDtype): SafeTensor['data'] 
 
 /**
  * Encodes a frame as the safetensors message of docs/wire-format.md §1 (what a camera gateway publishes).
- * Integer dtypes round and clamp.
+ * Integer dtypes round and clamp. `radiometry` is written only when the frame states it.
  *
  * @example
  * ```ts
@@ -223,5 +236,6 @@ export function encodeFrameMessage(frame: CubeFrame, options: EncodeFrameOptions
     total_rows: String(frame.totalRows),
     wavelength_units: frame.wavelengthUnits,
   };
+  if (frame.radiometry !== undefined) metadata.radiometry = frame.radiometry;
   return encodeSafetensors(tensors, metadata);
 }

@@ -173,6 +173,7 @@ export function enviReplay(options: EnviReplayOptions): CameraSource {
                   wavelengths: reader.wavelengths,
                   wavelengthUnits: reader.wavelengthUnits,
                   data,
+                  ...(reader.header.radiometry === undefined ? {} : { radiometry: reader.header.radiometry }),
                 };
                 if (linesPerSecond === undefined) {
                   await demand?.();

@@ -12,7 +12,9 @@ import { CubestreamError, describeValue } from './errors.js';
  * - `labels`: the label mask has the wrong length;
  * - `decode`: the bytes on the wire could not be decoded into a frame;
  * - `camera`: a broker message's camera is not admitted (not in the allow-list, past the cap on
- *   cameras, or its metadata names another camera than the topic/subject it arrived on).
+ *   cameras, or its metadata names another camera than the topic/subject it arrived on);
+ * - `radiometry`: the frame states counts where the model was trained on reflectance (or the
+ *   other way round), or a calibration stage was given a frame already in reflectance.
  */
 export type FrameRejectReason = (typeof FRAME_REJECT_REASONS)[number];
 
@@ -27,6 +29,7 @@ export const FRAME_REJECT_REASONS = [
   'labels',
   'decode',
   'camera',
+  'radiometry',
 ] as const;
 
 /**
@@ -68,6 +71,28 @@ export class InvalidFrameError extends CubestreamError {
 
 /** Whether `wavelengths` are physical wavelengths in nanometres or plain band indices. */
 export type WavelengthUnits = 'nm' | 'index';
+
+/**
+ * What a frame's values are: `counts` (the camera's digital numbers, DN) or `reflectance`
+ * (`(DN - dark) / (white - dark)`, docs/maths.md §4; src/core/reflectance.ts).
+ */
+export type Radiometry = (typeof RADIOMETRIES)[number];
+
+/** Every {@link Radiometry}. */
+export const RADIOMETRIES = ['counts', 'reflectance'] as const;
+
+/**
+ * Whether `value` is a {@link Radiometry}.
+ *
+ * @example
+ * ```ts
+ * isRadiometry('reflectance'); // true
+ * isRadiometry('radiance'); // false
+ * ```
+ */
+export function isRadiometry(value: unknown): value is Radiometry {
+  return (RADIOMETRIES as readonly unknown[]).includes(value);
+}
 
 /**
  * The unit of the stream (docs/architecture.md §2): a whole cube, or a block of rows of a larger cube.
@@ -113,6 +138,11 @@ export interface CubeFrame {
   /** Optional class id per pixel (`height * width`), for training and evaluation. */
   readonly labels?: Uint8Array;
   /**
+   * What `data` holds: camera counts or reflectance; absent when the source does not state it
+   * (then no model's radiometry is enforced against it, see `checkFrameMatchesInput`).
+   */
+  readonly radiometry?: Radiometry;
+  /**
    * Hands `data`'s buffer back to the source's pool (`FrameBufferPool.lend`) when nothing reads
    * it any more; absent when the frame owns its data. Called once, by the frame's last holder
    * (see above; later calls do nothing). It travels with the frame's identity through scoring,
@@ -138,6 +168,8 @@ export interface CubeFrameInit {
   wavelengthUnits?: WavelengthUnits;
   data: Float32Array;
   labels?: Uint8Array;
+  /** Counts or reflectance; left out when not stated. */
+  radiometry?: Radiometry;
   /** Hands `data` back to the pool it was lent from (see {@link CubeFrame.release}). */
   release?: () => void;
 }
@@ -263,6 +295,14 @@ export function validateFrame(frame: CubeFrame, limits: FrameLimits = {}): CubeF
       'must be "nm" or "index"',
     );
   }
+  if (frame.radiometry !== undefined && !isRadiometry(frame.radiometry)) {
+    throw new InvalidFrameError(
+      'metadata',
+      'radiometry',
+      frame.radiometry,
+      `must be ${RADIOMETRIES.map((r) => `"${r}"`).join(' or ')} (or absent)`,
+    );
+  }
   if (
     frame.labels !== undefined &&
     (!(frame.labels instanceof Uint8Array) || frame.labels.length !== pixels)
@@ -338,6 +378,7 @@ export function createFrame(init: CubeFrameInit, limits?: FrameLimits): CubeFram
     wavelengthUnits: init.wavelengthUnits ?? (init.wavelengths === undefined ? 'index' : 'nm'),
     data: init.data,
     ...(init.labels === undefined ? {} : { labels: init.labels }),
+    ...(init.radiometry === undefined ? {} : { radiometry: init.radiometry }),
     ...(init.release === undefined ? {} : { release: init.release }),
   };
   return validateFrame(frame, limits);

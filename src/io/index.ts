@@ -17,6 +17,7 @@
 export {
   createEnviWriter,
   ENVI_DATA_TYPES,
+  ENVI_RADIOMETRY_KEY,
   type EnviCube,
   type EnviCubeInput,
   type EnviCubeWriteOptions,

@@ -5,6 +5,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/config-error.js';
 import { CubestreamError } from '../core/errors.js';
+import { RADIOMETRIES } from '../core/frame.js';
 import { validateConfig } from '../core/validate.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors.js';
 
@@ -26,6 +27,8 @@ export const BundleManifestSchema = z.strictObject({
     bands: z.number().int().positive(),
     wavelengths: z.array(z.number()),
     wavelengthUnits: z.enum(['nm', 'index']),
+    /** What the model was trained on; absent when the training data did not state it. */
+    radiometry: z.enum(RADIOMETRIES).optional(),
   }),
   stages: z.array(StageSpecSchema).min(1),
 });

@@ -1,4 +1,4 @@
-import type { WavelengthUnits } from '../core/frame.js';
+import type { Radiometry, WavelengthUnits } from '../core/frame.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import { toFloat32, toFloat64 } from '../io/safetensors.js';
 import { BUNDLE_SCHEMA, BundleError, type Calibration, type ModelBundle, requireWeight } from './bundle.js';
@@ -17,6 +17,12 @@ export interface BundleMeta {
   card?: Record<string, unknown>;
   /** Creation time (default now). */
   createdAt?: Date;
+  /** What the training data held (`input.radiometry`); left out when it did not say. */
+  radiometry?: Radiometry;
+}
+
+function radiometryOf(meta: BundleMeta): { radiometry?: Radiometry } {
+  return meta.radiometry === undefined ? {} : { radiometry: meta.radiometry };
 }
 
 function f32(shape: number[], data: Float32Array): SafeTensor {
@@ -50,6 +56,7 @@ export function deepSvddToBundle(params: DeepSvddParams, meta: BundleMeta): Mode
         bands: params.wavelengthsNm.length,
         wavelengths: [...params.wavelengthsNm],
         wavelengthUnits: params.wavelengthUnits ?? 'nm',
+        ...radiometryOf(meta),
       },
       stages: [
         params.bandpass === undefined
@@ -187,6 +194,7 @@ export function rxToBundle(detector: RxDetector, meta: BundleMeta): ModelBundle 
         bands: rx.bands,
         wavelengths: [...detector.wavelengths],
         wavelengthUnits: detector.wavelengthUnits,
+        ...radiometryOf(meta),
       },
       stages: [{ kind: 'rx', regularization: 1e-6 }],
     },

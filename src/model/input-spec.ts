@@ -1,20 +1,24 @@
-import { type CubeFrame, InvalidFrameError, type WavelengthUnits } from '../core/frame.js';
+import { type CubeFrame, InvalidFrameError, type Radiometry, type WavelengthUnits } from '../core/frame.js';
 
-/** What a model expects of its input frames: band count and wavelengths. */
+/** What a model expects of its input frames: band count, wavelengths and, when known, radiometry. */
 export interface InputSpec {
   readonly bands: number;
   readonly wavelengths: readonly number[];
   readonly wavelengthUnits: WavelengthUnits;
+  /** What the model was trained on: counts or reflectance; absent when its data did not say. */
+  readonly radiometry?: Radiometry;
 }
 
 /** Default tolerance when comparing wavelengths (nm): half the finest band spacing of common sensors. */
 export const DEFAULT_WAVELENGTH_TOLERANCE_NM = 0.5;
 
 /**
- * Checks that a frame has the bands a model was trained on. The error says which bands differ
- * (at most five listed), so a plant engineer sees e.g. a swapped camera or a changed binning.
+ * Checks that a frame has the radiometry and the bands a model was trained on. The error says
+ * which bands differ (at most five listed), so a plant engineer sees e.g. a swapped camera or a
+ * changed binning. Radiometry is compared only when both the frame and the model state it.
  *
- * @throws {@link InvalidFrameError} with reason `bands` (count differs) or `wavelengths`
+ * @throws {@link InvalidFrameError} with reason `radiometry` (counts against a reflectance
+ *   model or the other way round), `bands` (count differs) or `wavelengths`
  * @example
  * ```ts
  * checkFrameMatchesInput(bundle.manifest.input, frame); // before the first tensor stage
@@ -22,9 +26,23 @@ export const DEFAULT_WAVELENGTH_TOLERANCE_NM = 0.5;
  */
 export function checkFrameMatchesInput(
   input: InputSpec,
-  frame: Pick<CubeFrame, 'bands' | 'wavelengths' | 'wavelengthUnits'>,
+  frame: Pick<CubeFrame, 'bands' | 'wavelengths' | 'wavelengthUnits' | 'radiometry'>,
   toleranceNm: number = DEFAULT_WAVELENGTH_TOLERANCE_NM,
 ): void {
+  if (
+    frame.radiometry !== undefined &&
+    input.radiometry !== undefined &&
+    frame.radiometry !== input.radiometry
+  ) {
+    throw new InvalidFrameError(
+      'radiometry',
+      'radiometry',
+      frame.radiometry,
+      input.radiometry === 'reflectance'
+        ? 'the model was trained on reflectance (set source.calibration or use a counts model)'
+        : 'the model was trained on counts (remove source.calibration or use a reflectance model)',
+    );
+  }
   if (frame.bands !== input.bands) {
     throw new InvalidFrameError('bands', 'bands', frame.bands, `the model expects ${input.bands} bands`);
   }

@@ -76,6 +76,7 @@ export async function* streamDatasetFrames(
           wavelengthUnits: cube.wavelengthUnits,
           data: block.data,
           ...(labels === undefined ? {} : { labels }),
+          ...(cube.header.radiometry === undefined ? {} : { radiometry: cube.header.radiometry }),
         };
       }
     } finally {

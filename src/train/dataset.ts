@@ -1,18 +1,23 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { WavelengthUnits } from '../core/frame.js';
+import type { Radiometry, WavelengthUnits } from '../core/frame.js';
 import { findEnviMask, listEnviCubes, readEnviHeader } from '../io/envi/index.js';
 import { BINARY_ANOMALY_CLASS_IDS, BINARY_NORMAL_CLASS_IDS, ClassMap } from './class-map.js';
 import { DatasetError, type DatasetItem } from './dataset-item.js';
 import { type DatasetManifest, readDatasetManifest } from './dataset-manifest.js';
 import { type DatasetSplits, type SplitOptions, splitDataset } from './dataset-split.js';
 
-/** What every cube of a dataset has in common: bands and their wavelengths. */
+/** What every cube of a dataset has in common: bands and their wavelengths, and radiometry when stated. */
 export interface DatasetInput {
   readonly bands: number;
   /** nm, or band indices when `wavelengthUnits` is `index`. */
   readonly wavelengths: Float32Array;
   readonly wavelengthUnits: WavelengthUnits;
+  /**
+   * Counts or reflectance, when every cube's header states it (`cubestream radiometry`) and
+   * they agree; absent when any cube does not state it.
+   */
+  readonly radiometry?: Radiometry;
 }
 
 /** An opened dataset: its cubes, their split, the class mapping and the common input. */
@@ -80,14 +85,30 @@ export async function discoverDatasetItems(dir: string): Promise<DatasetItem[]> 
 
 /**
  * Reads every cube's header and checks that all share bands and wavelengths (and that each
- * mask is one band of the cube's size): the input a model trained on them expects.
+ * mask is one band of the cube's size): the input a model trained on them expects. Radiometry
+ * is part of it when every cube states the same; a cube that states nothing leaves it unstated.
  *
- * @throws {@link DatasetError} naming the cube or mask that differs
+ * @throws {@link DatasetError} naming the cube or mask that differs, or two cubes of which one
+ *   states counts and the other reflectance
  */
 export async function readDatasetInput(items: readonly DatasetItem[]): Promise<DatasetInput> {
   let input: (DatasetInput & { from: string }) | undefined;
+  const stated = new Map<Radiometry, string>();
+  let unstated = false;
   for (const item of items) {
     const header = await readEnviHeader(item.cube);
+    if (header.radiometry === undefined) unstated = true;
+    else {
+      for (const [other, from] of stated) {
+        if (other !== header.radiometry) {
+          throw new DatasetError(
+            item.cube,
+            `holds ${header.radiometry}, ${from} holds ${other} (cubestream radiometry); a dataset needs one radiometry`,
+          );
+        }
+      }
+      if (!stated.has(header.radiometry)) stated.set(header.radiometry, item.name);
+    }
     const units: WavelengthUnits = header.wavelengths === undefined ? 'index' : 'nm';
     const wavelengths =
       header.wavelengths === undefined
@@ -121,7 +142,8 @@ export async function readDatasetInput(items: readonly DatasetItem[]): Promise<D
   }
   if (input === undefined) throw new DatasetError('data', 'holds no cube');
   const { from: _from, ...common } = input;
-  return common;
+  const [radiometry] = stated.keys();
+  return unstated || radiometry === undefined ? common : { ...common, radiometry };
 }
 
 /**

@@ -91,6 +91,29 @@ async function dataHashes(items: readonly DatasetItem[]): Promise<Record<string,
   return out;
 }
 
+/**
+ * The note a run prints when cubes have no mask (captures from `cubestream capture`): their
+ * pixels are all trained on as normal, and held-out cubes without a mask give no metrics.
+ */
+function unlabelledCubesNote(splits: Dataset['splits']): string | undefined {
+  const without = (items: readonly DatasetItem[]) => items.filter((item) => item.mask === undefined);
+  const train = without(splits.train);
+  const heldOut = [...without(splits.val), ...without(splits.test)];
+  if (train.length === 0 && heldOut.length === 0) return undefined;
+  const parts: string[] = [];
+  if (train.length > 0) {
+    parts.push(
+      `${train.length} training cube(s) without a mask: every pixel is trained on as normal product`,
+    );
+  }
+  if (heldOut.length > 0) {
+    parts.push(
+      `${heldOut.length} validation/test cube(s) without a mask (${names(heldOut).join(', ')}) are neither trained on nor scored: give them masks, or set data.split.val=0 and data.split.test=0`,
+    );
+  }
+  return `${parts.join('; ')}\n`;
+}
+
 function metricsSummary(evaluation: DetectorEvaluation): Record<string, number> {
   const { auroc, ap, iou, precision, recall, f1, pixels, positives, threshold, seconds } = evaluation;
   return { auroc, ap, iou, precision, recall, f1, pixels, positives, threshold, seconds };
@@ -183,11 +206,15 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
     );
   }
   const { train, val, test } = dataset.splits;
+  // The bundles record what the cubes hold when their headers all say the same.
+  const radiometry = dataset.input.radiometry === undefined ? {} : { radiometry: dataset.input.radiometry };
   const run: RunFolder = await createRunFolder(config.out, config.name, options.now);
   await run.writeYaml('config.yaml', config);
   write(
     `run ${run.dir}: ${train.length} training, ${val.length} validation, ${test.length} test cubes (split from ${dataset.splits.source}), engine ${engine.backend}, gradients on ${resolveTrainEngine(config.trainer.engine)}\n`,
   );
+  const unlabelledNote = unlabelledCubesNote(dataset.splits);
+  if (unlabelledNote !== undefined) write(unlabelledNote);
   const frames = (items: readonly DatasetItem[]) => () =>
     streamDatasetFrames(items, { blockRows: config.data.blockRows });
   const preprocess: PreprocessSpec = {
@@ -258,6 +285,7 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
               version: versionOf(epoch),
               calibration: latest.calibration,
               card: { checkpointOf: run.id, epoch },
+              ...radiometry,
             }),
           );
         },
@@ -330,6 +358,7 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
       input: {
         bands: dataset.input.bands,
         wavelengthUnits: dataset.input.wavelengthUnits,
+        radiometry: dataset.input.radiometry ?? null,
         wavelengthRange: [dataset.input.wavelengths[0], dataset.input.wavelengths[dataset.input.bands - 1]],
       },
       trainingPixels: init.pixels,
@@ -350,7 +379,7 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
     metrics: { test: summarise(testMetrics), validation: summarise(valMetrics) },
   };
   const modelDir = run.file('model');
-  await saveBundle(modelDir, deepSvddToBundle(params, { version: run.id, calibration, card }));
+  await saveBundle(modelDir, deepSvddToBundle(params, { version: run.id, calibration, card, ...radiometry }));
   let rxDir: string | undefined;
   if (rx !== undefined && rxCalibration !== undefined) {
     rxDir = run.file('rx');
@@ -358,7 +387,12 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
       rxDir,
       rxToBundle(
         { rx, wavelengths: dataset.input.wavelengths, wavelengthUnits: dataset.input.wavelengthUnits },
-        { version: `${run.id}-rx`, calibration: rxCalibration, card: { ...card, detector: 'rx' } },
+        {
+          version: `${run.id}-rx`,
+          calibration: rxCalibration,
+          card: { ...card, detector: 'rx' },
+          ...radiometry,
+        },
       ),
     );
   }

@@ -4,6 +4,7 @@ import {
   firstNonFinite,
   InvalidFrameError,
   isLastBlock,
+  type Radiometry,
   sliceRows,
   stampFrame,
   validateFrame,
@@ -26,6 +27,13 @@ describe('createFrame', () => {
     });
     expect([...frame.wavelengths]).toEqual([0, 1, 2, 3]);
     expect(isLastBlock(frame)).toBe(true);
+  });
+
+  it('keeps a stated radiometry and leaves it out when not stated', () => {
+    const stated = createFrame({ height: 1, width: 1, bands: 2, data: ramp(2), radiometry: 'reflectance' });
+    expect(stated.radiometry).toBe('reflectance');
+    expect(sliceRows(stated, 0, 1).radiometry).toBe('reflectance');
+    expect('radiometry' in createFrame({ height: 1, width: 1, bands: 2, data: ramp(2) })).toBe(false);
   });
 
   it('marks given wavelengths as nanometres', () => {
@@ -72,6 +80,12 @@ describe('validateFrame', () => {
       'capturedAt',
       { capturedAt: Number.NaN },
       'invalid frame: capturedAt = NaN: must be a finite epoch-ms number',
+      'metadata',
+    ],
+    [
+      'radiometry',
+      { radiometry: 'radiance' as string as Radiometry },
+      'invalid frame: radiometry = "radiance": must be "counts" or "reflectance" (or absent)',
       'metadata',
     ],
   ])('rejects a bad %s', (_name, patch, message, code) => {

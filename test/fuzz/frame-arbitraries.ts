@@ -130,6 +130,7 @@ export const metadataKey = fc.constantFrom(
   'row_offset',
   'total_rows',
   'wavelength_units',
+  'radiometry',
   '__proto__',
   'extra',
 );

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,52 @@ describe('detector bundles', () => {
     const back = rxFromBundle(await loadBundle(dir));
     expect([...back.rx.covInverse]).toEqual([1, 1e-12, 1e-12, 3]);
     expect(back.wavelengthUnits).toBe('index');
+  });
+
+  it('records the radiometry it was trained on in input, and leaves it out when not given', async () => {
+    const rx = { bands: 2, mean: Float64Array.of(0.1, 0.2), covInverse: Float64Array.of(1, 0, 0, 1) };
+    const detector = { rx, wavelengths: Float32Array.of(500, 600), wavelengthUnits: 'nm' as const };
+    const stated = join(root, 'rx-reflectance');
+    await saveBundle(
+      stated,
+      rxToBundle(detector, { version: 'rx-r', calibration, radiometry: 'reflectance' }),
+    );
+    expect((await readFile(join(stated, 'pipeline.yaml'), 'utf8')).includes('radiometry: reflectance')).toBe(
+      true,
+    );
+    expect((await loadBundle(stated)).manifest.input.radiometry).toBe('reflectance');
+    const params = {
+      wavelengthsNm: Float32Array.of(700, 710),
+      unitNorm: true,
+      zscore: { mean: new Float32Array(2), std: new Float32Array(2).fill(1) },
+      project: initProjection(2, { hidden: 3, rep: 2 }),
+      center: new Float32Array(2),
+    };
+    const counts = join(root, 'svdd-counts');
+    await saveBundle(counts, deepSvddToBundle(params, { version: 'c', calibration, radiometry: 'counts' }));
+    expect((await loadBundle(counts)).manifest.input.radiometry).toBe('counts');
+    const unstated = join(root, 'rx-unstated');
+    await saveBundle(unstated, rxToBundle(detector, { version: 'rx-u', calibration }));
+    expect((await readFile(join(unstated, 'pipeline.yaml'), 'utf8')).includes('radiometry')).toBe(false);
+    expect('radiometry' in (await loadBundle(unstated)).manifest.input).toBe(false);
+  });
+
+  it('refuses a pipeline.yaml whose input states another radiometry', async () => {
+    const dir = join(root, 'rx-bad-radiometry');
+    const rx = { bands: 1, mean: Float64Array.of(0), covInverse: Float64Array.of(1) };
+    await saveBundle(
+      dir,
+      rxToBundle(
+        { rx, wavelengths: Float32Array.of(0), wavelengthUnits: 'index' },
+        { version: 'b', calibration },
+      ),
+    );
+    const yaml = await readFile(join(dir, 'pipeline.yaml'), 'utf8');
+    await writeFile(
+      join(dir, 'pipeline.yaml'),
+      yaml.replace('wavelengthUnits: index', 'wavelengthUnits: index\n  radiometry: radiance'),
+    );
+    await expect(loadBundle(dir)).rejects.toThrow(/input\.radiometry/);
   });
 
   it('names a mis-sized weight', async () => {

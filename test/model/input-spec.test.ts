@@ -36,3 +36,47 @@ describe('checkFrameMatchesInput', () => {
     );
   });
 });
+
+describe('checkFrameMatchesInput: radiometry', () => {
+  const countsFrame = createFrame({
+    height: 1,
+    width: 1,
+    bands: 3,
+    data: new Float32Array(3),
+    wavelengths: [500, 600, 700],
+    radiometry: 'counts',
+  });
+  const { radiometry: _r, ...unstatedFrame } = countsFrame;
+
+  it('rejects a counts frame for a reflectance model with reason radiometry, saying what to do', () => {
+    const error = (() => {
+      try {
+        checkFrameMatchesInput({ ...input, radiometry: 'reflectance' }, countsFrame);
+      } catch (e) {
+        return e as InvalidFrameError;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidFrameError);
+    expect(error?.code).toBe('radiometry');
+    expect(error?.message).toBe(
+      'invalid frame: radiometry = "counts": the model was trained on reflectance (set source.calibration or use a counts model)',
+    );
+  });
+
+  it('rejects a reflectance frame for a counts model', () => {
+    expect(() =>
+      checkFrameMatchesInput(
+        { ...input, radiometry: 'counts' },
+        { ...countsFrame, radiometry: 'reflectance' },
+      ),
+    ).toThrow('the model was trained on counts');
+  });
+
+  it('accepts when both agree or either side does not state it', () => {
+    expect(() => checkFrameMatchesInput({ ...input, radiometry: 'counts' }, countsFrame)).not.toThrow();
+    expect(() => checkFrameMatchesInput(input, countsFrame)).not.toThrow();
+    expect(() =>
+      checkFrameMatchesInput({ ...input, radiometry: 'reflectance' }, unstatedFrame),
+    ).not.toThrow();
+  });
+});

@@ -1,4 +1,4 @@
-import type { WavelengthUnits } from '../../core/frame.js';
+import { isRadiometry, RADIOMETRIES, type Radiometry, type WavelengthUnits } from '../../core/frame.js';
 import { ENVI_COMPLEX_TYPES, ENVI_DATA_TYPES, type EnviDataType, isEnviDataType } from './data-types.js';
 import { EnviHeaderError } from './errors.js';
 
@@ -37,9 +37,17 @@ export interface EnviHeader {
   defaultBands?: number[];
   /** Free text. */
   description?: string;
+  /**
+   * What the data hold: camera counts or reflectance (cubestream's key
+   * {@link ENVI_RADIOMETRY_KEY}); absent when the header does not say.
+   */
+  radiometry?: Radiometry;
   /** Every key as written (lower case, single spaces), with its raw value (braces removed). */
   fields: Record<string, string>;
 }
+
+/** The header key cubestream writes a cube's radiometry under: `cubestream radiometry = reflectance`. */
+export const ENVI_RADIOMETRY_KEY = 'cubestream radiometry';
 
 const NM_UNITS = new Set(['nm', 'nanometer', 'nanometers', 'nanometre', 'nanometres']);
 const UM_UNITS = new Set([
@@ -266,6 +274,18 @@ export function parseEnviHeader(text: string, source = '<text>'): EnviHeader {
     );
   }
   if (fields.description !== undefined) header.description = fields.description;
+  const radiometry = fields[ENVI_RADIOMETRY_KEY];
+  if (radiometry !== undefined) {
+    const value = radiometry.trim().toLowerCase();
+    if (!isRadiometry(value)) {
+      throw new EnviHeaderError(
+        source,
+        `"${ENVI_RADIOMETRY_KEY}" must be ${RADIOMETRIES.join(' or ')}, got ${JSON.stringify(radiometry)}`,
+        ENVI_RADIOMETRY_KEY,
+      );
+    }
+    header.radiometry = value;
+  }
   return header;
 }
 
@@ -287,6 +307,7 @@ const TYPED_KEYS = new Set([
   'data ignore value',
   'reflectance scale factor',
   'default bands',
+  ENVI_RADIOMETRY_KEY,
 ]);
 
 function braced(values: readonly (string | number)[]): string {
@@ -339,6 +360,7 @@ export function formatEnviHeader(h: EnviHeader): string {
   if (h.reflectanceScaleFactor !== undefined)
     out.push(`reflectance scale factor = ${h.reflectanceScaleFactor}`);
   if (h.defaultBands !== undefined) out.push(`default bands = ${braced(h.defaultBands)}`);
+  if (h.radiometry !== undefined) out.push(`${ENVI_RADIOMETRY_KEY} = ${h.radiometry}`);
   for (const [key, value] of Object.entries(h.fields)) {
     if (TYPED_KEYS.has(key)) continue;
     out.push(`${key} = ${fieldValue(value)}`);

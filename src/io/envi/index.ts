@@ -25,7 +25,13 @@ export {
 } from './data-types.js';
 export { findEnviMask, isEnviMaskHeader, listEnviCubes } from './discover.js';
 export { EnviDataError, type EnviDataProblem, EnviHeaderError, EnviWriteError } from './errors.js';
-export { type EnviHeader, type EnviInterleave, formatEnviHeader, parseEnviHeader } from './header.js';
+export {
+  ENVI_RADIOMETRY_KEY,
+  type EnviHeader,
+  type EnviInterleave,
+  formatEnviHeader,
+  parseEnviHeader,
+} from './header.js';
 export {
   type EnviCube,
   type EnviReader,

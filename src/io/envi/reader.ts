@@ -249,7 +249,8 @@ export async function readEnviMask(hdrPath: string): Promise<Uint8Array> {
 
 /**
  * A whole in-memory cube as one frame (`frameId` 0, `capturedAt` 0 unless given): what the
- * training and evaluation code scores a cube as.
+ * training and evaluation code scores a cube as. The header's `cubestream radiometry` becomes
+ * the frame's `radiometry`.
  *
  * @example
  * ```ts
@@ -274,5 +275,6 @@ export function enviCubeFrame(
     wavelengthUnits: cube.wavelengthUnits,
     data: cube.data,
     ...(options.labels === undefined ? {} : { labels: options.labels }),
+    ...(cube.header.radiometry === undefined ? {} : { radiometry: cube.header.radiometry }),
   };
 }

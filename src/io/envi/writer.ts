@@ -1,5 +1,5 @@
 import { type FileHandle, open, rm, writeFile } from 'node:fs/promises';
-import type { WavelengthUnits } from '../../core/frame.js';
+import { isRadiometry, type Radiometry, type WavelengthUnits } from '../../core/frame.js';
 import { enviBasePath } from './data-file.js';
 import { enviDtype } from './data-types.js';
 import { EnviWriteError } from './errors.js';
@@ -25,6 +25,8 @@ export interface EnviWriterSpec {
   wavelengthUnits?: WavelengthUnits;
   description?: string;
   bandNames?: readonly string[];
+  /** Counts or reflectance, written as `cubestream radiometry = …`; left out when not given. */
+  radiometry?: Radiometry;
   /** More header keys, written as given (e.g. `{ 'sensor type': 'sim' }`). */
   extra?: Record<string, string>;
 }
@@ -40,8 +42,11 @@ export interface EnviWriter {
    * Positional writes, so every interleave (bsq included) streams.
    */
   writeRows(data: Float32Array): Promise<void>;
-  /** Finishes: checks that every line was written, then writes the header. */
-  close(): Promise<void>;
+  /**
+   * Finishes: checks that every line was written, then writes the header, with `extra`: header
+   * keys known only once the lines are in (e.g. per-line timestamps), added to the spec's `extra`.
+   */
+  close(extra?: Record<string, string>): Promise<void>;
   /** Gives up: closes and deletes the data file (and no header is written). */
   abort(): Promise<void>;
 }
@@ -65,6 +70,12 @@ function checkSpec(hdrPath: string, spec: EnviWriterSpec): void {
     throw new EnviWriteError(
       hdrPath,
       `interleave must be bsq, bil or bip, got ${JSON.stringify(spec.interleave)}`,
+    );
+  }
+  if (spec.radiometry !== undefined && !isRadiometry(spec.radiometry)) {
+    throw new EnviWriteError(
+      hdrPath,
+      `radiometry must be counts or reflectance, got ${JSON.stringify(spec.radiometry)}`,
     );
   }
   if (spec.byteOrder !== undefined && spec.byteOrder !== 0 && spec.byteOrder !== 1) {
@@ -108,6 +119,7 @@ function headerOf(spec: EnviWriterSpec): EnviHeader {
   }
   if (spec.description !== undefined) header.description = spec.description;
   if (spec.bandNames !== undefined) header.bandNames = [...spec.bandNames];
+  if (spec.radiometry !== undefined) header.radiometry = spec.radiometry;
   return header;
 }
 
@@ -185,7 +197,7 @@ export async function createEnviWriter(hdrPath: string, spec: EnviWriterSpec): P
     return queue;
   }
 
-  async function close(): Promise<void> {
+  async function close(extra?: Record<string, string>): Promise<void> {
     if (finished) return;
     finished = true;
     try {
@@ -196,7 +208,7 @@ export async function createEnviWriter(hdrPath: string, spec: EnviWriterSpec): P
     if (linesWritten !== lines) {
       throw new EnviWriteError(hdrPath, `closed after ${linesWritten} of ${lines} lines; no header written`);
     }
-    await writeFile(hdrPath, formatEnviHeader(header));
+    await writeFile(hdrPath, formatEnviHeader({ ...header, fields: { ...header.fields, ...extra } }));
   }
 
   async function abort(): Promise<void> {

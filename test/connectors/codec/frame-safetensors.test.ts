@@ -57,6 +57,30 @@ describe('frame messages (docs/wire-format.md §1)', () => {
     expect([...decoded.data]).toEqual(expected);
   });
 
+  it('carries a stated radiometry and leaves an unstated one out', () => {
+    for (const radiometry of ['counts', 'reflectance'] as const) {
+      expect(decodeFrameMessage(encodeFrameMessage({ ...frame, radiometry })).radiometry).toBe(radiometry);
+    }
+    const decoded = decodeFrameMessage(encodeFrameMessage(frame));
+    expect('radiometry' in decoded).toBe(false);
+  });
+
+  it('rejects a radiometry that is neither counts nor reflectance, with reason metadata', () => {
+    const bytes = message(
+      { dtype: 'U16', shape: [1, 1, 2], data: Uint16Array.of(1, 2) },
+      { camera_id: 'c', frame_id: '5', radiometry: 'radiance' },
+    );
+    expect(() => decodeFrameMessage(bytes)).toThrow(
+      'invalid frame: __metadata__.radiometry = "radiance": must be "counts" or "reflectance" (or absent)',
+    );
+    try {
+      decodeFrameMessage(bytes);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as InvalidFrameError).code).toBe('metadata');
+    }
+  });
+
   it('accepts a minimal gateway message and fills defaults', () => {
     const bytes = message(
       { dtype: 'U16', shape: [1, 2, 3], data: Uint16Array.of(1, 2, 3, 4, 5, 6) },

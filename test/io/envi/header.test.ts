@@ -158,6 +158,22 @@ describe('formatEnviHeader', () => {
     expect(f2['class names']).toBe('background, anomaly');
   });
 
+  it('reads and writes cubestream radiometry, and rejects another value naming the key', () => {
+    const h = parseEnviHeader(`${MINIMAL}Cubestream Radiometry = Reflectance\n`);
+    expect(h.radiometry).toBe('reflectance');
+    const text = formatEnviHeader(h);
+    expect(text.match(/cubestream radiometry/g)).toEqual(['cubestream radiometry']);
+    expect(text).toContain('cubestream radiometry = reflectance\n');
+    expect(parseEnviHeader(text).radiometry).toBe('reflectance');
+    expect(parseEnviHeader(MINIMAL).radiometry).toBeUndefined();
+    expect(formatEnviHeader(parseEnviHeader(MINIMAL))).not.toContain('radiometry');
+    const error = parseError(`${MINIMAL}cubestream radiometry = radiance\n`);
+    expect(error.key).toBe('cubestream radiometry');
+    expect(error.message).toBe(
+      'ENVI header scene.hdr: "cubestream radiometry" must be counts or reflectance, got "radiance"',
+    );
+  });
+
   it('regression (fuzz): keeps FWHM without wavelengths', () => {
     const h = parseEnviHeader(`${MINIMAL}wavelength units = nm\nfwhm = {10, 12}\n`);
     expect(h.fwhm).toEqual([10, 12]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnviWriteError } from '../../../src/io/envi/errors.js';
-import { openEnvi, readEnviCube, readEnviMask } from '../../../src/io/envi/reader.js';
+import { enviCubeFrame, openEnvi, readEnviCube, readEnviMask } from '../../../src/io/envi/reader.js';
 import { createEnviWriter, writeEnviCube } from '../../../src/io/envi/writer.js';
 
 type Interleave = 'bsq' | 'bil' | 'bip';
@@ -234,6 +234,39 @@ describe('ENVI writer', () => {
         `bandNames[1] = ${JSON.stringify(bad)} must be non-empty, without "," "{" "}" or line breaks`,
       );
     }
+  });
+
+  it('writes radiometry into the header, and enviCubeFrame carries it into the frame', async () => {
+    const data = Float32Array.of(0.25, 0.5, 0.75, 1);
+    const stated = join(dir, 'reflectance.hdr');
+    await writeEnviCube(
+      stated,
+      { lines: 1, samples: 2, bands: 2, data },
+      { dataType: 4, interleave: 'bil', radiometry: 'reflectance' },
+    );
+    expect(await readFile(stated, 'utf8')).toContain('cubestream radiometry = reflectance');
+    const frame = enviCubeFrame(await readEnviCube(stated), { cameraId: 'scene' });
+    expect(frame.radiometry).toBe('reflectance');
+    expect([...frame.data]).toEqual([0.25, 0.5, 0.75, 1]);
+
+    const unstated = join(dir, 'unstated.hdr');
+    await writeEnviCube(
+      unstated,
+      { lines: 1, samples: 2, bands: 2, data },
+      { dataType: 4, interleave: 'bil' },
+    );
+    expect('radiometry' in enviCubeFrame(await readEnviCube(unstated), { cameraId: 'scene' })).toBe(false);
+    await expect(
+      createEnviWriter(join(dir, 'bad-radiometry.hdr'), {
+        samples: 1,
+        lines: 1,
+        bands: 1,
+        dataType: 4,
+        interleave: 'bip',
+        // @ts-expect-error: not a radiometry
+        radiometry: 'radiance',
+      }),
+    ).rejects.toThrow('radiometry must be counts or reflectance, got "radiance"');
   });
 
   it('rejects a bad spec before creating files', async () => {

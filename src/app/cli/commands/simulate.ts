@@ -141,6 +141,7 @@ export const simulateCommand: CliCommand = {
         dataType: DATA_TYPES[args.dataType],
         interleave: args.interleave,
         wavelengths,
+        radiometry: args.output === 'dn' ? 'counts' : 'reflectance',
         description: `cubestream simulated line-scan camera, seed ${args.seed}, ${name}, ${args.output === 'dn' ? 'digital numbers' : 'reflectance'}`,
       });
       let mask: EnviWriter | undefined;
