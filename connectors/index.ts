@@ -97,6 +97,18 @@ export type { BrokerFrameSourceOptions, RejectedMessage } from './sources/broker
 export type { Demand } from './sources/demand.js';
 /** Replays ENVI cubes from disk as a camera. */
 export { type EnviReplayOptions, enviReplay } from './sources/envi-replay.js';
+/** A GenICam line-scan camera (GigE Vision, USB3 Vision) through Aravis (optional: libaravis + koffi). */
+export {
+  type DroppedLines,
+  type GenicamCameraSource,
+  type GenicamSourceHooks,
+  type GenicamSourceOptions,
+  genicamSource,
+} from './sources/genicam/genicam-source.js';
+export {
+  type GenicamSourceSettings,
+  GenicamSourceSettingsSchema,
+} from './sources/genicam/genicam-source-options.js';
 /** Frames from MQTT, in the safetensors wire format. */
 export { cameraIdFromTopic, type MqttFramesOptions, mqttFrames } from './sources/mqtt-frames.js';
 /** Frames from NATS, in the safetensors wire format. */

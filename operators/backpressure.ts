@@ -1,15 +1,19 @@
 import { from, Observable, type ObservableInput, type OperatorFunction, type Subscription } from 'rxjs';
+import { QUEUE_DROP_REASONS, type QueueDropReason } from '../src/core/drop-reasons.js';
 import { CubestreamError } from '../src/core/errors.js';
 import { requireInteger, requireOneOf } from './internal/errors.js';
 
 /** What happens to an item that finds the queue full. */
 export type BackpressurePolicy = 'block' | 'dropOldest' | 'dropNewest';
 
-/** Why an item was dropped: the `reason` label of `cubestream_frames_dropped_total`. */
-export type DropReason = (typeof DROP_REASONS)[number];
+/**
+ * Why the queue dropped an item: a `reason` label of `cubestream_frames_dropped_total` (whose
+ * whole list, camera sources' reasons included, is `FRAME_DROP_REASONS` in src/core/drop-reasons.ts).
+ */
+export type DropReason = QueueDropReason;
 
 /** Every {@link DropReason}. */
-export const DROP_REASONS = ['queue_full_oldest', 'queue_full_newest'] as const;
+export const DROP_REASONS = QUEUE_DROP_REASONS;
 
 /** Options of {@link backpressure}. */
 export interface BackpressureOptions<A> {

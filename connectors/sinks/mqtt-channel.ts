@@ -18,7 +18,7 @@ import { withTimeout } from '../shared/with-timeout.js';
 import { PublishRejectedError, SinkAuthError, SinkTlsError } from './errors.js';
 import { OfflineQueue } from './offline-queue.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import type { OverflowPolicy } from './sink.js';
+import type { OverflowPolicy, StatusUpdate } from './sink.js';
 import type { SinkReporter } from './sink-reporter.js';
 import { encodeStatus } from './status.js';
 
@@ -76,6 +76,8 @@ export class MqttCameraChannel {
   private closeStarted = false;
   private everConnected = false;
   private threshold: number | undefined;
+  /** `offline` while the camera's source is lost (see `updateStatus`). */
+  private cameraState: 'online' | 'offline' = 'online';
   private readonly firstConnection: Promise<void>;
   private resolveFirst: () => void = () => {};
   private rejectFirst: (error: Error) => void = () => {};
@@ -129,11 +131,12 @@ export class MqttCameraChannel {
     if (dropped !== undefined) this.config.reporter.dropped(dropped.message, 'overflow');
   }
 
-  /** Remembers the threshold and republishes the retained `online` status with it. */
-  async updateStatus(threshold: number | undefined): Promise<void> {
-    this.threshold = threshold;
+  /** Remembers the threshold and camera state given and republishes the retained status with them. */
+  async updateStatus(update: StatusUpdate): Promise<void> {
+    if (update.threshold !== undefined) this.threshold = update.threshold;
+    if (update.state !== undefined) this.cameraState = update.state;
     const client = this.client;
-    if (client?.connected === true && !this.closing) await this.publishStatus(client, 'online');
+    if (client?.connected === true && !this.closing) await this.publishStatus(client, this.cameraState);
   }
 
   /**
@@ -212,7 +215,7 @@ export class MqttCameraChannel {
     this.everConnected = true;
     this.attempt = 0;
     this.config.onConnectionChange();
-    this.publishStatus(client, 'online').catch((error: unknown) =>
+    this.publishStatus(client, this.cameraState).catch((error: unknown) =>
       reporter.error(asError(error), { camera: cameraId, during: 'status' }),
     );
     for (const item of this.queue.drain()) this.transmit(client, item);

@@ -23,7 +23,7 @@ import { MqttCameraChannel, type MqttChannelConfig, type MqttProtocolState } fro
 import { MQTT_SINK_DEFAULTS } from './mqtt-sink-options.js';
 import { OutgoingMessage } from './outgoing-message.js';
 import { waitUntilIdle } from './retry.js';
-import type { DecisionSink, OverflowPolicy, PublishOutcome, SinkHooks } from './sink.js';
+import type { DecisionSink, OverflowPolicy, PublishOutcome, SinkHooks, StatusUpdate } from './sink.js';
 import { assertNonNegative, assertPositiveInteger, sinkComponent } from './sink-options.js';
 import { SinkReporter } from './sink-reporter.js';
 import { assertCameraId, assertMqttPrefix, mqttTopic } from './topics.js';
@@ -193,10 +193,10 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
     }
   }
 
-  /** Republishes the camera's retained `online` status with the current threshold. */
-  async publishStatus(cameraId: string, update: { threshold?: number }): Promise<void> {
+  /** Republishes the camera's retained status with the current threshold and camera state. */
+  async publishStatus(cameraId: string, update: StatusUpdate): Promise<void> {
     if (this.closed) throw new SinkClosedError(this.name);
-    await this.channel(cameraId).updateStatus(update.threshold);
+    await this.channel(cameraId).updateStatus(update);
   }
 
   /** Waits until no message is queued or awaiting its PUBACK. */

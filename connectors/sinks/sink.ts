@@ -84,12 +84,23 @@ export interface DecisionSink {
   connect(): Promise<void>;
   /** Publishes one decision; see {@link PublishOutcome}. Rejects only when closed or on a permanent broker rejection. */
   publish(decision: Decision): Promise<PublishOutcome>;
-  /** Updates the per-camera status (e.g. the current threshold), where the sink has one. */
-  publishStatus?(cameraId: string, update: { threshold?: number }): Promise<void>;
+  /**
+   * Updates the per-camera status where the sink has one: the current threshold, and `state`
+   * `offline` while the camera's source is lost (`online` again once it is back).
+   */
+  publishStatus?(cameraId: string, update: StatusUpdate): Promise<void>;
   /** Resolves when nothing is pending; rejects with `SinkFlushTimeoutError` after `timeoutMs`. */
   flush(timeoutMs: number): Promise<void>;
   /** Marks the service offline where supported, disconnects; what is still queued is dropped and counted. */
   close(): Promise<void>;
+}
+
+/** What {@link DecisionSink.publishStatus} changes; fields left out keep their value. */
+export interface StatusUpdate {
+  /** The threshold τ the camera's pixels are judged against now. */
+  readonly threshold?: number;
+  /** `offline` while the camera's source is lost; the status starts `online`. */
+  readonly state?: 'online' | 'offline';
 }
 
 /** The readiness check of a sink: `{ name: 'sink:<name>', ok: connected }`. */

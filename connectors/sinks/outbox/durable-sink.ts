@@ -17,7 +17,7 @@ import {
   SinkClosedError,
   SinkConnectTimeoutError,
 } from '../errors.js';
-import type { DecisionSink, DroppedMessage, PublishOutcome, SinkHooks } from '../sink.js';
+import type { DecisionSink, DroppedMessage, PublishOutcome, SinkHooks, StatusUpdate } from '../sink.js';
 import { OutboxJournal } from './journal.js';
 
 /**
@@ -187,7 +187,7 @@ export class DurableDecisionSink<S extends DecisionSink = DecisionSink> implemen
   }
 
   /** Forwards to the wrapped sink, where it has a status. */
-  async publishStatus(cameraId: string, update: { threshold?: number }): Promise<void> {
+  async publishStatus(cameraId: string, update: StatusUpdate): Promise<void> {
     await this.inner.publishStatus?.(cameraId, update);
   }
 

@@ -8,10 +8,10 @@ import type { DeadLetterSink } from '../../../connectors/sinks/dead-letter.js';
 import { deadLetterFromError } from '../../../connectors/sinks/dead-letter.js';
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
-import { DROP_REASONS } from '../../../operators/backpressure.js';
 import type { PipelineHooks } from '../../../operators/deep-svdd-pipeline.js';
 import { UNKNOWN_CAMERA } from '../../core/camera-id.js';
 import type { DecidedFrame } from '../../core/decision.js';
+import { FRAME_DROP_REASONS, type SourceDropReason } from '../../core/drop-reasons.js';
 import { type CubeFrame, FRAME_REJECT_REASONS, type InvalidFrameError } from '../../core/frame.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CubestreamMetrics } from '../../telemetry/metrics.js';
@@ -114,7 +114,7 @@ export class PipelineTelemetry {
     const { metrics } = this.options;
     metrics.framesReceived.inc({ camera }, 0);
     for (const anomalous of ['true', 'false']) metrics.decisions.inc({ camera, anomalous }, 0);
-    for (const reason of DROP_REASONS) metrics.framesDropped.inc({ camera, reason }, 0);
+    for (const reason of FRAME_DROP_REASONS) metrics.framesDropped.inc({ camera, reason }, 0);
     for (const reason of FRAME_REJECT_REASONS) metrics.framesRejected.inc({ camera, reason }, 0);
     metrics.pixelsScoredEarly.inc({ camera }, 0);
     metrics.queueDepth.set({ camera }, this.queueDepth);
@@ -126,6 +126,16 @@ export class PipelineTelemetry {
   sourceState(state: SourceState): void {
     this.connected = state === 'running' ? 1 : 0;
     for (const camera of this.known) this.options.metrics.sourceConnected.set({ camera }, this.connected);
+  }
+
+  /**
+   * Camera lines a source lost before they made a block (`incomplete`, `gap`): counted in
+   * `frames_dropped_total{camera,reason}`, one per camera frame (line). Not in the service's
+   * dropped blocks ({@link ServiceStats.dropped}).
+   */
+  sourceDropped(camera: string, reason: SourceDropReason, lines: number): void {
+    this.knowCamera(camera);
+    this.options.metrics.framesDropped.inc({ camera, reason }, lines);
   }
 
   /** Dead letters not yet handed to every target. */

@@ -10,6 +10,7 @@ import {
   MqttSourceSettingsSchema,
   NatsSourceSettingsSchema,
 } from '../../../connectors/sources/broker-source-options.js';
+import { GenicamSourceSettingsSchema } from '../../../connectors/sources/genicam/genicam-source-options.js';
 import { SimulatedSourceSettingsSchema } from '../../../connectors/sources/simulated-source-options.js';
 import { PipelineSettingsSchema } from '../../../operators/pipeline-options.js';
 import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../../core/camera-id.js';
@@ -38,6 +39,12 @@ const TlsSchema = z.strictObject({
  * `SimulatedSourceSettingsSchema`'s (next to the simulator).
  */
 const SimulatedSourceSchema = SimulatedSourceSettingsSchema.extend({ kind: z.literal('simulated') });
+
+/**
+ * `source.kind: genicam`: a GenICam line-scan camera (GigE Vision, USB3 Vision) through Aravis;
+ * settings and defaults are `GenicamSourceSettingsSchema`'s (next to the source).
+ */
+const GenicamSourceSchema = GenicamSourceSettingsSchema.extend({ kind: z.literal('genicam') });
 
 /** `source.kind: envi`: replay of ENVI cubes from disk. */
 const EnviSourceSchema = z.strictObject({
@@ -105,6 +112,7 @@ const NatsSourceSchema = NatsSourceSettingsSchema.extend({
 /** `source`: one camera connector, chosen by `kind`. */
 export const SourceConfigSchema = z.discriminatedUnion('kind', [
   SimulatedSourceSchema,
+  GenicamSourceSchema,
   EnviSourceSchema,
   MqttSourceSchema,
   NatsSourceSchema,

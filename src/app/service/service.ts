@@ -21,6 +21,7 @@ import { startTelemetryServer, type TelemetryServer } from '../http/http-server.
 import { startViewerServer, ViewerHub, type ViewerServer, WorkerStripRenderer } from '../web/index.js';
 import { resolveAuthToken } from './auth-token.js';
 import { resolveBrokerSecrets } from './broker-secrets.js';
+import { cameraHooks } from './camera-hooks.js';
 import { DecisionPublisher } from './decision-publisher.js';
 import { healthReport, type ServiceHealthState } from './health.js';
 import { pipelineOptions } from './pipeline-options.js';
@@ -30,7 +31,7 @@ import { warmScorer } from './scorer-warmup.js';
 import { PortInUseError } from './service-errors.js';
 import { ServiceStats } from './service-stats.js';
 import { createSinks } from './sinks.js';
-import { createSource } from './sources.js';
+import { createSource, requireSourceRuntime } from './sources.js';
 import { StatusRefresher } from './status-refresher.js';
 import { viewerTelemetry } from './viewer-telemetry.js';
 
@@ -115,7 +116,8 @@ async function listen<T>(what: string, host: string, port: number, start: () => 
  * (their connection timeouts are logged and retried in the background; a permanent error such
  * as refused credentials fails the start), telemetry and viewer servers, then the stream.
  *
- * @throws `BundleError`/`ConfigError` for a bad bundle, `EngineError`, `PortInUseError`, sink
+ * @throws `AravisUnavailableError` for a genicam source without Aravis or koffi (before anything
+ *   starts); `BundleError`/`ConfigError` for a bad bundle, `EngineError`, `PortInUseError`, sink
  *   option and permanent connection errors; everything started is closed again first
  * @example
  * ```ts
@@ -127,8 +129,10 @@ async function listen<T>(what: string, host: string, port: number, start: () => 
  * ```
  */
 export async function startService(given: RunConfig, deps: ServiceDeps = {}): Promise<RunningService> {
-  // Secrets from files (passwordFile, passFile, tokenFile) are read before anything starts.
+  // Secrets from files (passwordFile, passFile, tokenFile) are read before anything starts, and
+  // a camera library the source needs (Aravis) is looked for.
   const config = await resolveBrokerSecrets(given);
+  await requireSourceRuntime(config.source);
   const root = deps.logger ?? createLogger(config.log.level === undefined ? {} : { level: config.log.level });
   const log = componentLogger(root, 'service');
   const metrics = deps.metrics ?? createMetrics();
@@ -290,7 +294,15 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     const camera = createSource(source, {
       demand: room.demand,
       onConnectionIssue: ({ error, attempt, retryInMs }) =>
-        sourceLog.warn({ err: error, attempt, retryInMs }, 'source cannot reach its broker; retrying'),
+        sourceLog.warn(
+          { err: error, attempt, retryInMs },
+          source.kind === 'genicam'
+            ? 'camera unreachable or lost; reconnecting'
+            : 'source cannot reach its broker; retrying',
+        ),
+      ...cameraHooks(sourceLog, (camera, reason, lines) =>
+        telemetryHooks.sourceDropped(camera, reason, lines),
+      ),
       onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
       ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
     });
@@ -315,10 +327,23 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
         if (stats.warmedUp) metrics.warmupComplete.set(1);
       },
     });
+    // A lost source (camera unplugged, frames broker gone) turns its cameras' retained MQTT
+    // status `offline` until frames flow again.
+    let sourceLost = false;
     const stateSubscription = camera.state.subscribe((state) => {
       health.source = state;
       telemetryHooks.sourceState(state);
       sourceLog.info({ state }, 'source state');
+      const lost = state === 'disconnected';
+      if (lost === sourceLost || (!lost && state !== 'running')) return;
+      sourceLost = lost;
+      for (const cameraId of cameraIds) {
+        sinks.mqtt
+          ?.publishStatus(cameraId, { state: lost ? 'offline' : 'online' })
+          .catch((error: unknown) =>
+            sourceLog.warn({ err: error, camera: cameraId }, 'status update failed'),
+          );
+      }
     });
     cleanups.push(async () => stateSubscription.unsubscribe());
 

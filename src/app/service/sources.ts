@@ -1,12 +1,17 @@
 /**
- * Builds the camera source a run configuration names: the simulated line-scan camera, an ENVI
- * replay, or safetensors frames from MQTT or NATS.
+ * Builds the camera source a run configuration names: the simulated line-scan camera, a GenICam
+ * camera (Aravis), an ENVI replay, or safetensors frames from MQTT or NATS.
  */
 
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
 import type { CameraGateOptions } from '../../../connectors/sources/camera-gate.js';
 import type { Demand } from '../../../connectors/sources/demand.js';
 import { enviReplay } from '../../../connectors/sources/envi-replay.js';
+import { loadAravis } from '../../../connectors/sources/genicam/aravis-library.js';
+import {
+  type GenicamSourceHooks,
+  genicamSource,
+} from '../../../connectors/sources/genicam/genicam-source.js';
 import { mqttFrames } from '../../../connectors/sources/mqtt-frames.js';
 import { natsFrames } from '../../../connectors/sources/nats-frames.js';
 import { simulatedLineScan } from '../../../connectors/sources/simulated-line-scan.js';
@@ -22,8 +27,17 @@ export interface SourceHooks {
   readonly maxValues?: number;
   /** Paces a source without `linesPerSecond` (simulated, envi) by the consumer's room. */
   readonly demand?: Demand;
-  /** A broker source could not reach its broker, or lost it; it retries (see {@link ConnectionIssue}). */
+  /**
+   * A broker source could not reach its broker, or a camera source its camera, or lost it; it
+   * retries (see {@link ConnectionIssue}).
+   */
   readonly onConnectionIssue?: (issue: ConnectionIssue) => void;
+  /** A camera source (genicam) lost camera lines before they made a block (`incomplete`, `gap`). */
+  readonly onDropped?: GenicamSourceHooks['onDropped'];
+  /** A camera source (genicam) opened its camera, or opened it again after losing it. */
+  readonly onCameraOpened?: GenicamSourceHooks['onOpened'];
+  /** A camera source's warning at start (stale references, references taken at other settings). */
+  readonly onWarning?: GenicamSourceHooks['onWarning'];
 }
 
 /** The cameras a broker source admits, from its section. */
@@ -36,9 +50,25 @@ function cameraGate(config: Extract<SourceConfig, { kind: 'mqtt' | 'nats' }>): C
 }
 
 /**
+ * Fails fast, before anything else starts, when what the source needs is not installed: a
+ * `genicam` source without Aravis (libaravis-0.8.so.0) or koffi.
+ *
+ * @throws `AravisUnavailableError` with the one-line fix (the Debian packages, or `npm install koffi`)
+ * @example
+ * ```ts
+ * import { loadRunConfig } from './run-config.js';
+ * const config = await loadRunConfig('configs/run/genicam-fake.yaml');
+ * await requireSourceRuntime(config.source); // throws AravisUnavailableError without Aravis
+ * ```
+ */
+export async function requireSourceRuntime(config: SourceConfig): Promise<void> {
+  if (config.kind === 'genicam') await loadAravis();
+}
+
+/**
  * The {@link CameraSource} of a `source` section.
  *
- * @throws the connector's option error (`OptionError`) for a value it refuses;
+ * @throws the connector's option error (`OptionError`, `ConfigError`) for a value it refuses;
  *   `TlsFileError` for an unreadable TLS file (read by the source, at start)
  * @example
  * ```ts
@@ -56,6 +86,18 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
     case 'simulated': {
       const { kind: _kind, ...options } = config;
       return simulatedLineScan(defined({ ...options, demand: hooks.demand }));
+    }
+    case 'genicam': {
+      const { kind: _kind, ...settings } = config;
+      return genicamSource(
+        defined({
+          ...settings,
+          onDropped: hooks.onDropped,
+          onOpened: hooks.onCameraOpened,
+          onConnectionIssue: hooks.onConnectionIssue,
+          onWarning: hooks.onWarning,
+        }),
+      );
     }
     case 'envi':
       return enviReplay(

@@ -1,0 +1,207 @@
+/**
+ * Camera lines into blocks: each line's payload is unpacked into 16-bit counts (a buffer reused
+ * line after line), written as the next row of the block being filled (a buffer lent from a
+ * pool), converted to reflectance when references are given, and published as progress
+ * ({@link RowsReady}) so that a scorer can score rows ahead; the line that fills the block
+ * returns it as a {@link CubeFrame}.
+ */
+import {
+  bandIndexWavelengths,
+  type CubeFrame,
+  InvalidFrameError,
+  type WavelengthUnits,
+} from '../../../src/core/frame.js';
+import type { FrameBufferPool } from '../../../src/core/frame-buffer-pool.js';
+import type { ReflectanceGains } from '../../../src/core/reflectance.js';
+import type { RowsReady } from '../../../src/core/rows-ready.js';
+import {
+  CameraGeometryError,
+  type LineGeometry,
+  type LineLayout,
+  lineGeometry,
+  writeLineRow,
+} from './line-layout.js';
+import type { OpenedCamera, RawLine } from './line-stream.js';
+import { requirePixelFormat, unpackPixels } from './pixel-formats.js';
+
+/** Centre wavelengths of the bands and their units. */
+export interface BandWavelengths {
+  readonly values: Float32Array;
+  readonly units: WavelengthUnits;
+}
+
+/** Options of {@link LineBlockBuilder}. */
+export interface LineBlockBuilderOptions {
+  /** Camera id of the blocks. */
+  readonly cameraId: string;
+  /** Which camera axis carries the bands. */
+  readonly layout: LineLayout;
+  /** Lines per block. */
+  readonly blockRows: number;
+  /** The bands' wavelengths (their count is checked against the camera's); absent: band indices. */
+  readonly wavelengths?: BandWavelengths;
+  /** Convert each line to reflectance with these (their width and bands are checked at open). */
+  readonly gains?: ReflectanceGains;
+  /** Where block buffers come from; the emitted block's `release` hands its buffer back. */
+  readonly pool: FrameBufferPool;
+  /** Progress of the block being filled, after each of its lines but the last. */
+  readonly onRows?: (rows: RowsReady) => void;
+}
+
+/** The camera image as opened: what every line must match. */
+interface OpenGeometry extends LineGeometry {
+  readonly cameraWidth: number;
+  readonly cameraHeight: number;
+  readonly pixelFormat: string;
+  readonly wavelengths: Float32Array;
+  readonly units: WavelengthUnits;
+}
+
+/**
+ * Builds blocks of `blockRows` lines from the lines of one camera: `frameId` counts blocks from
+ * 0 (on across reconnects), `rowOffset` is 0 and `totalRows` is `blockRows` (each block is a
+ * whole frame), `capturedAt` is the block's last line's (a block is captured when its last line
+ * is, as the simulated camera stamps it), and `radiometry` is `reflectance` with gains, else
+ * `counts`. Lines lost on the way are simply not there: a block holds the next `blockRows` lines
+ * that arrived.
+ *
+ * @example
+ * ```ts
+ * import { FrameBufferPool } from '../../../src/core/frame-buffer-pool.js';
+ * import type { RawLine } from './line-stream.js';
+ * const builder = new LineBlockBuilder({ cameraId: 'line1', layout: 'bands-rows', blockRows: 64, pool: new FrameBufferPool() });
+ * builder.open({ width: 1024, height: 224, pixelFormat: 'Mono16' });
+ * declare const line: RawLine; // from openLineStream's onLine
+ * const block = builder.add(line); // a CubeFrame every 64th line, else undefined
+ * ```
+ */
+export class LineBlockBuilder {
+  readonly #options: LineBlockBuilderOptions;
+  #geometry: OpenGeometry | undefined;
+  #counts = new Uint16Array(0);
+  #block: { readonly data: Float32Array; readonly release: () => void } | undefined;
+  #filled = 0;
+  #blocks = 0;
+
+  /** @param options - see {@link LineBlockBuilderOptions} */
+  constructor(options: LineBlockBuilderOptions) {
+    this.#options = options;
+  }
+
+  /** Blocks returned so far. */
+  get blocks(): number {
+    return this.#blocks;
+  }
+
+  /** Lines in the block being filled. */
+  get pendingLines(): number {
+    return this.#filled;
+  }
+
+  /**
+   * Takes the geometry of the camera's image as read back at open (and at each reconnect): the
+   * line's width and bands under the layout, checked against the wavelengths and the
+   * references. A block being filled at a different geometry is discarded.
+   *
+   * @throws {@link CameraGeometryError} naming both sides; `UnsupportedPixelFormatError` for a
+   *   pixel format this source cannot read
+   */
+  open(camera: Pick<OpenedCamera, 'width' | 'height' | 'pixelFormat'>): LineGeometry {
+    const { layout, wavelengths, gains } = this.#options;
+    requirePixelFormat(camera.pixelFormat);
+    const geometry = lineGeometry(layout, camera.width, camera.height, wavelengths?.values.length);
+    if (gains !== undefined && (gains.width !== geometry.width || gains.bands !== geometry.bands)) {
+      throw new CameraGeometryError(
+        `camera lines are ${geometry.width} pixels x ${geometry.bands} bands (Width x Height ` +
+          `${camera.width} x ${camera.height}, lineLayout ${layout}), but the references (source.calibration) ` +
+          `are ${gains.width} pixels x ${gains.bands} bands: capture them again at these settings`,
+      );
+    }
+    const previous = this.#geometry;
+    if (previous !== undefined && (previous.width !== geometry.width || previous.bands !== geometry.bands))
+      this.discard();
+    this.#geometry = {
+      ...geometry,
+      cameraWidth: camera.width,
+      cameraHeight: camera.height,
+      pixelFormat: camera.pixelFormat,
+      wavelengths: wavelengths?.values ?? bandIndexWavelengths(geometry.bands),
+      units: wavelengths?.units ?? 'index',
+    };
+    if (this.#counts.length !== geometry.width * geometry.bands)
+      this.#counts = new Uint16Array(geometry.width * geometry.bands);
+    return geometry;
+  }
+
+  /**
+   * Adds one line as the next row of the block being filled.
+   *
+   * @returns the block when this line completes it, else undefined
+   * @throws {@link InvalidFrameError} (nothing written) for a line whose image or payload size is
+   *   not the opened camera's: reason `shape`, or `size` from `unpackPixels`
+   */
+  add(
+    line: Pick<RawLine, 'bytes' | 'width' | 'height' | 'pixelFormat' | 'capturedAt'>,
+  ): CubeFrame | undefined {
+    const g = this.#geometry;
+    if (g === undefined)
+      throw new InvalidFrameError('metadata', 'line', 'before open', 'the camera is not open');
+    if (
+      line.width !== g.cameraWidth ||
+      line.height !== g.cameraHeight ||
+      line.pixelFormat !== g.pixelFormat
+    ) {
+      throw new InvalidFrameError(
+        'shape',
+        'line',
+        `${line.width} x ${line.height} ${line.pixelFormat}`,
+        `the camera was opened at ${g.cameraWidth} x ${g.cameraHeight} ${g.pixelFormat}`,
+      );
+    }
+    const { blockRows, pool, gains, layout, cameraId } = this.#options;
+    unpackPixels(line.pixelFormat, line.bytes, g.width * g.bands, this.#counts);
+    this.#block ??= pool.lend(blockRows * g.width * g.bands);
+    const block = this.#block;
+    writeLineRow(this.#counts, layout, g.width, g.bands, block.data, this.#filled, gains);
+    this.#filled++;
+    if (this.#filled < blockRows) {
+      this.#options.onRows?.({
+        cameraId,
+        height: blockRows,
+        width: g.width,
+        bands: g.bands,
+        wavelengths: g.wavelengths,
+        wavelengthUnits: g.units,
+        data: block.data,
+        rows: this.#filled,
+      });
+      return undefined;
+    }
+    this.#block = undefined;
+    this.#filled = 0;
+    const frame: CubeFrame = {
+      cameraId,
+      frameId: this.#blocks++,
+      rowOffset: 0,
+      totalRows: blockRows,
+      capturedAt: line.capturedAt,
+      timings: {},
+      height: blockRows,
+      width: g.width,
+      bands: g.bands,
+      wavelengths: g.wavelengths,
+      wavelengthUnits: g.units,
+      data: block.data,
+      radiometry: gains === undefined ? 'counts' : 'reflectance',
+      release: block.release,
+    };
+    return frame;
+  }
+
+  /** Hands the block being filled back to the pool (its lines are lost); the next line starts a new one. */
+  discard(): void {
+    this.#block?.release();
+    this.#block = undefined;
+    this.#filled = 0;
+  }
+}
