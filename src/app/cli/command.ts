@@ -13,6 +13,8 @@ export interface CliIO {
   out(text: string): void;
   /** Writes to standard error (no newline added). */
   err(text: string): void;
+  /** Standard input, for commands that prompt (`calibrate`); default `process.stdin`. */
+  readonly input?: NodeJS.ReadableStream;
 }
 
 /**

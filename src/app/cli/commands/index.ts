@@ -1,4 +1,7 @@
 import type { CliCommand } from '../command.js';
+import { calibrateCommand } from './calibrate.js';
+import { camerasCommand } from './cameras.js';
+import { captureCommand } from './capture.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
@@ -14,4 +17,7 @@ export const commands: readonly CliCommand[] = [
   evalCommand,
   runCommand,
   demoCommand,
+  camerasCommand,
+  calibrateCommand,
+  captureCommand,
 ];

@@ -2,7 +2,32 @@ import { readFile, stat } from 'node:fs/promises';
 import { expectedEnviDataBytes, findEnviDataFile, readEnviHeader } from '../../../io/envi/data-file.js';
 import { enviDtype } from '../../../io/envi/data-types.js';
 import { decodeSafetensors, SafetensorsError } from '../../../io/safetensors.js';
+import { type CaptureMetadata, readCaptureMetadata, timestampsStorage } from '../capture-header.js';
 import { type CliCommand, type CliIO, UsageError } from '../command.js';
+
+/** The per-line timestamps of a capture, summarised. */
+export interface CaptureTimestampsSummary {
+  count: number;
+  /** Where they are kept: the header, or `<name>.timestamps.json` next to it. */
+  storage: 'header' | 'sidecar';
+  /** ISO time of the first and last line. */
+  first: string;
+  last: string;
+  /** Mean time between lines (the line period), ms. */
+  meanPeriodMs: number;
+  /** Longest time between two lines, ms (much more than the mean: lines were lost there). */
+  maxPeriodMs: number;
+}
+
+/** What `inspect` reports of a cube written by `cubestream capture`. */
+export interface CaptureInspection {
+  camera: { id: string; vendor: string; model: string; serial: string };
+  /** Camera settings read back at capture, by GenICam name. */
+  features: Record<string, string | number | boolean>;
+  linesLost: number;
+  calibration?: string;
+  timestamps?: CaptureTimestampsSummary;
+}
 
 /** What `inspect` reports for an ENVI cube (the `--json` output). */
 export interface EnviInspection {
@@ -24,6 +49,10 @@ export interface EnviInspection {
   actualBytes: number;
   sizeOk: boolean;
   description?: string;
+  /** `counts` or `reflectance`, from the `cubestream radiometry` header field. */
+  radiometry?: string;
+  /** Present for a cube written by `cubestream capture`. */
+  capture?: CaptureInspection;
 }
 
 /** What `inspect` reports for a safetensors file (the `--json` output). */
@@ -35,12 +64,44 @@ export interface SafetensorsInspection {
   metadata: Record<string, string>;
 }
 
+function timestampsSummary(timestamps: Float64Array): CaptureTimestampsSummary | undefined {
+  const count = timestamps.length;
+  const first = timestamps[0];
+  const last = timestamps[count - 1];
+  if (first === undefined || last === undefined) return undefined;
+  let maxPeriodMs = 0;
+  for (let i = 1; i < count; i++) {
+    maxPeriodMs = Math.max(maxPeriodMs, (timestamps[i] as number) - (timestamps[i - 1] as number));
+  }
+  return {
+    count,
+    storage: timestampsStorage(count),
+    first: new Date(first).toISOString(),
+    last: new Date(last).toISOString(),
+    meanPeriodMs: count > 1 ? (last - first) / (count - 1) : 0,
+    maxPeriodMs,
+  };
+}
+
+function captureInspection(meta: CaptureMetadata): CaptureInspection {
+  const timestamps = timestampsSummary(meta.timestamps);
+  return {
+    camera: { ...meta.camera },
+    features: { ...meta.features },
+    linesLost: meta.linesLost,
+    ...(meta.calibration === undefined ? {} : { calibration: meta.calibration }),
+    ...(timestamps === undefined ? {} : { timestamps }),
+  };
+}
+
 async function inspectEnvi(file: string): Promise<EnviInspection> {
   const header = await readEnviHeader(file);
   const dataFile = await findEnviDataFile(file);
   const actualBytes = (await stat(dataFile)).size;
   const expectedBytes = expectedEnviDataBytes(header);
   const wavelengths = header.wavelengths ?? [0, header.bands - 1];
+  const { radiometry } = header;
+  const capture = await readCaptureMetadata(file, header);
   return {
     format: 'envi',
     file,
@@ -59,6 +120,8 @@ async function inspectEnvi(file: string): Promise<EnviInspection> {
     actualBytes,
     sizeOk: actualBytes === expectedBytes,
     ...(header.description === undefined ? {} : { description: header.description }),
+    ...(radiometry === undefined ? {} : { radiometry }),
+    ...(capture === undefined ? {} : { capture: captureInspection(capture) }),
   };
 }
 
@@ -93,7 +156,32 @@ function enviText(r: EnviInspection): string {
     ['size', `${r.actualBytes} bytes, expected ${r.expectedBytes}: ${r.sizeOk ? 'ok' : 'MISMATCH'}`],
   ];
   if (r.description !== undefined) rows.push(['description', r.description.replace(/\s*\n\s*/g, ' ')]);
+  if (r.radiometry !== undefined) rows.push(['radiometry', r.radiometry]);
+  if (r.capture !== undefined) rows.push(...captureRows(r.capture));
   return `ENVI cube ${r.file}\n${rows.map(([k, v]) => `  ${k.padEnd(24)} ${v}`).join('\n')}\n`;
+}
+
+function captureRows(c: CaptureInspection): [string, string][] {
+  const { id, vendor, model, serial } = c.camera;
+  const rows: [string, string][] = [
+    ['camera', `${id} (${vendor} ${model}, serial ${serial})`],
+    [
+      'camera settings',
+      Object.entries(c.features)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' '),
+    ],
+    ['lines lost', String(c.linesLost)],
+  ];
+  const t = c.timestamps;
+  if (t !== undefined) {
+    rows.push([
+      'line timestamps',
+      `${t.count} in the ${t.storage}, ${t.first} .. ${t.last}, period ${t.meanPeriodMs.toFixed(3)} ms (longest ${t.maxPeriodMs.toFixed(3)} ms)`,
+    ]);
+  }
+  if (c.calibration !== undefined) rows.push(['calibration', c.calibration]);
+  return rows;
 }
 
 function safetensorsText(r: SafetensorsInspection): string {
@@ -116,8 +204,9 @@ function report(
 
 /**
  * `cubestream inspect <file.hdr|file.safetensors> [--json]`: shape, storage and size check of
- * an ENVI cube, or the tensors and metadata of a safetensors file. Exits 1 (after the report)
- * when an ENVI data file's size does not match its header.
+ * an ENVI cube, or the tensors and metadata of a safetensors file. For a cube written by
+ * `cubestream capture`, also its radiometry, camera, camera settings, lost lines and line
+ * timestamps. Exits 1 (after the report) when an ENVI data file's size does not match its header.
  *
  * @example
  * ```sh
@@ -126,7 +215,7 @@ function report(
  */
 export const inspectCommand: CliCommand = {
   name: 'inspect',
-  summary: 'Describe an ENVI cube or a safetensors file',
+  summary: 'Describe an ENVI cube (a capture too) or a safetensors file',
   usage: `cubestream inspect <file.hdr|file.safetensors> [--json]
   --json  print one JSON object instead of text`,
   options: { json: { type: 'boolean' } },
