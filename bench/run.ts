@@ -5,6 +5,7 @@ import { initEngine } from '../src/scoring/engine.js';
 import { DEFAULT_POOL_WORKERS } from '../src/scoring/onnx/pool/ort-worker-pool.js';
 import { benchArgs } from './cli-args.js';
 import { FX10, runFx10 } from './fx10-scenario.js';
+import { runGenicam } from './genicam-scenario.js';
 import type { BenchEngine } from './pipelines.js';
 import { formatResult, round, type ScenarioResult } from './scenario-result.js';
 import { syntheticCube } from './synthetic-cube.js';
@@ -12,15 +13,19 @@ import { syntheticModel } from './synthetic-model.js';
 import { runTrain, type TrainResult } from './train-scenario.js';
 import { runXmr } from './xmr-scenario.js';
 
-const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train]
+const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train,genicam]
   [--cubes 2] [--xmr-width 1000] [--seconds 10] [--train-seconds 5] [--workers 2] [--threads 2] [--no-spin]
-  [--chunk 8192] [--fx10-max-nm 772] [--whole-blocks]
+  [--chunk 8192] [--fx10-max-nm 772] [--whole-blocks] [--genicam-loss 0]
+  (default scenarios: xmr,fx10,train; genicam needs Aravis's fake camera and tools:
+   apt-get install aravis-tools libaravis-0.8-0)
   (--fx10-max-nm 772 keeps 27 FX10 bands: the cuvis default network's 27 -> 128 -> 32;
    --whole-blocks: fx10 scores a block only once complete, not its rows as they arrive)
   (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)`;
 
-const SCENARIOS = ['xmr', 'fx10', 'train'] as const;
+const SCENARIOS = ['xmr', 'fx10', 'train', 'genicam'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** Run without --scenario: all but genicam, which needs Aravis's fake camera on this machine. */
+const DEFAULT_SCENARIOS: readonly Scenario[] = ['xmr', 'fx10', 'train'];
 
 const { fail, positive } = benchArgs('bench', USAGE);
 
@@ -28,7 +33,7 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     engine: { type: 'string', default: 'both' },
-    scenario: { type: 'string', default: SCENARIOS.join(',') },
+    scenario: { type: 'string', default: DEFAULT_SCENARIOS.join(',') },
     cubes: { type: 'string' },
     'xmr-width': { type: 'string' },
     seconds: { type: 'string' },
@@ -39,6 +44,7 @@ const { values } = parseArgs({
     'no-spin': { type: 'boolean', default: false },
     'whole-blocks': { type: 'boolean', default: false },
     chunk: { type: 'string' },
+    'genicam-loss': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -153,6 +159,22 @@ if (scenarios.includes('fx10')) {
   }
 }
 
+if (scenarios.includes('genicam')) {
+  const loss = values['genicam-loss'];
+  const lossPerThousand =
+    loss === undefined || loss === '0' ? undefined : Math.round(positive('genicam-loss', loss, 0));
+  // One run with the scorer the service would pick, unless --engine names one.
+  const result = await runGenicam({
+    seconds,
+    ...(engines.length === 1 && engines[0] !== undefined ? { engine: engines[0] } : {}),
+    ...(values.workers === undefined ? {} : { workers }),
+    ...(lossPerThousand === undefined ? {} : { lossPerThousand }),
+    log,
+  });
+  results.push(result);
+  log(formatResult(result));
+}
+
 log(
   `load average after: ${loadavg()
     .map((l) => l.toFixed(2))
@@ -173,6 +195,7 @@ const summary = {
     blocksPerSecond: r.blocksPerSecond,
     stageMs: r.stageMs,
     ...(r.earlyShare === undefined ? {} : { earlyShare: r.earlyShare }),
+    ...r.camera,
   })),
   // The best engine's figure (onnx, the default training engine on wasm, when both ran).
   trainStepsPerSecond: bestTrain === null ? null : round(bestTrain, 2),

@@ -1,6 +1,33 @@
 import { percentile } from './block-runner.js';
 import type { BenchEngine } from './pipelines.js';
 
+/**
+ * A camera scenario's line rates (`genicam`): camera frames are lines, received by the source
+ * and decided by the pipeline, against Aravis's own client at the same settings in the same run.
+ */
+export interface CameraLineFigures {
+  /** Camera frames (lines) the source received per second. */
+  readonly framesPerSecond: number;
+  /** Lines decided per second (decided blocks times their lines). */
+  readonly decidedFramesPerSecond: number;
+  /** Frames per second `arv-camera-test-0.8` received from the same camera at the same settings. */
+  readonly aravisFramesPerSecond: number;
+  /** `framesPerSecond / aravisFramesPerSecond` (target >= 0.95). */
+  readonly ratio: number;
+  /** Lines the source lost (incomplete buffers, lines dropped with the ring full, ids never received) over the whole run (target 0 without packet loss). */
+  readonly incomplete: number;
+  /** Of {@link CameraLineFigures.incomplete}: block ids never received. */
+  readonly gapLines: number;
+  /** Buffers `arv-camera-test-0.8` got incomplete plus the frames it never saw. */
+  readonly aravisIncomplete: number;
+  /** p99 of decision time minus the block's `capturedAt` (its last line's camera timestamp), ms. */
+  readonly p99CaptureToDecisionMs: number;
+  /** Blocks the pipeline's validation refused (0 unless the model does not fit the camera). */
+  readonly rejected: number;
+  /** CPU of the cubestream process during the window (all threads), in cores. */
+  readonly cpuCores: number;
+}
+
 /** What one scenario reports for one engine. */
 export interface ScenarioResult {
   readonly name: string;
@@ -21,6 +48,8 @@ export interface ScenarioResult {
   readonly stageMs: Record<string, number>;
   /** Share of pixels scored from early rows, before their block was complete (line-scan with early rows only). */
   readonly earlyShare?: number;
+  /** A camera scenario's line rates (`genicam` only). */
+  readonly camera?: CameraLineFigures;
 }
 
 /** Rounds a figure for the report (3 significant decimals at most). */
@@ -39,7 +68,17 @@ export function formatResult(r: ScenarioResult): string {
     `${r.name.padEnd(5)} ${r.engine.padEnd(5)} ${r.mpxPerSecond.toFixed(3).padStart(7)} Mpx/s ` +
     `${r.blocksPerSecond.toFixed(2).padStart(6)} blocks/s  p50 ${r.p50BlockMs.toFixed(1)} ms  p99 ${r.p99BlockMs.toFixed(1)} ms  ` +
     `peak RSS ${r.peakRssMb.toFixed(0)} MiB  dropped ${r.dropped}/${r.blocks + r.dropped}` +
-    `${r.earlyShare === undefined ? '' : `  scored ahead ${(100 * r.earlyShare).toFixed(0)}%`}\n      ms per block: ${stages}`
+    `${r.earlyShare === undefined ? '' : `  scored ahead ${(100 * r.earlyShare).toFixed(0)}%`}\n      ms per block: ${stages}` +
+    (r.camera === undefined ? '' : `\n      ${formatCamera(r.camera)}`)
+  );
+}
+
+function formatCamera(c: CameraLineFigures): string {
+  return (
+    `lines/s received ${c.framesPerSecond.toFixed(1)}, decided ${c.decidedFramesPerSecond.toFixed(1)}, ` +
+    `arv-camera-test ${c.aravisFramesPerSecond.toFixed(1)} (ratio ${c.ratio.toFixed(3)}); ` +
+    `lost lines ${c.incomplete} (gaps ${c.gapLines}; arv-camera-test ${c.aravisIncomplete}); ` +
+    `capture -> decision p99 ${c.p99CaptureToDecisionMs.toFixed(1)} ms; rejected ${c.rejected}; CPU ${c.cpuCores.toFixed(2)} cores`
   );
 }
 
