@@ -143,6 +143,12 @@ export interface CubeFrame {
    */
   readonly radiometry?: Radiometry;
   /**
+   * True when the in-process source built `data` so that every value is finite (integer camera
+   * counts, with finite reflectance gains): {@link validateFrame} then skips its O(values) NaN/Inf
+   * scan (6.7 ms for a 32 x 1024 x 224 block here). Never read from the wire: decoders leave it out.
+   */
+  readonly finite?: true;
+  /**
    * Hands `data`'s buffer back to the source's pool (`FrameBufferPool.lend`) when nothing reads
    * it any more; absent when the frame owns its data. Called once, by the frame's last holder
    * (see above; later calls do nothing). It travels with the frame's identity through scoring,
@@ -314,7 +320,7 @@ export function validateFrame(frame: CubeFrame, limits: FrameLimits = {}): CubeF
       `must be a Uint8Array of height*width = ${pixels}`,
     );
   }
-  if (limits.checkFinite ?? true) {
+  if ((limits.checkFinite ?? true) && frame.finite !== true) {
     const bad = firstNonFinite(frame.data);
     if (bad >= 0) {
       const pixel = Math.floor(bad / frame.bands);

@@ -20,7 +20,7 @@ export interface ReflectanceReferences {
 /**
  * The references in the form applied per line: `value = (DN - offset) * gain`, with
  * `offset = dark` and `gain = 1 / (white - dark)`. A *dead* pixel-band (`white <= dark`: a
- * saturated dark, a dead or hot pixel, a band with no signal) has gain 0, so its reflectance is
+ * saturated dark, a dead or hot pixel, a band with no signal) has gain 0 (as has one whose span is under {@link MIN_REFERENCE_SPAN}), so its reflectance is
  * 0 rather than ±Infinity or a sign-flipped value; `deadCount` says how many there are, for the
  * caller to warn about.
  */
@@ -68,6 +68,13 @@ function checkReferenceLine(field: 'dark' | 'white', line: unknown, width: numbe
 }
 
 /**
+ * Smallest `white - dark` taken as signal, in counts: references average integer counts, so a
+ * smaller span is no signal, and its gain could overflow float32 (then reflectance would not be
+ * finite, which the camera source promises its blocks are). Below it the pixel-band is dead.
+ */
+export const MIN_REFERENCE_SPAN = 1e-6;
+
+/**
  * Precomputes offset and gain from dark and white references (docs/maths.md §4): the one home
  * of the reflectance formula, `R = (DN - dark) / (white - dark)`.
  *
@@ -95,7 +102,7 @@ export function reflectanceGains(refs: ReflectanceReferences): ReflectanceGains 
   let deadCount = 0;
   for (let i = 0; i < gain.length; i++) {
     const span = (refs.white[i] as number) - (refs.dark[i] as number);
-    if (span > 0) gain[i] = 1 / span;
+    if (span >= MIN_REFERENCE_SPAN) gain[i] = 1 / span;
     else deadCount++;
   }
   return { width, bands, offset, gain, deadCount };

@@ -114,6 +114,13 @@ describe('validateFrame', () => {
     expect(() => validateFrame({ ...good(), data }, { checkFinite: false })).not.toThrow();
   });
 
+  it('skips the finite scan for a frame its source built finite (finite: true), and only for it', () => {
+    const data = ramp(24);
+    data[3] = Number.NaN;
+    expect(() => validateFrame({ ...good(), data, finite: true })).not.toThrow();
+    expect(() => validateFrame({ ...good(), data })).toThrow(/must be finite/);
+  });
+
   it('rejects a frame claiming 10^12 pixels before allocating anything', () => {
     expect(() => validateGeometry(1_000_000, 1_000_000, 1)).toThrow(
       'invalid frame: height*width*bands = "1000000x1000000x1 = 1000000000000": exceeds the limit of 268435456 values per frame',

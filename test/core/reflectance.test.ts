@@ -50,6 +50,19 @@ describe('reflectance', () => {
     expect(gains.offset).not.toBe(DARK);
   });
 
+  it('takes a span under a millionth of a count as dead, so that full-scale counts stay finite', () => {
+    const tiny = reflectanceGains({
+      width: 1,
+      bands: 2,
+      dark: Float32Array.of(0, 0),
+      white: Float32Array.of(1e-30, 2e-6),
+    });
+    expect([...tiny.gain]).toEqual([0, Math.fround(1 / Math.fround(2e-6))]);
+    expect(tiny.deadCount).toBe(1);
+    const out = applyReflectance(Float32Array.of(65535, 65535), tiny);
+    expect(out.every(Number.isFinite)).toBe(true);
+  });
+
   it('converts two rows of counts to the reflectance worked out by hand', () => {
     const out = applyReflectance(DN, gains);
     expectClose(out, EXPECTED);

@@ -20,7 +20,7 @@ import {
   loadCalibration,
   resolveWavelengths,
 } from './genicam-source-setup.js';
-import { LineBlockBuilder } from './line-block-builder.js';
+import { LineBlockBuilder, warmLinePath } from './line-block-builder.js';
 import {
   type LineStream,
   type LineStreamHandlers,
@@ -90,6 +90,10 @@ async function prepare(
     pool,
     onRows: (progress) => rows.next(progress),
     ...(wavelengths === undefined ? {} : { wavelengths }),
+    ...(calibration === undefined ? {} : { gains: calibration.gains }),
+  });
+  await warmLinePath(settings.features, {
+    layout: settings.lineLayout,
     ...(calibration === undefined ? {} : { gains: calibration.gains }),
   });
   return { builder, calibration };

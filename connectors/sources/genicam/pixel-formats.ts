@@ -41,7 +41,14 @@ function unpackMono8(bytes: Uint8Array, pixels: number, out: Uint16Array): void 
   for (let i = 0; i < pixels; i++) out[i] = bytes[i]!;
 }
 
+/** Whether this host stores a Uint16Array little-endian (then a 16-bit payload is copied as it is). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function unpackLittleEndian16(bytes: Uint8Array, pixels: number, out: Uint16Array): void {
+  if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    out.set(new Uint16Array(bytes.buffer, bytes.byteOffset, pixels));
+    return;
+  }
   for (let i = 0, j = 0; i < pixels; i++, j += 2) out[i] = bytes[j]! | (bytes[j + 1]! << 8);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineBlockBuilder } from '../../../../connectors/sources/genicam/line-block-builder.js';
+import { LineBlockBuilder, warmLinePath } from '../../../../connectors/sources/genicam/line-block-builder.js';
 import { CameraGeometryError } from '../../../../connectors/sources/genicam/line-layout.js';
 import { UnsupportedPixelFormatError } from '../../../../connectors/sources/genicam/pixel-formats.js';
 import { InvalidFrameError, validateFrame } from '../../../../src/core/frame.js';
@@ -92,6 +92,7 @@ describe('LineBlockBuilder', () => {
     b.open(CAMERA);
     const block = b.add(mono16Line([10, 20, 30, 50, 60, 70], 5))!;
     expect(block.radiometry).toBe('reflectance');
+    expect(block.finite).toBe(true);
     expect(block.wavelengthUnits).toBe('nm');
     expect([...block.wavelengths]).toEqual([500, 600]);
     [0.1, 0.5, 0.2, 0.6, 0.3, 0.7].forEach((value, i) => {
@@ -145,5 +146,26 @@ describe('LineBlockBuilder', () => {
     };
     b.add(mono8);
     expect([...b.add(mono8)!.data]).toEqual([1, 3, 2, 4, 1, 3, 2, 4]);
+  });
+});
+
+describe('warmLinePath', () => {
+  it('runs every pixel format and layout, with references that fit or not, and publishes nothing', async () => {
+    const gains = reflectanceGains({
+      width: 8,
+      bands: 4,
+      dark: new Float32Array(32),
+      white: new Float32Array(32).fill(100),
+    });
+    for (const pixelFormat of ['Mono8', 'Mono10', 'Mono12', 'Mono12Packed', 'Mono12p', 'Mono16'])
+      for (const layout of ['bands-rows', 'bands-columns'] as const)
+        await warmLinePath({ width: 8, height: 4, pixelFormat }, { layout, gains, lines: 20 });
+    await warmLinePath({}, { layout: 'bands-rows', lines: 3 });
+  });
+
+  it('names a pixel format it cannot read', async () => {
+    await expect(warmLinePath({ pixelFormat: 'RGB8' }, { layout: 'bands-rows' })).rejects.toThrow(
+      UnsupportedPixelFormatError,
+    );
   });
 });

@@ -41,6 +41,15 @@ describe('unpackPixels on hand-packed buffers', () => {
     expect(unpack('Mono16', [0x34, 0x12, 0xff, 0xff, 0x01, 0x00], 3)).toEqual([0x1234, 65535, 1]);
   });
 
+  it('16-bit words read the same from an aligned buffer (copied as words) and from an odd byte offset', () => {
+    const words = [0x1234, 65535, 1, 0x8000];
+    const bytes = words.flatMap((w) => [w & 0xff, w >> 8]);
+    const odd = new Uint8Array(bytes.length + 1);
+    odd.set(bytes, 1);
+    expect([...unpackPixels('Mono16', odd.subarray(1), 4, new Uint16Array(4))]).toEqual(words);
+    expect([...unpackPixels('Mono16', Uint8Array.from(bytes), 4, new Uint16Array(4))]).toEqual(words);
+  });
+
   it('Mono12Packed (GigE Vision): B0 = P0[11:4], B1 = P1[3:0] << 4 | P0[3:0], B2 = P1[11:4]; even width', () => {
     // 0xabc, 0x3d2 -> ab 2c 3d; 0x001, 0xfff -> 00 f1 ff
     expect(unpack('Mono12Packed', [0xab, 0x2c, 0x3d, 0x00, 0xf1, 0xff], 4)).toEqual([
