@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CubestreamError } from '../../core/errors.js';
 import { type CliCommand, type CliIO, UsageError } from './command.js';
 import { commands } from './commands/index.js';
+import { packageVersion } from './version.js';
 
 /** The process's own stdout/stderr. */
 export const processIO: CliIO = {
@@ -15,6 +16,13 @@ function overview(): string {
   return `Usage: cubestream <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "cubestream <command> --help" for a command's options.\n`;
 }
 
+/** Whether `--version` / `-V` appears anywhere before a `--` end-of-options marker. */
+function asksForVersion(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  const options = end === -1 ? argv : argv.slice(0, end);
+  return options.some((arg) => arg === '--version' || arg === '-V');
+}
+
 function helpOf(command: CliCommand): string {
   return `${command.summary}\n\nUsage: ${command.usage.trimEnd()}\n  --help  show this help\n`;
 }
@@ -22,6 +30,7 @@ function helpOf(command: CliCommand): string {
 /**
  * Runs `cubestream` with the given arguments (without `node` and the script) and resolves to the
  * exit code: 0 on success, 2 for a bad command line (one line on stderr), 1 for other failures.
+ * `--version` / `-V` anywhere prints the package version; no arguments prints the usage (exit 0).
  *
  * @example
  * ```ts
@@ -29,13 +38,13 @@ function helpOf(command: CliCommand): string {
  * ```
  */
 export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  if (asksForVersion(argv)) {
+    io.out(`cubestream ${packageVersion()}\n`);
+    return 0;
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(overview());
-    return name === undefined ? 2 : 0;
-  }
-  if (name === '--version') {
-    io.out('cubestream 0.1.0\n');
     return 0;
   }
   const command = commands.find((c) => c.name === name);
