@@ -29,7 +29,7 @@ function versionField(text: string): string | undefined {
  * @throws {@link CubestreamError} (`config`) when no `package.json` with a string `version` is found.
  * @example
  * ```ts
- * io.out(`cubestream ${packageVersion()}\n`); // "cubestream 0.1.0"
+ * console.log(`cubestream ${packageVersion()}`); // "cubestream 0.1.0"
  * ```
  */
 export function packageVersion(moduleDir: string = path.dirname(fileURLToPath(import.meta.url))): string {
