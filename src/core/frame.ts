@@ -1,5 +1,6 @@
 import { CAMERA_ID_RULE, isCameraId } from './camera-id.js';
 import { CubestreamError, describeValue } from './errors.js';
+import type { BlockTruth } from './truth.js';
 
 /**
  * Why a frame was rejected; the `reason` label of `cubestream_frames_rejected_total`.
@@ -148,6 +149,12 @@ export interface CubeFrame {
    * scan (6.7 ms for a 32 x 1024 x 224 block here). Never read from the wire: decoders leave it out.
    */
   readonly finite?: true;
+  /**
+   * Where the source put its foreign bodies in this block, when it knows (the simulator): for
+   * measuring false alarms and recall online (`TruthTally`). No stage reads it to decide; it
+   * travels with the frame's identity to the decision. Never sent on the wire.
+   */
+  readonly truth?: BlockTruth;
   /**
    * Hands `data`'s buffer back to the source's pool (`FrameBufferPool.lend`) when nothing reads
    * it any more; absent when the frame owns its data. Called once, by the frame's last holder

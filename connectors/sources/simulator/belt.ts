@@ -18,6 +18,8 @@ import { materialSpectrum, materialVariants } from './spectra.js';
 
 /** One object on the belt (or the belt itself), with its own spectrum. */
 export interface BeltObject {
+  /** Object number in order of arrival (0, 1, ...; the belt itself is -1). */
+  readonly id: number;
   /** Class id (see `SIM_CLASSES`). */
   readonly classId: number;
   /** Centre across the belt (px). */
@@ -72,8 +74,7 @@ export function objectDensity(options: BeltSceneOptions): number {
 
 /** The belt scene: call {@link BeltScene.rasterise} for lines 0, 1, 2, ... in order. */
 export class BeltScene {
-  /** The belt background as an object (owner -1 in {@link BeltScene.rasterise}). */
-  readonly belt: BeltObject;
+  private beltObject: BeltObject;
   private readonly options: BeltSceneOptions;
   private readonly random: SimRandom;
   private readonly tilt: Float32Array;
@@ -85,6 +86,10 @@ export class BeltScene {
   private nextLine = 0;
   private readonly counts: number[] = new Array<number>(256).fill(0);
   private created = 0;
+  private anomalyRate: number;
+  private blackLentilShare: number;
+  private shiftNm = 0;
+  private sampled: Float32Array;
 
   /**
    * @param options - scene parameters
@@ -93,6 +98,9 @@ export class BeltScene {
   constructor(options: BeltSceneOptions, random: SimRandom) {
     this.options = options;
     this.random = random;
+    this.anomalyRate = options.anomalyRate;
+    this.blackLentilShare = options.blackLentilShare;
+    this.sampled = options.wavelengths;
     this.tilt = options.wavelengths.map((w) => (w - 1000) / 600);
     let longest = 0;
     for (const traits of Object.values(MATERIAL_TRAITS)) longest = Math.max(longest, traits.length[1]);
@@ -100,7 +108,8 @@ export class BeltScene {
     this.ratePerLine = objectDensity(options) * (options.width + 2 * this.margin);
     this.nextY = -this.margin;
     this.advanceArrival();
-    this.belt = {
+    this.beltObject = {
+      id: -1,
       classId: SIM_BELT,
       cx: 0,
       cy: 0,
@@ -112,6 +121,33 @@ export class BeltScene {
       textureSigma: traitsOf(SIM_BELT).textureSigma,
       shading: 0,
     };
+  }
+
+  /** The belt background as an object (owner -1 in {@link BeltScene.rasterise}). */
+  get belt(): BeltObject {
+    return this.beltObject;
+  }
+
+  /**
+   * Changes the mix of objects arriving from now on (a drift scenario): the foreign-body share
+   * and the black-lentil share; undefined keeps the configured value. The arrival rate stays
+   * that of the configured mix.
+   */
+  setMix(anomalyRate: number | undefined, blackLentilShare: number | undefined): void {
+    this.anomalyRate = anomalyRate ?? this.options.anomalyRate;
+    this.blackLentilShare = blackLentilShare ?? this.options.blackLentilShare;
+  }
+
+  /**
+   * Shifts every band's true centre by `nm` (a drift scenario): objects arriving from now on,
+   * and the belt, reflect as at the shifted wavelengths.
+   */
+  setWavelengthShift(nm: number): void {
+    if (nm === this.shiftNm) return;
+    this.shiftNm = nm;
+    this.sampled = this.options.wavelengths.map((w) => w + nm);
+    this.baseSpectra.clear();
+    this.beltObject = { ...this.beltObject, spectrum: this.baseSpectrum(SIM_BELT, 0) };
   }
 
   /** Objects created so far (including those partly or wholly outside the field of view). */
@@ -165,7 +201,7 @@ export class BeltScene {
 
   private drawClass(): number {
     const r = this.random;
-    if (r.uniform() < this.options.anomalyRate) {
+    if (r.uniform() < this.anomalyRate) {
       let u = r.uniform();
       for (const { classId, weight } of FOREIGN_BODY_MIX) {
         if (u < weight) return classId;
@@ -173,14 +209,14 @@ export class BeltScene {
       }
       return FOREIGN_BODY_MIX[FOREIGN_BODY_MIX.length - 1]!.classId;
     }
-    return r.uniform() < this.options.blackLentilShare ? SIM_BLACK_LENTIL : SIM_BROWN_LENTIL;
+    return r.uniform() < this.blackLentilShare ? SIM_BLACK_LENTIL : SIM_BROWN_LENTIL;
   }
 
   private baseSpectrum(classId: number, variant: number): Float32Array {
     const key = classId * 64 + variant;
     let spectrum = this.baseSpectra.get(key);
     if (spectrum === undefined) {
-      spectrum = materialSpectrum(classId, this.options.wavelengths, variant);
+      spectrum = materialSpectrum(classId, this.sampled, variant);
       this.baseSpectra.set(key, spectrum);
     }
     return spectrum;
@@ -217,9 +253,10 @@ export class BeltScene {
     const ib = 1 / (b * b);
     const cx = r.between(-this.margin, this.options.width + this.margin);
     const halfHeight = Math.sqrt(a * a * sin * sin + b * b * cos * cos);
-    this.created++;
+    const id = this.created++;
     this.counts[classId] = (this.counts[classId] ?? 0) + 1;
     return {
+      id,
       classId,
       cx,
       cy,

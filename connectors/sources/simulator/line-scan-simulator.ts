@@ -6,14 +6,18 @@
 
 import type { CubeFrame } from '../../../src/core/frame.js';
 import type { FrameBufferPool } from '../../../src/core/frame-buffer-pool.js';
-import { BeltScene, type BeltStats } from './belt.js';
+import type { BlockTruth, ForeignBodyTruth } from '../../../src/core/truth.js';
+import { type BeltObject, BeltScene, type BeltStats } from './belt.js';
+import { isSimAnomaly } from './classes.js';
+import { DRIFT_MAGNITUDES, DRIFT_RAMP_SECONDS, driftStateAt } from './drift.js';
 import { type ResolvedSimOptions, resolveSimOptions, type SimulatedLineScanOptions } from './options.js';
 import { simRandom } from './rng.js';
-import { SensorModel } from './sensor.js';
+import { type DyingElement, drawDeadElements, SensorModel } from './sensor.js';
 
 /** Independent random streams derived from the seed. */
 const GEOMETRY_STREAM = 1;
 const SENSOR_STREAM = 2;
+const DRIFT_STREAM = 3;
 
 /** A deterministic line-scan camera over a lentil belt, stepped block by block. */
 export interface LineScanSimulator {
@@ -80,6 +84,26 @@ export function createLineScanSimulator(
   const sensor = new SensorModel(options, simRandom(options.seed, SENSOR_STREAM));
   const owner = new Int32Array(width);
   const radius2 = new Float32Array(width);
+  const drift = options.drift;
+  if (drift?.scenario === 'dead-pixels') {
+    const random = simRandom(options.seed, DRIFT_STREAM);
+    const rampLines = DRIFT_RAMP_SECONDS * drift.linesPerSecond;
+    const dying: DyingElement[] = drawDeadElements(
+      width,
+      bands,
+      DRIFT_MAGNITUDES.deadFraction,
+      options.fullScale,
+      random,
+    ).map((d) => ({ ...d, fromLine: Math.floor(random.uniform() * rampLines) }));
+    sensor.setDying(dying);
+  }
+  const applyDrift = (y: number): void => {
+    if (drift === undefined) return;
+    const state = driftStateAt(drift.scenario, y / drift.linesPerSecond);
+    scene.setMix(state.anomalyRate, state.blackLentilShare);
+    scene.setWavelengthShift(state.shiftNm);
+    sensor.setDrift(state.lamp, state.lampTilt, state.shiftNm);
+  };
   const blocksPerFrame = Math.ceil(totalRows / blockRows);
   const limit = Math.min(
     options.maxBlocks ?? Number.POSITIVE_INFINITY,
@@ -97,6 +121,7 @@ export function createLineScanSimulator(
     const lease = buffers?.lend(rows * width * bands);
     const data = lease?.data ?? new Float32Array(rows * width * bands);
     const labels = new Uint8Array(rows * width);
+    const bodies = new Map<number, { classId: number; pixels: number[] }>();
     let sensed = 0;
     let finished = false;
     return {
@@ -109,8 +134,10 @@ export function createLineScanSimulator(
         const end = Math.min(rows, sensed + Math.max(0, Math.floor(lines)));
         const from = sensed;
         for (; sensed < end; sensed++, line++) {
+          applyDrift(line);
           const objects = scene.rasterise(line, owner, radius2);
           sensor.senseLine(line, owner, radius2, objects, scene.belt, data, labels, sensed);
+          collectForeignBodies(owner, objects, sensed * width, bodies);
         }
         return end - from;
       },
@@ -133,6 +160,9 @@ export function createLineScanSimulator(
           wavelengthUnits: 'nm',
           data,
           labels,
+          truth: blockTruth(bodies),
+          // Rounded counts (or counts times finite, positive gains): no NaN scan needed.
+          finite: true,
           ...(lease === undefined ? {} : { release: lease.release }),
         };
         emitted++;
@@ -167,4 +197,33 @@ export function createLineScanSimulator(
     beginFrame,
     stats: () => scene.stats(),
   };
+}
+
+/** Adds the line's foreign-body pixels (row-major indices from `base`) to `bodies`, by object id. */
+function collectForeignBodies(
+  owner: Int32Array,
+  objects: readonly BeltObject[],
+  base: number,
+  bodies: Map<number, { classId: number; pixels: number[] }>,
+): void {
+  for (let x = 0; x < owner.length; x++) {
+    const k = owner[x]!;
+    if (k < 0) continue;
+    const object = objects[k]!;
+    if (!isSimAnomaly(object.classId)) continue;
+    let body = bodies.get(object.id);
+    if (body === undefined) {
+      body = { classId: object.classId, pixels: [] };
+      bodies.set(object.id, body);
+    }
+    body.pixels.push(base + x);
+  }
+}
+
+function blockTruth(bodies: ReadonlyMap<number, { classId: number; pixels: number[] }>): BlockTruth {
+  const foreignBodies: ForeignBodyTruth[] = [];
+  for (const [objectId, { classId, pixels }] of bodies) {
+    foreignBodies.push({ objectId, classId, pixels: Uint32Array.from(pixels) });
+  }
+  return { foreignBodies };
 }

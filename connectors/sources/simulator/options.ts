@@ -7,6 +7,13 @@ import { OptionError } from '../../../src/core/options.js';
 import type { Demand } from '../demand.js';
 import { SIMULATED_SOURCE_DEFAULTS } from '../simulated-source-options.js';
 import {
+  DEFAULT_DRIFT_LINES_PER_SECOND,
+  DRIFT_SCENARIOS,
+  type DriftOptions,
+  type DriftScenario,
+  isDriftScenario,
+} from './drift.js';
+import {
   linearWavelengths,
   SIM_PRESET_LAYOUTS,
   SIM_PRESETS,
@@ -69,6 +76,15 @@ export interface SimulatedLineScanOptions {
   cameraId?: string;
   /** `dn` (default) or `reflectance` (DN / the white reference taken at start, still noisy). */
   output?: SimOutput;
+  /** A drift scenario playing over the run (default: none). */
+  drift?: DriftOptions;
+}
+
+/** A drift scenario with its clock resolved. */
+export interface ResolvedDrift {
+  readonly scenario: DriftScenario;
+  /** Lines per simulated second of the scenario's clock. */
+  readonly linesPerSecond: number;
 }
 
 /** Every option resolved to a value. */
@@ -95,6 +111,7 @@ export interface ResolvedSimOptions {
   readonly illuminationDriftPeriod: number;
   readonly cameraId: string;
   readonly output: SimOutput;
+  readonly drift: ResolvedDrift | undefined;
 }
 
 /** The component an {@link OptionError} of the simulator names. */
@@ -122,6 +139,26 @@ function real(field: string, value: number | undefined, fallback: number, min: n
     throw new OptionError(SIMULATOR, field, v, `must be a number from ${min} to ${max}`);
   }
   return v;
+}
+
+function resolveDrift(
+  drift: DriftOptions | undefined,
+  linesPerSecond: number | undefined,
+): ResolvedDrift | undefined {
+  if (drift === undefined) return undefined;
+  if (!isDriftScenario(drift.scenario)) {
+    throw new OptionError(
+      SIMULATOR,
+      'drift.scenario',
+      drift.scenario,
+      `must be one of ${DRIFT_SCENARIOS.join(', ')}`,
+    );
+  }
+  const clock = drift.linesPerSecond ?? linesPerSecond ?? DEFAULT_DRIFT_LINES_PER_SECOND;
+  if (!(Number.isFinite(clock) && clock > 0)) {
+    throw new OptionError(SIMULATOR, 'drift.linesPerSecond', clock, 'must be a positive number');
+  }
+  return { scenario: drift.scenario, linesPerSecond: clock };
 }
 
 function resolveWavelengths(options: SimulatedLineScanOptions): Float32Array {
@@ -210,5 +247,6 @@ export function resolveSimOptions(options: SimulatedLineScanOptions = {}): Resol
     ),
     cameraId,
     output,
+    drift: resolveDrift(options.drift, linesPerSecond),
   };
 }

@@ -21,13 +21,18 @@ export interface DeadElement {
   readonly dn: number;
 }
 
+/** A sensor element that dies during the run: dead from belt line `fromLine` on. */
+export interface DyingElement extends DeadElement {
+  readonly fromLine: number;
+}
+
 /** Standard deviation of the fixed per-column gain non-uniformity (PRNU). */
 const COLUMN_GAIN_SIGMA = 0.005;
 
 /** Senses belt lines: turns the reflectance of painted objects into noisy DN or reflectance. */
 export class SensorModel {
-  /** Effective illumination x detector response per band, peak 1. */
-  readonly response: Float32Array;
+  /** Effective illumination x detector response per band, peak 1 (at the true band centres, after any shift). */
+  response: Float32Array;
   /** Fixed gain of each column (vignetting x PRNU). */
   readonly columnGain: Float32Array;
   /** Dead sensor elements, sorted by column then band. */
@@ -39,6 +44,10 @@ export class SensorModel {
   private readonly driftTilt: Float32Array;
   private readonly driftPhase: readonly [number, number];
   private noiseState: number;
+  private lamp = 1;
+  private lampTilt = 0;
+  private shiftNm = 0;
+  private dying: readonly DyingElement[] = [];
 
   /**
    * @param options - resolved simulator options
@@ -72,6 +81,25 @@ export class SensorModel {
     this.table = normalTable(random);
     this.noiseState = random.uint32() | 1;
     this.lineRadiance = new Float32Array(bands);
+  }
+
+  /**
+   * Applies a drift scenario's state from the next line on: the lamp's level and colour tilt
+   * (relative to the white reference), and a shift of every band's true centre (nm), which
+   * moves the illumination response with it. The white reference stays the one taken at start.
+   */
+  setDrift(lamp: number, lampTilt: number, shiftNm: number): void {
+    this.lamp = lamp;
+    this.lampTilt = lampTilt;
+    if (shiftNm !== this.shiftNm) {
+      this.shiftNm = shiftNm;
+      this.response = illuminationResponse(this.options.wavelengths.map((w) => w + shiftNm));
+    }
+  }
+
+  /** Elements that die during the run (a drift scenario), each stuck from its `fromLine` on. */
+  setDying(elements: readonly DyingElement[]): void {
+    this.dying = [...elements].sort((p, q) => p.fromLine - q.fromLine);
   }
 
   /**
@@ -118,8 +146,10 @@ export class SensorModel {
     const reflectance = this.options.output === 'reflectance';
     const radiance = this.lineRadiance;
     const [level, tilt] = this.drift(y);
+    const { lamp, lampTilt } = this;
     for (let b = 0; b < bands; b++) {
-      radiance[b] = this.response[b]! * whiteLevel * (1 + level + tilt * this.driftTilt[b]!);
+      const t = this.driftTilt[b]!;
+      radiance[b] = this.response[b]! * whiteLevel * (1 + level + tilt * t) * lamp * (1 + lampTilt * t);
     }
     const inverseWhite = this.inverseWhite;
     const table = this.table;
@@ -162,6 +192,11 @@ export class SensorModel {
       const i = (row * width + d.x) * bands + d.band;
       data[i] = reflectance ? (d.dn * inverseWhite[d.band]!) / columnGain[d.x]! : d.dn;
     }
+    for (const d of this.dying) {
+      if (d.fromLine > y) break;
+      const i = (row * width + d.x) * bands + d.band;
+      data[i] = reflectance ? (d.dn * inverseWhite[d.band]!) / columnGain[d.x]! : d.dn;
+    }
   }
 }
 
@@ -197,7 +232,7 @@ function sensePixel(
 }
 
 /** Picks `round(fraction * width * bands)` distinct elements, half stuck at 0, half saturated. */
-function drawDeadElements(
+export function drawDeadElements(
   width: number,
   bands: number,
   fraction: number,
