@@ -164,6 +164,7 @@ export class PipelineTelemetry {
     );
     stats.decisions += 1;
     if (decision.anomalous) stats.anomalous += 1;
+    stats.observeTruth(frame);
     if (!this.log.isLevelEnabled('debug')) return;
     this.log.child({ camera, frameId: decision.frameId }).debug(
       {

@@ -4,6 +4,8 @@
  * of recent capture -> published latencies for the p99.
  */
 
+import type { DecidedWithTruth, TruthFigures } from '../../core/truth-tally.js';
+import { TruthTally } from '../../core/truth-tally.js';
 import { LatencyWindow } from '../../telemetry/latency-window.js';
 
 /** A point-in-time copy of {@link ServiceStats}. */
@@ -20,6 +22,8 @@ export interface StatsSnapshot {
   readonly latencyP99: number | undefined;
   /** Latest τ per camera. */
   readonly thresholds: ReadonlyMap<string, number>;
+  /** False alarms and recall against the source's truth, all cameras together; absent when no block carried truth. */
+  readonly truth?: TruthFigures;
 }
 
 /** Blocks after a start whose latencies the p99 leaves out (warm-up). */
@@ -45,6 +49,8 @@ export class ServiceStats {
   /** Latest τ per camera. */
   readonly thresholds = new Map<string, number>();
   private readonly droppedByCamera = new Map<string, number>();
+  private readonly tallies = new Map<string, TruthTally>();
+  private readonly overall: TruthTally;
   private readonly latencies: LatencyWindow;
   private warmupLeft: number;
 
@@ -52,10 +58,36 @@ export class ServiceStats {
    * @param latencyWindow - latencies kept for the p99 (default 1024)
    * @param warmupBlocks - first latencies left out of the p99: the first blocks after a start
    *   pay for JIT compilation and first allocations (default {@link WARMUP_BLOCKS})
+   * @param minArea - pixels a foreign body needs to count in the truth figures (the pipeline's `decide.minArea`; default 1)
    */
-  constructor(latencyWindow = 1024, warmupBlocks = WARMUP_BLOCKS) {
+  constructor(latencyWindow = 1024, warmupBlocks = WARMUP_BLOCKS, minArea = 1) {
     this.latencies = new LatencyWindow(latencyWindow);
     this.warmupLeft = warmupBlocks;
+    this.minArea = minArea;
+    this.overall = new TruthTally({ minArea });
+  }
+
+  private readonly minArea: number;
+
+  /**
+   * Matches a decided block against the truth its source knew (`CubeFrame.truth`, the
+   * simulator's); blocks without truth change nothing. Cameras are the source's own (bounded by
+   * its configuration), so one tally per camera stays bounded.
+   */
+  observeTruth(block: DecidedWithTruth): void {
+    if (block.truth === undefined) return;
+    this.overall.observe(block);
+    let tally = this.tallies.get(block.cameraId);
+    if (tally === undefined) {
+      tally = new TruthTally({ minArea: this.minArea });
+      this.tallies.set(block.cameraId, tally);
+    }
+    tally.observe(block);
+  }
+
+  /** The truth figures of `cameraId`, undefined when its blocks carry no truth. */
+  truthOf(cameraId: string): TruthFigures | undefined {
+    return this.tallies.get(cameraId)?.figures();
   }
 
   /** True once the warm-up blocks are past (their latencies are not in the p99). */
@@ -98,6 +130,7 @@ export class ServiceStats {
       rejected: this.rejected,
       latencyP99: this.latencyP99(),
       thresholds: new Map(this.thresholds),
+      ...(this.tallies.size === 0 ? {} : { truth: this.overall.figures() }),
     };
   }
 }

@@ -136,7 +136,8 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
   const root = deps.logger ?? createLogger(config.log.level === undefined ? {} : { level: config.log.level });
   const log = componentLogger(root, 'service');
   const metrics = deps.metrics ?? createMetrics();
-  const stats = new ServiceStats();
+  // Foreign bodies count in the truth figures from the frame verdict's smallest blob on.
+  const stats = new ServiceStats(undefined, undefined, config.pipeline.decide.minArea ?? 1);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {
     for (const close of cleanups.reverse())
@@ -201,8 +202,12 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
               : log.warn({ err: error }, 'viewer strip render failed'),
           statusProvider: (cameraId) => {
             const p99 = stats.latencyP99();
+            const truth = stats.truthOf(cameraId);
             return {
               drops: stats.droppedOf(cameraId),
+              ...(truth === undefined
+                ? {}
+                : { truth: { falseAlarmRate: truth.falseAlarmRate, recall: truth.recall } }),
               backend: scorer.engine === 'onnx' ? 'onnxruntime' : `tfjs-${engine.backend}`,
               modelVersion,
               ...(p99 === undefined ? {} : { latencyP99Ms: p99 * 1000 }),

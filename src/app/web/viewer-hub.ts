@@ -17,6 +17,7 @@ import type {
   CameraStatus,
   CameraSummary,
   RecentAnomaly,
+  TruthRates,
   ViewerEvent,
   ViewerStrip,
 } from './viewer-messages.js';
@@ -33,6 +34,8 @@ export interface ViewerStatusPatch {
   modelVersion?: string;
   /** Blocks waiting in the camera's queue. */
   queueDepth?: number;
+  /** False alarms and recall against the source's truth (a simulated camera). */
+  truth?: TruthRates;
 }
 
 /** Options of {@link ViewerHub}. */
@@ -475,6 +478,7 @@ export class ViewerHub {
       drops: patch.drops ?? null,
       backend: patch.backend ?? null,
       queueDepth: patch.queueDepth ?? null,
+      truth: patch.truth ?? null,
       recentAnomalies: [...state.recentAnomalies],
     };
   }

@@ -105,8 +105,18 @@ export interface CameraStatus {
   readonly backend: string | null;
   /** Queue depth (pushed by the service). */
   readonly queueDepth: number | null;
+  /** False alarms and recall against the source's truth, when it knows it (a simulated camera); else null. */
+  readonly truth: TruthRates | null;
   /** Newest first, at most 12. */
   readonly recentAnomalies: readonly RecentAnomaly[];
+}
+
+/** Live false-alarm and recall figures (`TruthTally`); a rate is null until it has a denominator. */
+export interface TruthRates {
+  /** Clean blocks flagged / clean blocks. */
+  readonly falseAlarmRate: number | null;
+  /** Foreign bodies found / present. */
+  readonly recall: number | null;
 }
 
 /** A row of `GET /viewer/cameras`. */

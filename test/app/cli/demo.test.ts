@@ -75,14 +75,14 @@ describe.skipIf(skip)('cubestream demo', () => {
     const summary = proc.lines.filter((l) => l.startsWith('frames '));
     expect(summary.length).toBeGreaterThan(0);
     expect(summary.at(-1)).toMatch(
-      /^frames \d+ \(\d+\.\d\/s\) · anomalous \d+ · τ \S+ · p99 \d+ ms · drops \d+ · rejected 0$/,
+      /^frames \d+ \(\d+\.\d\/s\) · anomalous \d+ · τ \S+ · p99 \d+ ms · drops \d+ · rejected 0 · false alarms (\d+\.\d\d %|-) of \d+ clean · recall (\d+\.\d %|-) of \d+ foreign bodies$/,
     );
 
     await waitFor(() => sub.json('cubestream/cam0/decisions').length > 0, 'a decision');
     const decisions = sub.messages
       .filter((m) => m.topic === 'cubestream/cam0/decisions')
       .map((m) => parseDecision(m.payload));
-    expect(decisions.every((d) => d.modelVersion === 'demo-lentils-1' && d.pixels === 64 * 256)).toBe(true);
+    expect(decisions.every((d) => d.modelVersion === 'demo-lentils-2' && d.pixels === 64 * 256)).toBe(true);
     const frames = Number(/^frames (\d+)/.exec(summary.at(-1) ?? '')?.[1]);
     expect(decisions.length).toBe(frames);
     const nc = await connect({ servers: nats.url });

@@ -40,4 +40,38 @@ describe('ServiceStats and the summary line', () => {
     stats.thresholds.set('cam1', 12.345);
     expect(summaryLine(undefined, stats.snapshot(), 8)).toContain('τ 12.3..58.9');
   });
+
+  it('adds live false alarms and recall when blocks carry the truth of their source, per camera and overall', () => {
+    const stats = new ServiceStats(1024, 0, 2);
+    const block = (cameraId: string, bodies: number[][], anomalous: boolean, masked: number[] = []) => {
+      const mask = new Uint8Array(8);
+      for (const p of masked) mask[p] = 1;
+      return {
+        cameraId,
+        mask,
+        decision: { anomalous },
+        truth: {
+          foreignBodies: bodies.map((pixels, i) => ({
+            objectId: i,
+            classId: 3,
+            pixels: Uint32Array.from(pixels),
+          })),
+        },
+      };
+    };
+    stats.observeTruth({ cameraId: 'cam0', mask: new Uint8Array(8), decision: { anomalous: true } });
+    expect(stats.snapshot().truth).toBeUndefined();
+    stats.observeTruth(block('cam0', [], true));
+    stats.observeTruth(block('cam0', [], false));
+    stats.observeTruth(block('cam0', [], false));
+    stats.observeTruth(block('cam0', [], false));
+    stats.observeTruth(block('cam1', [[0, 1, 2]], true, [1]));
+    stats.observeTruth(block('cam1', [], false));
+    expect(stats.truthOf('cam0')).toMatchObject({ falseAlarmRate: 0.25, recall: null });
+    expect(stats.truthOf('cam1')).toMatchObject({ falseAlarmRate: 0, recall: 1 });
+    expect(stats.truthOf('cam2')).toBeUndefined();
+    expect(summaryLine(undefined, stats.snapshot(), 1)).toMatch(
+      / · false alarms 20\.00 % of 5 clean · recall 100\.0 % of 1 foreign bodies$/,
+    );
+  });
 });

@@ -33,6 +33,8 @@ const els = {
     threshold: document.getElementById('c-threshold'),
     skipped: document.getElementById('c-skipped'),
     queue: document.getElementById('c-queue'),
+    falseAlarms: document.getElementById('c-false-alarms'),
+    recall: document.getElementById('c-recall'),
     model: document.getElementById('c-model'),
     backend: document.getElementById('c-backend'),
   },
@@ -246,6 +248,7 @@ function renderStatus() {
   c.threshold.textContent = s ? fmtNum(s.threshold) : '–';
   c.skipped.textContent = s ? fmtInt(s.stripsSkipped) : '–';
   c.queue.textContent = s ? fmtInt(s.queueDepth) : '–';
+  renderTruth(s ? s.truth : null);
   c.model.textContent = s?.modelVersion ? s.modelVersion : '–';
   c.model.title = c.model.textContent;
   c.backend.textContent = s?.backend ? s.backend : '–';
@@ -255,6 +258,14 @@ function renderStatus() {
   els.legendTau.textContent = Number.isFinite(tau) ? `τ = ${fmtNum(tau)} at the mark` : 'τ at the mark';
   renderAnomalies(s ? s.recentAnomalies : []);
   renderVerdict();
+}
+
+/** False alarms and recall against the source's truth: shown only when the source knows it. */
+function renderTruth(truth) {
+  for (const row of document.querySelectorAll('.counters .truth')) row.hidden = !truth;
+  const pct = (v, digits) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(digits)} %`);
+  els.counters.falseAlarms.textContent = truth ? pct(truth.falseAlarmRate, 2) : '–';
+  els.counters.recall.textContent = truth ? pct(truth.recall, 1) : '–';
 }
 
 function renderAnomalies(list) {
