@@ -143,7 +143,7 @@ describe.skipIf(skip)('cubestream run against mosquitto and nats-server -js', ()
     const viaMqtt = decisionsOf(sub, 'e2ea');
     expect(viaMqtt).toHaveLength(N);
     expect(new Set(viaMqtt.map(keyOf)).size).toBe(N);
-    expect(viaMqtt.every((d) => d.modelVersion === 'demo-lentils-1' && d.pixels === 8 * 32)).toBe(true);
+    expect(viaMqtt.every((d) => d.modelVersion === 'demo-lentils-2' && d.pixels === 8 * 32)).toBe(true);
     const raw = sub.messages.filter((m) => m.topic === 'e2ea/cam0/decisions');
     expect(raw.every((m) => m.qos === 1 && !m.retain && m.messageExpiryInterval === 60)).toBe(true);
     const statuses = sub.json('e2ea/cam0/status') as {
@@ -154,7 +154,7 @@ describe.skipIf(skip)('cubestream run against mosquitto and nats-server -js', ()
     expect(statuses.some((s) => s.state === 'online' && s.threshold !== undefined && s.threshold > 0)).toBe(
       true,
     );
-    expect(statuses.at(-1)).toMatchObject({ state: 'offline', modelVersion: 'demo-lentils-1' });
+    expect(statuses.at(-1)).toMatchObject({ state: 'offline', modelVersion: 'demo-lentils-2' });
 
     const inStream = await withJsm((jsm) => stored(jsm, 'E2EA'));
     expect(inStream.map((s) => keyOf(s.decision)).sort()).toEqual(viaMqtt.map(keyOf).sort());
@@ -218,7 +218,7 @@ describe.skipIf(skip)('cubestream run against mosquitto and nats-server -js', ()
     );
     expect(promValue(samples, 'cubestream_broker_connected', { sink: 'mqtt' })).toBe(1);
     expect(promValue(samples, 'cubestream_broker_connected', { sink: 'nats' })).toBe(1);
-    expect(promValue(samples, 'cubestream_model_info', { version: 'demo-lentils-1' })).toBe(1);
+    expect(promValue(samples, 'cubestream_model_info', { version: 'demo-lentils-2' })).toBe(1);
     expect(samples.some((s) => s.name === 'process_cpu_seconds_total')).toBe(true);
 
     proc.child.kill('SIGTERM');
@@ -305,7 +305,7 @@ describe.skipIf(skip)('cubestream run against mosquitto and nats-server -js', ()
     proc.child.kill('SIGKILL');
     expect((await proc.exited).signal).toBe('SIGKILL');
     await waitFor(() => statuses().at(-1)?.state === 'offline', 'the last will');
-    expect(statuses().at(-1)).toMatchObject({ state: 'offline', modelVersion: 'demo-lentils-1' });
+    expect(statuses().at(-1)).toMatchObject({ state: 'offline', modelVersion: 'demo-lentils-2' });
     expect(stoppedLine(proc)).toBeUndefined();
     await sub.close();
     // A new subscriber gets the retained offline status.

@@ -99,11 +99,11 @@ describe('the packed cubestream package', () => {
   it('compiles a strict NodeNext program against the public entry points and runs the detector', async () => {
     await compileConsumer(consumer);
     const lines = (await runInConsumer(consumer, ['out/main.js'])).trim().split('\n');
-    expect(lines[0]).toBe('model demo-lentils-1 tensors 6 engine onnx');
+    expect(lines[0]).toBe('model demo-lentils-2 tensors 6 engine onnx');
     expect(lines.slice(1)).toEqual([
-      'decision cubestream.decision/1 true 0 16384 demo-lentils-1',
-      'decision cubestream.decision/1 true 1 16384 demo-lentils-1',
-      'decision cubestream.decision/1 true 2 16384 demo-lentils-1',
+      'decision cubestream.decision/1 true 0 16384 demo-lentils-2',
+      'decision cubestream.decision/1 true 1 16384 demo-lentils-2',
+      'decision cubestream.decision/1 true 2 16384 demo-lentils-2',
     ]);
   });
 

@@ -63,7 +63,7 @@ describe('startService', () => {
     expect(new Set(decisions.map((d) => `${d.frameId}:${d.rowOffset}`)).size).toBe(12);
     expect(
       decisions.every(
-        (d) => d.cameraId === 'cam0' && d.modelVersion === 'demo-lentils-1' && d.pixels === 256,
+        (d) => d.cameraId === 'cam0' && d.modelVersion === 'demo-lentils-2' && d.pixels === 256,
       ),
     ).toBe(true);
     // anomalyRate 0.2 on a belt this narrow: some blocks carry a foreign body, some do not.
@@ -81,7 +81,7 @@ describe('startService', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ready',
-      checks: { model: { ok: true, detail: 'demo-lentils-1' }, 'sink:file': { ok: true } },
+      checks: { model: { ok: true, detail: 'demo-lentils-2' }, 'sink:file': { ok: true } },
     });
     const text = await (await fetch(`${service.telemetryUrl}/metrics`)).text();
     const families = promFamilies(text);
@@ -100,7 +100,7 @@ describe('startService', () => {
     expect(promValue(samples, 'cubestream_frame_latency_seconds_count', camera)).toBeGreaterThan(0);
     expect(promValue(samples, 'cubestream_threshold', camera)).toBeGreaterThan(0);
     expect(promValue(samples, 'cubestream_broker_connected', { sink: 'file' })).toBe(1);
-    expect(promValue(samples, 'cubestream_model_info', { version: 'demo-lentils-1' })).toBe(1);
+    expect(promValue(samples, 'cubestream_model_info', { version: 'demo-lentils-2' })).toBe(1);
     expect(samples.some((s) => s.name === 'cubestream_queue_depth' && s.labels.camera === 'cam0')).toBe(true);
     expect(
       samples.some((s) => s.name === 'cubestream_anomalous_pixels_ratio' && s.labels.camera === 'cam0'),
