@@ -1,6 +1,7 @@
-import { finalize, map, type Observable, type OperatorFunction, pipe, tap } from 'rxjs';
+import { finalize, identity, map, type Observable, type OperatorFunction, pipe, tap } from 'rxjs';
 import type { DecidedFrame } from '../src/core/decision.js';
 import type { CubeFrame, InvalidFrameError } from '../src/core/frame.js';
+import { OptionError } from '../src/core/options.js';
 import type { RowsReady } from '../src/core/rows-ready.js';
 import type { ScoredFrame, ThresholdedFrame } from '../src/core/scored-frame.js';
 import { createThresholdState, type ThresholdState } from '../src/core/threshold-state.js';
@@ -11,11 +12,13 @@ import { type ScorerOptions, scorerFromBundle } from './bundle-scorer.js';
 import { decideAnomalies } from './decide-anomalies.js';
 import type { FrameScored } from './fused-deep-svdd-score.js';
 import { fusedScorerFromBundle } from './fused-scorer-from-bundle.js';
+import { OPERATOR } from './internal/errors.js';
 import { persistentStage } from './internal/persistent-stage.js';
 import { type StageTimer, timedStage } from './internal/timed-stage.js';
 import { type PipelineSettings, resolvePipelineSettings } from './pipeline-options.js';
 import { quantileThreshold } from './quantile-threshold.js';
 import { rejectInvalidFrames } from './reject-invalid-frames.js';
+import { repairStuckElements } from './repair-stuck-elements.js';
 import { rollingQuantileThreshold } from './rolling-quantile-threshold.js';
 
 export { chooseScorer, type ScorerEngine } from '../src/scoring/scorer.js';
@@ -31,6 +34,8 @@ export interface PipelineHooks {
   readonly onQueueDepth?: (depth: number) => void;
   /** τ applied to a camera's frame. */
   readonly onThreshold?: (cameraId: string, threshold: number) => void;
+  /** A camera's count of stuck sensor elements changed (`defects.mode: repair`). */
+  readonly onDefects?: (cameraId: string, count: number) => void;
   /** The online centre moved. */
   readonly onCenterUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
   /** Per-stage duration in seconds. */
@@ -121,6 +126,7 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
           window: { frames: thresholdOptions.windowFrames, seconds: thresholdOptions.windowSeconds },
           seed: calibration.threshold,
           marginFactor: thresholdOptions.margin ?? calibration.margin,
+          ...scaleBasis(calibration, thresholdOptions.basis, thresholdOptions.scaleQuantile),
           sketch: thresholdOptions.sketch,
           minSamples: thresholdOptions.minSamples,
           state,
@@ -164,6 +170,9 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
           frame.release?.();
         },
       }),
+      settings.defects.mode === 'repair'
+        ? repairStuckElements({ releaseBlocks: settings.defects.releaseBlocks, onDefects: hooks.onDefects })
+        : identity,
       backpressure((frame: CubeFrame) => stage.run(frame).pipe(map((scored) => withSpectra(scored, frame))), {
         ...settings.backpressure,
         onDrop: hooks.onDrop,
@@ -179,4 +188,28 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
     );
   };
   return Object.assign(pipeline, { thresholdState: state });
+}
+
+/**
+ * The `scale` basis's option of `rollingQuantileThreshold`: the calibration's stored quantile of
+ * the training scores as the reference. Asked for (`basis: scale`) or by default when the bundle
+ * stores that quantile; empty (the tail basis) otherwise.
+ *
+ * @throws {@link OptionError} for `basis: scale` when the bundle's calibration does not store that quantile
+ */
+function scaleBasis(
+  calibration: ModelBundle['calibration'],
+  basis: 'scale' | 'tail' | undefined,
+  q: number,
+): { scale?: { readonly q: number; readonly reference: number } } {
+  if (basis === 'tail') return {};
+  const reference = calibration.scoreQuantiles[String(q)];
+  if (reference !== undefined && reference > 0) return { scale: { q, reference } };
+  if (basis === undefined) return {};
+  throw new OptionError(
+    OPERATOR,
+    'deepSvddPipeline.threshold.scaleQuantile',
+    q,
+    `the bundle's calibration stores no positive quantile ${q} of its training scores (it has ${Object.keys(calibration.scoreQuantiles).join(', ') || 'none'}); use basis: tail or one of those`,
+  );
 }

@@ -26,8 +26,18 @@ export const ThresholdOptionsSchema = z.strictObject({
   windowFrames: PositiveInt.default(50),
   /** And/or seconds of the rolling window. */
   windowSeconds: z.number().positive().optional(),
-  /** τ = quantile × margin (default: the bundle's calibration margin). */
+  /** τ = quantile × margin (default: the bundle's calibration margin); `tail` basis only. */
   margin: z.number().positive().optional(),
+  /**
+   * What the rolling window tracks (docs/maths.md §3.8): `scale`: τ = τ₀ × Q(scaleQuantile) of
+   * the window / the same quantile of the training scores (robust to foreign bodies, however
+   * many); `tail`: τ = Q(q) of the window × margin (climbs on a dirty belt). Absent: `scale`
+   * when the bundle's calibration stores `scaleQuantile` (bundles calibrated by cubestream do),
+   * else `tail`.
+   */
+  basis: z.enum(['scale', 'tail']).optional(),
+  /** The central quantile of the `scale` basis; one the bundle's calibration stores (0.5, 0.9, 0.95, ...). */
+  scaleQuantile: z.number().gt(0).lt(1).default(0.5),
   /**
    * Window summary: `exact` keeps every score and selects the quantile anew for each frame, on
    * the latency path: ~19 ms per 65,536-pixel block with a 50-frame window here, against 0.4 ms
@@ -75,11 +85,20 @@ export const BackpressureOptionsSchema = z.strictObject({
   capacity: PositiveInt.default(4),
 });
 
+/** `defects`: defective pixel correction before scoring (docs/maths.md §3.11). */
+export const DefectOptionsSchema = z.strictObject({
+  /** `repair`: stuck sensor elements are found online and filled from their neighbours; `off`: frames pass as they are. */
+  mode: z.enum(['repair', 'off']).default('repair'),
+  /** Blocks in a row a defective element must look alive before it is trusted again. */
+  releaseBlocks: PositiveInt.max(255).default(3),
+});
+
 /** The settings of `deepSvddPipeline`, every default filled in by parsing. */
 export const PipelineSettingsSchema = z.strictObject({
   threshold: ThresholdOptionsSchema.prefault({}),
   center: CenterOptionsSchema.prefault({}),
   decide: DecideOptionsSchema.prefault({}),
+  defects: DefectOptionsSchema.prefault({}),
   backpressure: BackpressureOptionsSchema.prefault({}),
   /** Largest frame accepted, in values (H × W × C). */
   maxValues: PositiveInt.default(DEFAULT_MAX_FRAME_VALUES),

@@ -34,6 +34,13 @@ export interface RollingQuantileThresholdOptions {
   readonly exclude?: 'anomalous' | 'none';
   /** τ = window quantile × `marginFactor` (default 1). */
   readonly marginFactor?: number;
+  /**
+   * Scale basis (docs/maths.md §3.8): τ = `seed` × Q̃_scale.q(window) / `scale.reference`, the
+   * calibrated τ moved by how far a central quantile of the scores moved since calibration
+   * (`reference` = that quantile of the training scores). Ignores `q` and `marginFactor`
+   * (except for `minSamples`' default). Absent: the tail basis, τ = Q̃_q × margin.
+   */
+  readonly scale?: { readonly q: number; readonly reference: number };
   /** `exact` (default): keep every score; `ddsketch`: one DDSketch per frame, merged over the window. */
   readonly sketch?: WindowSummary;
   /** Relative accuracy α of the DDSketch (default 0.01). */
@@ -111,6 +118,11 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
   const state = options.state ?? createThresholdState(seed);
   const now = options.now ?? Date.now;
   const limits: WindowLimits = { frames, seconds };
+  const scale = options.scale;
+  if (scale !== undefined) {
+    requireInRange(`${name}.scale.q`, scale.q, Number.EPSILON, 1 - Number.EPSILON);
+    requireInRange(`${name}.scale.reference`, scale.reference, Number.MIN_VALUE, Number.POSITIVE_INFINITY);
+  }
 
   interface Camera {
     readonly window: ScoreWindow;
@@ -140,10 +152,18 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
             };
             cameras.set(frame.cameraId, camera);
             camera.window.openFrame(frame.frameId, t);
-            const quantile = camera.window.kept >= minSamples ? camera.window.quantile(q) : undefined;
+            const quantile =
+              camera.window.kept >= minSamples ? camera.window.quantile(scale?.q ?? q) : undefined;
             if (quantile === undefined) {
               camera.threshold = seed;
               camera.source = 'seed';
+            } else if (scale !== undefined) {
+              // A central quantile hardly moves while foreign bodies come and go (a 5 % dirty belt
+              // moves the median by ~5 % of its rank), so τ follows the normal scores only.
+              if (quantile > 0) {
+                camera.threshold = (seed * quantile) / scale.reference;
+                camera.source = 'window';
+              }
             } else if (!camera.window.censoredBurst(q)) {
               camera.threshold = quantile * margin;
               camera.source = 'window';

@@ -83,6 +83,7 @@ function stageSettings(options?: PipelineOptions) {
       margin: threshold?.marginFactor,
       sketch: threshold?.sketch,
       minSamples: threshold?.minSamples,
+      scale: threshold?.scale,
     },
     center: { mode: scorer?.center?.mode, alpha: scorer?.center?.alpha },
     decide: {
@@ -115,7 +116,11 @@ describe('deepSvddPipeline defaults', () => {
       q: calibration.quantile,
       margin: calibration.margin,
       mode: undefined,
+      // The tiny bundle's calibration stores no median: the default basis falls back to the tail.
+      scaleQuantile: undefined,
+      scale: undefined,
     });
+    expect(calibration.scoreQuantiles['0.5']).toBeUndefined();
     expect(defaults.threshold.mode).toBe('rolling'); // the rolling operator was the one built
     expect(used.center).toEqual(defaults.center);
     expect(used.decide).toEqual(defaults.decide);

@@ -238,3 +238,45 @@ describe('rollingQuantileThreshold under a burst of anomalies', () => {
     expect(out.every((f) => f.threshold < 100)).toBe(true);
   });
 });
+
+describe('rollingQuantileThreshold on the scale basis', () => {
+  /** 100 px per frame: clean scores spread evenly over [0, top) with `dirty` of them replaced by 1000. */
+  const frame = (f: number, top: number, dirty: number): ScoredFrame => {
+    const values = Array.from({ length: 100 }, (_, i) =>
+      i < dirty ? 1000 : (((i * 37 + f * 11) % 100) / 100) * top,
+    );
+    return scored(values, { frameId: f });
+  };
+
+  it('moves the calibrated τ by the ratio of the window median to the training median', async () => {
+    // Training median 0.5 for scores over [0, 1); now the scores spread over [0, 2): τ doubles.
+    const out = await run(
+      Array.from({ length: 6 }, (_, f) => frame(f, 2, 0)),
+      { q: 0.99, window: { frames: 3 }, seed: 3, minSamples: 100, scale: { q: 0.5, reference: 0.5 } },
+    );
+    expect(out[0]?.threshold).toBe(3);
+    expect(out.at(-1)?.threshold).toBeCloseTo(6, 0);
+  });
+
+  it('holds still on a belt where a fifth of the pixels are foreign bodies', async () => {
+    const frames = Array.from({ length: 40 }, (_, f) => frame(f, 1, 20));
+    const scale = await run(frames, {
+      q: 0.99,
+      window: { frames: 5 },
+      seed: 3,
+      minSamples: 100,
+      scale: { q: 0.5, reference: 0.5 },
+    });
+    // The 20 censored rank above the 80 clean scores: the median becomes the clean scores'
+    // 0.62-quantile, τ = 3 × 0.62 / 0.5 ≈ 3.7, and holds there.
+    const taus = scale.map((f) => f.threshold);
+    expect(Math.max(...taus)).toBeLessThan(4);
+    expect(taus.at(-1)).toBeCloseTo(taus[10]!, 1);
+  });
+
+  it('names a bad scale option', () => {
+    expect(() =>
+      rollingQuantileThreshold({ q: 0.99, window: { frames: 3 }, seed: 1, scale: { q: 0.5, reference: 0 } }),
+    ).toThrow(OptionError);
+  });
+});
