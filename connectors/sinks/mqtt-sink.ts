@@ -9,9 +9,11 @@
  * publishes `offline` itself. Cameras listed in `cameraIds` connect in `connect()`; a decision
  * for another camera opens its connection on first use.
  */
+
 import { randomBytes } from 'node:crypto';
 import { UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
 import { type Decision, encodeDecision } from '../../src/core/decision.js';
+import { type EjectCommand, encodeEject } from '../../src/core/eject.js';
 import { OptionError } from '../../src/core/options.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import type { BackoffOptions } from '../shared/backoff.js';
@@ -187,6 +189,25 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
       const firstCamera = this.options.cameraIds[0] ?? UNKNOWN_CAMERA;
       const channel = this.channels.get(cameraId) ?? this.channel(firstCamera);
       channel.send(message, false);
+      return message.promise;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Publishes an eject command on `<prefix>/<cameraId>/eject` (QoS 1, not retained, not queued
+   * past its use: a command that waits for a reconnect is sent late, which the planner already
+   * counts as late when its time has passed).
+   */
+  publishEject(eject: EjectCommand): Promise<PublishOutcome> {
+    try {
+      if (this.closed) throw new SinkClosedError(this.name);
+      const message = new OutgoingMessage(
+        mqttTopic(this.prefix, eject.cameraId, 'eject'),
+        encodeEject(eject),
+      );
+      this.channel(eject.cameraId).send(message, false);
       return message.promise;
     } catch (error) {
       return Promise.reject(error);

@@ -20,6 +20,7 @@ import {
 } from '@nats-io/transport-node';
 import { UNKNOWN_CAMERA } from '../../src/core/camera-id.js';
 import { type Decision, encodeDecision } from '../../src/core/decision.js';
+import { type EjectCommand, encodeEject } from '../../src/core/eject.js';
 import { asError } from '../../src/core/errors.js';
 import { OptionError } from '../../src/core/options.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
@@ -210,6 +211,16 @@ export class NatsDecisionSink implements DecisionSink, DeadLetterTarget {
     try {
       const subject = natsSubject(this.prefix, 'deadletter', letter.cameraId ?? UNKNOWN_CAMERA);
       return this.submit(new OutgoingMessage(subject, encodeDeadLetter(letter)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Publishes an eject command on `<prefix>.eject.<cameraId>` (core publish + flush). */
+  publishEject(eject: EjectCommand): Promise<PublishOutcome> {
+    try {
+      const subject = natsSubject(this.prefix, 'eject', eject.cameraId);
+      return this.submit(new OutgoingMessage(subject, encodeEject(eject)));
     } catch (error) {
       return Promise.reject(error);
     }

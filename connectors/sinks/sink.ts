@@ -101,6 +101,11 @@ export interface StatusUpdate {
   readonly threshold?: number;
   /** `offline` while the camera's source is lost; the status starts `online`. */
   readonly state?: 'online' | 'offline';
+  /**
+   * How far the Deep SVDD centre has drifted from the bundle's (the centre tracker's drift), for
+   * sinks that show it (the OPC UA sink's `CenterDrift` variable); others ignore it.
+   */
+  readonly centerDrift?: number;
 }
 
 /** The readiness check of a sink: `{ name: 'sink:<name>', ok: connected }`. */

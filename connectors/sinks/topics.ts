@@ -16,10 +16,10 @@ import { InvalidCameraIdError } from './errors.js';
 import { sinkComponent } from './sink-options.js';
 
 /** Kinds of per-camera MQTT topics. */
-export type MqttTopicKind = 'decisions' | 'status' | 'deadletter';
+export type MqttTopicKind = 'decisions' | 'status' | 'deadletter' | 'eject';
 
 /** Kinds of NATS subjects. */
-export type NatsSubjectKind = 'decisions' | 'deadletter';
+export type NatsSubjectKind = 'decisions' | 'deadletter' | 'eject';
 
 /** Throws {@link InvalidCameraIdError} unless `cameraId` is a valid topic level / subject token. */
 export function assertCameraId(cameraId: string): string {
