@@ -12,7 +12,9 @@ export const METRIC_PREFIX = 'cubestream_';
  * plus the documented additions (docs/operating.md, "Metrics"): `engine_info{scoring,training,tfjs}`,
  * `pixels_scored_early_total{camera}`, the durable outbox's `outbox_pending{sink}` and
  * `outbox_replayed_total{sink}`, and `source_connected{camera}`,
- * `last_frame_timestamp_seconds{camera}`, `threshold_calibrated{camera}`, `warmup_complete`.
+ * `last_frame_timestamp_seconds{camera}`, `threshold_calibrated{camera}`, `warmup_complete`,
+ * the ejector's `ejects_total{camera}`, `ejects_late_total{camera}`, `eject_budget_seconds{camera}`
+ * and the defect correction's `defective_elements{camera}`.
  */
 export const METRIC_NAMES = [
   'frames_received_total',
@@ -37,6 +39,10 @@ export const METRIC_NAMES = [
   'last_frame_timestamp_seconds',
   'threshold_calibrated',
   'warmup_complete',
+  'ejects_total',
+  'ejects_late_total',
+  'eject_budget_seconds',
+  'defective_elements',
 ] as const;
 
 /** Buckets of `stage_duration_seconds`: 0.5 ms doubling up to 8.192 s (15 buckets). */
@@ -116,6 +122,14 @@ export interface CubestreamMetrics {
   readonly thresholdCalibrated: Gauge<'camera'>;
   /** `cubestream_warmup_complete` (addition): 0 while the scorer warms up and the first blocks pass, then 1. */
   readonly warmupComplete: Gauge<string>;
+  /** `cubestream_ejects_total{camera}` (addition): eject commands sent (docs/ejectors.md). */
+  readonly ejects: Counter<'camera'>;
+  /** `cubestream_ejects_late_total{camera}` (addition): eject commands not sent because their fire time had passed when planned. */
+  readonly ejectsLate: Counter<'camera'>;
+  /** `cubestream_eject_budget_seconds{camera}` (addition): time left until the valves fire when an eject is planned (negative: late). */
+  readonly ejectBudget: Histogram<'camera'>;
+  /** `cubestream_defective_elements{camera}` (addition): stuck sensor elements the pipeline repairs (docs/maths.md §5). */
+  readonly defectiveElements: Gauge<'camera'>;
   /** `cubestream_outbox_pending{sink}` (addition): decisions kept in the sink's durable outbox, not yet acknowledged. */
   readonly outboxPending: Gauge<'sink'>;
   /** `cubestream_outbox_replayed_total{sink}` (addition): decisions re-sent from the outbox after a restart. */
@@ -245,6 +259,31 @@ export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {
       name: name('broker_connected'),
       help: '1 while the sink is connected to its broker, else 0',
       labelNames: ['sink'] as const,
+      registers,
+    }),
+    ejects: new Counter({
+      name: name('ejects_total'),
+      help: 'Eject commands sent to the valves',
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    ejectsLate: new Counter({
+      name: name('ejects_late_total'),
+      help: 'Eject commands not sent because their fire time had passed when they were planned',
+      labelNames: ['camera'] as const,
+      registers,
+    }),
+    ejectBudget: new Histogram({
+      name: name('eject_budget_seconds'),
+      help: 'Time left until the valves fire when an eject is planned (negative: late)',
+      labelNames: ['camera'] as const,
+      buckets: [-0.1, 0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2],
+      registers,
+    }),
+    defectiveElements: new Gauge({
+      name: name('defective_elements'),
+      help: 'Stuck sensor elements (column x band) the pipeline repairs from neighbouring bands',
+      labelNames: ['camera'] as const,
       registers,
     }),
     outboxPending: new Gauge({

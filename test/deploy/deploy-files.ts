@@ -93,6 +93,10 @@ export function touchEveryMetric(metrics: CubestreamMetrics): void {
   metrics.warmupComplete.set(1);
   metrics.outboxPending.set({ sink: 'mqtt' }, 0);
   metrics.outboxReplayed.inc({ sink: 'mqtt' }, 0);
+  metrics.ejects.inc({ camera: 'cam1' });
+  metrics.ejectsLate.inc({ camera: 'cam1' }, 0);
+  metrics.ejectBudget.observe({ camera: 'cam1' }, 0.12);
+  metrics.defectiveElements.set({ camera: 'cam1' }, 0);
 }
 
 /** Every YAML document of a file, parsed (errors throw with the file name). */

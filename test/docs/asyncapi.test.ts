@@ -16,6 +16,7 @@ import { cameraIdFromTopic } from '../../connectors/sources/mqtt-frames.js';
 import { cameraIdFromSubject } from '../../connectors/sources/nats-frames.js';
 import { REPO_ROOT } from '../../scripts/generate-wire-schemas.js';
 import { RunConfigSchema } from '../../src/app/service/run-config.js';
+import { encodeEject } from '../../src/core/eject.js';
 import { InvalidFrameError } from '../../src/core/frame.js';
 import { makeDecision } from '../helpers/decision-fixture.js';
 
@@ -44,8 +45,8 @@ const DOC = 'docs/asyncapi.yaml';
 const doc = parse(readFileSync(path.join(REPO_ROOT, DOC), 'utf8')) as AsyncApi;
 
 /** The per-camera topic kinds the doc must describe; adding a kind to topics.ts breaks the build here. */
-const MQTT_KINDS = ['decisions', 'status', 'deadletter'] as const;
-const NATS_KINDS = ['decisions', 'deadletter'] as const;
+const MQTT_KINDS = ['decisions', 'status', 'deadletter', 'eject'] as const;
+const NATS_KINDS = ['decisions', 'deadletter', 'eject'] as const;
 const mqttComplete: Exclude<MqttTopicKind, (typeof MQTT_KINDS)[number]> extends never ? true : false = true;
 const natsComplete: Exclude<NatsSubjectKind, (typeof NATS_KINDS)[number]> extends never ? true : false = true;
 
@@ -145,6 +146,22 @@ describe('docs/asyncapi.yaml', () => {
     });
     expect(mqtt('sendMqttStatus')).toEqual({ qos: 1, retain: true });
     expect(mqtt('sendMqttDeadLetters')).toEqual({ qos: 1, retain: false });
+    expect(mqtt('sendMqttEjects')).toEqual({ qos: 1, retain: false });
+  });
+
+  it('describes the eject command encodeEject writes', () => {
+    const { ajv, validate } = payloadValidator('eject');
+    const text = encodeEject({
+      cameraId: camera,
+      frameId: 12,
+      blobId: '12:64:0',
+      valves: [3, 4],
+      fireAt: 1_764_921_600_123.5,
+      openMs: 10,
+      budgetMs: 141.2,
+    });
+    expect(validate(JSON.parse(text)), `${text}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    expect(validate({ ...JSON.parse(text), extra: 1 })).toBe(false);
   });
 
   it('takes the decision payload from the generated JSON Schema', () => {

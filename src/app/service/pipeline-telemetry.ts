@@ -91,7 +91,17 @@ export class PipelineTelemetry {
         stats.thresholds.set(cameraId, threshold);
         options.onThreshold?.(cameraId, threshold);
       },
-      onCenterUpdate: (_center, drift, cameraId) => metrics.centerDrift.set({ camera: cameraId }, drift),
+      onCenterUpdate: (_center, drift, cameraId) => {
+        metrics.centerDrift.set({ camera: cameraId }, drift);
+        stats.centerDrifts.set(cameraId, drift);
+      },
+      onDefects: (cameraId, count) => {
+        metrics.defectiveElements.set({ camera: cameraId }, count);
+        this.log.warn(
+          { camera: cameraId, defectiveElements: count },
+          'stuck sensor elements changed: repaired from neighbouring bands (cubestream_defective_elements)',
+        );
+      },
       onStage: (stage, seconds) => metrics.stageDuration.observe({ stage }, seconds),
       // inc by 0 too, so that a camera's series exists from its first scored block
       onScored: (scored) => metrics.pixelsScoredEarly.inc({ camera: scored.cameraId }, scored.earlyPixels),

@@ -6,12 +6,15 @@
 import { z } from 'zod';
 import { MqttSinkSettingsSchema } from '../../../connectors/sinks/mqtt-sink-options.js';
 import { NatsSinkSettingsSchema } from '../../../connectors/sinks/nats-sink-options.js';
+import { opcuaSinkOptionsSchema } from '../../../connectors/sinks/opcua/opcua-sink-options.js';
+import { SparkplugSinkConfigSchema } from '../../../connectors/sinks/sparkplug/sparkplug-sink-options.js';
 import {
   MqttSourceSettingsSchema,
   NatsSourceSettingsSchema,
 } from '../../../connectors/sources/broker-source-options.js';
 import { GenicamSourceSettingsSchema } from '../../../connectors/sources/genicam/genicam-source-options.js';
 import { SimulatedSourceSettingsSchema } from '../../../connectors/sources/simulated-source-options.js';
+import { ejectorOptionsSchema } from '../../../operators/eject-options.js';
 import { PipelineSettingsSchema } from '../../../operators/pipeline-options.js';
 import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../../core/camera-id.js';
 import { DEFAULT_CAMERA_ID } from '../../core/frame.js';
@@ -186,12 +189,16 @@ const OutboxSchema = z
     path: ['maxBytes'],
   });
 
-/** `sinks`: any mix of MQTT, NATS and a JSONL file, plus where rejected frames go. */
+/** `sinks`: any mix of MQTT, NATS, a JSONL file, an OPC UA server and a Sparkplug B edge node, plus where rejected frames go. */
 const SinksSchema = z
   .strictObject({
     mqtt: MqttSinkSchema.optional(),
     nats: NatsSinkSchema.optional(),
     file: z.strictObject({ path: z.string().min(1) }).optional(),
+    /** An OPC UA server for PLCs and SCADA (`Objects/Cameras/<camera>/...`, events); see docs/plc.md. */
+    opcua: opcuaSinkOptionsSchema.optional(),
+    /** A Sparkplug B 3.0 edge node on an MQTT broker (a device per camera); see docs/sparkplug.md. */
+    sparkplug: SparkplugSinkConfigSchema.optional(),
     outbox: OutboxSchema.optional(),
     deadLetter: z
       .strictObject({
@@ -213,6 +220,8 @@ export const RunConfigSchema = z.strictObject({
   }),
   pipeline: PipelineSchema.prefault({}),
   sinks: SinksSchema,
+  /** Air-jet eject commands for each anomalous blob, timed to the belt (docs/ejectors.md); absent: none. */
+  ejector: ejectorOptionsSchema.optional(),
   /** /metrics, /healthz, /readyz (see `MetricsConfigSchema`). */
   metrics: MetricsConfigSchema.prefault({}),
   /** The live viewer (see `ViewerConfigSchema`). */

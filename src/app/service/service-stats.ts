@@ -48,6 +48,8 @@ export class ServiceStats {
   rejected = 0;
   /** Latest τ per camera. */
   readonly thresholds = new Map<string, number>();
+  /** Latest ‖c − c₀‖ per camera. */
+  readonly centerDrifts = new Map<string, number>();
   private readonly droppedByCamera = new Map<string, number>();
   private readonly tallies = new Map<string, TruthTally>();
   private readonly overall: TruthTally;

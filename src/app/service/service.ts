@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { Subject, type Subscription, takeUntil, tap } from 'rxjs';
 import { SinkConnectTimeoutError } from '../../../connectors/sinks/errors.js';
+import type { StatusUpdate } from '../../../connectors/sinks/sink.js';
 import { QueueRoom } from '../../../connectors/sources/demand.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
 import { deepSvddPipeline } from '../../../operators/deep-svdd-pipeline.js';
@@ -23,6 +24,7 @@ import { resolveAuthToken } from './auth-token.js';
 import { resolveBrokerSecrets } from './broker-secrets.js';
 import { cameraHooks } from './camera-hooks.js';
 import { DecisionPublisher } from './decision-publisher.js';
+import { createEjectDispatcher } from './eject-dispatcher.js';
 import { healthReport, type ServiceHealthState } from './health.js';
 import { pipelineOptions } from './pipeline-options.js';
 import { PipelineTelemetry } from './pipeline-telemetry.js';
@@ -34,6 +36,9 @@ import { createSinks } from './sinks.js';
 import { createSource, requireSourceRuntime } from './sources.js';
 import { StatusRefresher } from './status-refresher.js';
 import { viewerTelemetry } from './viewer-telemetry.js';
+
+/** How often the OPC UA and Sparkplug sinks get each camera's τ and centre drift (ms). */
+const PLC_STATUS_INTERVAL_MS = 1_000;
 
 /** How a service run ended. */
 export interface ServiceOutcome {
@@ -182,6 +187,32 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     const cameraIds = expectedCameraIds(config);
     const sinks = createSinks(config.sinks, { modelVersion, cameraIds, metrics, logger: root });
     cleanups.push(() => sinks.close());
+    const dispatchEjects =
+      config.ejector === undefined
+        ? undefined
+        : createEjectDispatcher(config.ejector, sinks, metrics, componentLogger(root, 'ejector'));
+    // The PLC-facing sinks hold the camera's state as variables / metrics: τ and the centre's
+    // drift once a second, the source's state when it changes.
+    const plcStatus = [sinks.opcua, sinks.sparkplug].filter((sink) => sink !== undefined);
+    const pushPlcStatus = (cameraId: string, update: StatusUpdate): void => {
+      for (const sink of plcStatus) {
+        sink
+          .publishStatus(cameraId, update)
+          .catch((error: unknown) =>
+            log.warn({ err: error, camera: cameraId, sink: sink.name }, 'status update failed'),
+          );
+      }
+    };
+    if (plcStatus.length > 0) {
+      const timer = setInterval(() => {
+        for (const [cameraId, threshold] of stats.thresholds) {
+          const centerDrift = stats.centerDrifts.get(cameraId);
+          pushPlcStatus(cameraId, centerDrift === undefined ? { threshold } : { threshold, centerDrift });
+        }
+      }, PLC_STATUS_INTERVAL_MS);
+      timer.unref();
+      cleanups.push(async () => clearInterval(timer));
+    }
     const health: ServiceHealthState = {
       modelVersion,
       sinks: sinks.decisions,
@@ -348,6 +379,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
           .catch((error: unknown) =>
             sourceLog.warn({ err: error, camera: cameraId }, 'status update failed'),
           );
+        pushPlcStatus(cameraId, { state: lost ? 'offline' : 'online' });
       }
     });
     cleanups.push(async () => stateSubscription.unsubscribe());
@@ -405,6 +437,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
           next: (decided) => {
             telemetryHooks.decided(decided);
             publisher.publish(decided.decision);
+            dispatchEjects?.(decided);
             deps.onDecision?.(decided);
             // The viewer renders a strip after the decision has left for the brokers (their
             // clients write on the next tick).

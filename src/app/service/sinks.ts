@@ -1,6 +1,6 @@
 /**
  * Builds the decision sinks and the dead-letter route a run configuration names (MQTT, NATS,
- * JSONL file), all reporting to the service's metrics and logger. With `sinks.outbox`, the MQTT
+ * JSONL file, OPC UA server, Sparkplug B edge node), all reporting to the service's metrics and logger. With `sinks.outbox`, the MQTT
  * and NATS sinks are made durable (journaled under `<outbox.dir>/<sink>/`, replayed at start).
  */
 import {
@@ -11,6 +11,7 @@ import {
 import { FileDecisionSink } from '../../../connectors/sinks/file-sink.js';
 import { MqttDecisionSink } from '../../../connectors/sinks/mqtt-sink.js';
 import { NatsDecisionSink } from '../../../connectors/sinks/nats-sink.js';
+import { OpcuaDecisionSink } from '../../../connectors/sinks/opcua/opcua-sink.js';
 import {
   DurableDecisionSink,
   type DurableSinkMetrics,
@@ -19,6 +20,7 @@ import {
 } from '../../../connectors/sinks/outbox/durable-sink.js';
 import type { OutboxJournal } from '../../../connectors/sinks/outbox/journal.js';
 import type { DecisionSink, SinkHooks } from '../../../connectors/sinks/sink.js';
+import { SparkplugDecisionSink } from '../../../connectors/sinks/sparkplug/sparkplug-sink.js';
 import { defined } from '../../core/defined.js';
 import { asError } from '../../core/errors.js';
 import type { SinksConfig } from './run-config.js';
@@ -33,12 +35,18 @@ export interface SinkContext extends Pick<SinkHooks, 'logger' | 'onDrop' | 'onEr
   readonly cameraIds: readonly string[];
 }
 
-/** The service's sinks: decision sinks (in config order: mqtt, nats, file) and the dead-letter route. */
+/** The service's sinks: decision sinks (in config order: mqtt, nats, file, opcua, sparkplug) and the dead-letter route. */
 export interface ServiceSinks {
   /** The decision sinks; with `sinks.outbox`, the MQTT and NATS ones are {@link DurableDecisionSink}s. */
   readonly decisions: readonly DecisionSink[];
   /** The MQTT sink itself, when configured (it carries the retained status; dead letters are not journaled). */
   readonly mqtt?: MqttDecisionSink;
+  /** The NATS sink itself, when configured (ejects go through it unjournaled). */
+  readonly nats?: NatsDecisionSink;
+  /** The OPC UA server, when configured (status variables, eject events). */
+  readonly opcua?: OpcuaDecisionSink;
+  /** The Sparkplug B edge node, when configured (status metrics, eject metrics). */
+  readonly sparkplug?: SparkplugDecisionSink;
   /** Fans rejected frames out to the configured targets; never throws. */
   readonly deadLetters: DeadLetterSink;
   /** Opens every sink; returns the connect failures (after a timeout the sink keeps trying in the background). */
@@ -125,6 +133,29 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
   const file =
     config.file === undefined ? undefined : new FileDecisionSink({ ...hooks, path: config.file.path });
   if (file !== undefined) decisions.push(file);
+  // Neither goes through the outbox: an OPC UA variable and a Sparkplug metric hold the current
+  // state, and replaying old decisions into them after a restart would only make them lie.
+  const opcua =
+    config.opcua === undefined
+      ? undefined
+      : new OpcuaDecisionSink({
+          ...hooks,
+          ...config.opcua,
+          cameraIds: config.opcua.cameraIds.length > 0 ? config.opcua.cameraIds : [...context.cameraIds],
+          modelVersion: context.modelVersion,
+        });
+  if (opcua !== undefined) decisions.push(opcua);
+  const sparkplug =
+    config.sparkplug === undefined
+      ? undefined
+      : new SparkplugDecisionSink({
+          ...hooks,
+          ...config.sparkplug,
+          cameraIds:
+            config.sparkplug.cameraIds.length > 0 ? config.sparkplug.cameraIds : [...context.cameraIds],
+          modelVersion: context.modelVersion,
+        });
+  if (sparkplug !== undefined) decisions.push(sparkplug);
 
   const deadLetterFile =
     config.deadLetter.file === undefined
@@ -142,6 +173,9 @@ export function createSinks(config: SinksConfig, context: SinkContext): ServiceS
   return {
     decisions,
     mqtt,
+    nats,
+    opcua,
+    sparkplug,
     deadLetters,
     async connect() {
       await deadLetterFile?.open();
