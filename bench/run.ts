@@ -1,9 +1,12 @@
 import { loadavg } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { env as ortEnv } from 'onnxruntime-node';
+import { isDriftScenario } from '../connectors/sources/simulator/drift.js';
 import { initEngine } from '../src/scoring/engine.js';
 import { DEFAULT_POOL_WORKERS } from '../src/scoring/onnx/pool/ort-worker-pool.js';
 import { benchArgs } from './cli-args.js';
+import { type DriftResult, runDrift } from './drift-scenario.js';
 import { FX10, runFx10 } from './fx10-scenario.js';
 import { runGenicam } from './genicam-scenario.js';
 import type { BenchEngine } from './pipelines.js';
@@ -13,18 +16,21 @@ import { syntheticModel } from './synthetic-model.js';
 import { runTrain, type TrainResult } from './train-scenario.js';
 import { runXmr } from './xmr-scenario.js';
 
-const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train,genicam]
+const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train,genicam,drift]
   [--cubes 2] [--xmr-width 1000] [--seconds 10] [--train-seconds 5] [--workers 2] [--threads 2] [--no-spin]
   [--chunk 8192] [--fx10-max-nm 772] [--whole-blocks] [--genicam-loss 0]
   (default scenarios: xmr,fx10,train; genicam needs Aravis's fake camera and tools:
    apt-get install aravis-tools libaravis-0.8-0)
   (--fx10-max-nm 772 keeps 27 FX10 bands: the cuvis default network's 27 -> 128 -> 32;
    --whole-blocks: fx10 scores a block only once complete, not its rows as they arrive)
-  (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)`;
+  (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)
+  [--drift-seconds 3600] [--drift-rows 32] [--drift-scenarios clean,lamp-step,...] [--out runs/drift-<time>]
+  (drift: a simulated hour per drift scenario, one block a second, four pipeline variants side by
+   side against the simulator's truth; PNG plots go to --out)`;
 
-const SCENARIOS = ['xmr', 'fx10', 'train', 'genicam'] as const;
+const SCENARIOS = ['xmr', 'fx10', 'train', 'genicam', 'drift'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-/** Run without --scenario: all but genicam, which needs Aravis's fake camera on this machine. */
+/** Run without --scenario: all but genicam (it needs Aravis's fake camera) and drift (its own 10 minutes). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = ['xmr', 'fx10', 'train'];
 
 const { fail, positive } = benchArgs('bench', USAGE);
@@ -45,6 +51,10 @@ const { values } = parseArgs({
     'whole-blocks': { type: 'boolean', default: false },
     chunk: { type: 'string' },
     'genicam-loss': { type: 'string' },
+    'drift-seconds': { type: 'string' },
+    'drift-rows': { type: 'string' },
+    'drift-scenarios': { type: 'string' },
+    out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -175,6 +185,22 @@ if (scenarios.includes('genicam')) {
   log(formatResult(result));
 }
 
+let drift: DriftResult | undefined;
+if (scenarios.includes('drift')) {
+  const names = values['drift-scenarios']?.split(',').filter((s) => s !== '');
+  for (const name of names ?? [])
+    if (!isDriftScenario(name)) fail(`unknown drift scenario ${JSON.stringify(name)}`);
+  const outDir = values.out ?? path.join('runs', `drift-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  drift = await runDrift({
+    seconds: Math.round(positive('drift-seconds', values['drift-seconds'], 3600)),
+    blockRows: Math.round(positive('drift-rows', values['drift-rows'], 32)),
+    ...(names === undefined ? {} : { scenarios: names.filter(isDriftScenario) }),
+    outDir,
+    log,
+  });
+  log(`drift: plots in ${outDir}`);
+}
+
 log(
   `load average after: ${loadavg()
     .map((l) => l.toFixed(2))
@@ -184,19 +210,24 @@ const trainFigures = train.map((t) => t.stepsPerSecond).filter((v): v is number 
 const bestTrain = trainFigures.length === 0 ? null : Math.max(...trainFigures);
 const summary = {
   backend,
-  scenarios: results.map((r) => ({
-    name: r.name,
-    engine: r.engine,
-    mpxPerSecond: r.mpxPerSecond,
-    p50BlockMs: r.p50BlockMs,
-    p99BlockMs: r.p99BlockMs,
-    peakRssMb: r.peakRssMb,
-    dropped: r.dropped,
-    blocksPerSecond: r.blocksPerSecond,
-    stageMs: r.stageMs,
-    ...(r.earlyShare === undefined ? {} : { earlyShare: r.earlyShare }),
-    ...r.camera,
-  })),
+  scenarios: [
+    ...results.map((r) => ({
+      name: r.name,
+      engine: r.engine,
+      mpxPerSecond: r.mpxPerSecond,
+      p50BlockMs: r.p50BlockMs,
+      p99BlockMs: r.p99BlockMs,
+      peakRssMb: r.peakRssMb,
+      dropped: r.dropped,
+      blocksPerSecond: r.blocksPerSecond,
+      stageMs: r.stageMs,
+      ...(r.earlyShare === undefined ? {} : { earlyShare: r.earlyShare }),
+      ...r.camera,
+    })),
+    // The drift bench's figures: { name: 'drift', variants: [{ name, scenario, falseAlarmRate, recall, recoverySeconds, ... }] }.
+    ...(drift === undefined ? [] : [drift]),
+  ],
+
   // The best engine's figure (onnx, the default training engine on wasm, when both ran).
   trainStepsPerSecond: bestTrain === null ? null : round(bestTrain, 2),
   ...(train.length === 0
