@@ -85,7 +85,7 @@ export const BackpressureOptionsSchema = z.strictObject({
   capacity: PositiveInt.default(4),
 });
 
-/** `defects`: defective pixel correction before scoring (docs/maths.md §3.11). */
+/** `defects`: defective pixel correction before scoring (docs/maths.md §5). */
 export const DefectOptionsSchema = z.strictObject({
   /** `repair`: stuck sensor elements are found online and filled from their neighbours; `off`: frames pass as they are. */
   mode: z.enum(['repair', 'off']).default('repair'),

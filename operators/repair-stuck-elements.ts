@@ -16,7 +16,7 @@ export const MAX_TRACKED_CAMERAS = 256;
 /**
  * Defective pixel correction for line-scan blocks: finds sensor elements (a column in a band)
  * that froze (dead at 0, saturated, stuck) and replaces them, from the row they froze at, by
- * interpolating between the nearest healthy bands of the same pixel (docs/maths.md §3.11). An
+ * interpolating between the nearest healthy bands of the same pixel (docs/maths.md §5). An
  * element is stuck when its last 8 or more rows hold one value while a neighbour column's do not. A block that needed no repair passes through untouched (same object, no copy); a
  * repaired one is a copy with its own data, keeping the original's `release`. Per camera; a
  * camera's map restarts when its geometry changes.

@@ -1,7 +1,7 @@
 /**
  * Stuck sensor elements (one spatial column in one band, dead at 0, saturated, or frozen) found
  * online in line-scan blocks, and repaired from the neighbouring bands of the same pixel: a camera's defective
- * pixel correction, done where the camera did not do it (docs/maths.md §3.11).
+ * pixel correction, done where the camera did not do it (docs/maths.md §5).
  */
 
 /** The pixel data a block may hold (float32 spectra, or raw uint16 counts). */
