@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCameraId } from './camera-id.js';
 import type { ThresholdedFrame } from './scored-frame.js';
 
 /** Value of the `schema` field of every decision message. */
@@ -47,6 +48,20 @@ export const decisionSchema = z
     threshold: z.number().describe('Score threshold τ applied (squared distance for Deep SVDD)'),
     blobs: z.array(blobSchema).describe('Connected regions of anomalous pixels, in raster order'),
     modelVersion: z.string().describe('Version of the model bundle that scored the frame'),
+    verdict: z
+      .literal('unknown')
+      .optional()
+      .describe(
+        'Present only on a block that could not be decided (rejected, dropped by backpressure): anomalous is then true, so a PLC that reads only anomalous diverts the product',
+      ),
+    reason: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe(
+        'Why the block could not be decided, e.g. rejected:bands or dropped:queue_full_oldest (with verdict only)',
+      ),
   })
   .meta({ title: 'cubestream decision', description: 'One decision per block (or assembled frame)' });
 
@@ -90,6 +105,67 @@ export function encodeDecision(decision: Decision): string {
       maxScore: b.maxScore,
     })),
     modelVersion: decision.modelVersion,
+    ...(decision.verdict === undefined ? {} : { verdict: decision.verdict }),
+    ...(decision.reason === undefined ? {} : { reason: decision.reason }),
   };
   return JSON.stringify(ordered);
+}
+
+/** The three verdicts a decision can carry: what a PLC acts on. */
+export type Verdict = 'normal' | 'anomalous' | 'unknown';
+
+/** A decision's verdict: `unknown` for an undecided block, else from `anomalous`. */
+export function verdictOf(decision: Pick<Decision, 'anomalous' | 'verdict'>): Verdict {
+  if (decision.verdict === 'unknown') return 'unknown';
+  return decision.anomalous ? 'anomalous' : 'normal';
+}
+
+/** What {@link undecidedDecision} needs of a block that left the pipeline without a decision. */
+export interface UndecidedBlock {
+  readonly cameraId: string;
+  readonly frameId: number;
+  readonly rowOffset: number;
+  readonly capturedAt: number;
+}
+
+/**
+ * The fail-safe decision for a block that could not be decided (docs/wire-format.md §2): verdict
+ * `unknown` with the reason, `anomalous: true` so that a PLC that reads only the verdict diverts
+ * the product rather than letting it pass unseen, no pixels judged and no blobs. Returns
+ * undefined when the block's identity cannot make a valid message (a bad camera id or frame id:
+ * such a block is only dead-lettered and counted).
+ *
+ * @example
+ * ```ts
+ * const d = undecidedDecision(frame, 'dropped:queue_full_oldest', 0.06, 'demo-lentils-2', Date.now());
+ * d?.verdict; // 'unknown'
+ * ```
+ */
+export function undecidedDecision(
+  block: UndecidedBlock,
+  reason: string,
+  threshold: number,
+  modelVersion: string,
+  decidedAt: number,
+): Decision | undefined {
+  const candidate = {
+    schema: DECISION_SCHEMA,
+    cameraId: block.cameraId,
+    frameId: block.frameId,
+    rowOffset: block.rowOffset,
+    capturedAt: block.capturedAt,
+    decidedAt,
+    anomalous: true,
+    anomalousPixels: 0,
+    pixels: 0,
+    maxScore: 0,
+    threshold,
+    blobs: [],
+    modelVersion,
+    verdict: 'unknown' as const,
+    reason: reason.slice(0, 128),
+  };
+  if (!isCameraId(block.cameraId)) return undefined;
+  const parsed = decisionSchema.safeParse(candidate);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -4,7 +4,7 @@
  * (`s=Cameras.<cameraId>.<Variable>`, see {@link CAMERA_VARIABLES}).
  */
 import type { Namespace, UAObject, UAVariable } from 'node-opcua';
-import type { Decision } from '../../../src/core/decision.js';
+import { type Decision, verdictOf } from '../../../src/core/decision.js';
 import type { NodeOpcuaModule } from './opcua-server.js';
 
 /**
@@ -21,6 +21,8 @@ import type { NodeOpcuaModule } from './opcua-server.js';
  * - `LastDecisionTime` (DateTime): the last decision's `decidedAt`.
  * - `Heartbeat` (UInt32): +1 every `heartbeatMs` while the sink runs (wraps at 2^32), for a PLC
  *   watchdog.
+ * - `Verdict` (String): `normal`, `anomalous`, or `unknown` for a block that could not be decided
+ *   (rejected, dropped); `Anomalous` is then true, so a PLC reading only it diverts the product.
  *
  * Source timestamps are the decision's capture time (`capturedAt`), or the time of the status
  * update or heartbeat. Before their first value the decision variables, `Threshold`,
@@ -37,6 +39,7 @@ export const CAMERA_VARIABLES = {
   BlobCount: 'UInt32',
   LastDecisionTime: 'DateTime',
   Heartbeat: 'UInt32',
+  Verdict: 'String',
 } as const;
 
 /** The browse name of a camera variable. */
@@ -58,6 +61,7 @@ const INITIAL_VALUES: Record<CameraVariable, VariableValue> = {
   BlobCount: 0,
   LastDecisionTime: new Date(0),
   Heartbeat: 0,
+  Verdict: '',
 };
 
 /** The string node id (without namespace) of a camera object, or of one of its variables. */
@@ -129,6 +133,7 @@ export class OpcuaCameraNode {
     this.set('Threshold', decision.threshold, at);
     this.set('ModelVersion', decision.modelVersion, at);
     this.set('LastDecisionTime', new Date(decision.decidedAt), at);
+    this.set('Verdict', verdictOf(decision), at);
     // Last, so that a client notified of Anomalous reads the matching frame id and pixel count.
     this.set('Anomalous', decision.anomalous, at);
     if (this.status === 'unknown') this.setStatus('online');

@@ -93,6 +93,13 @@ export const DEVICE_METRICS = [
   },
   { name: 'Eject/FireAt', type: 'UInt64', offset: 15, description: 'When to fire: epoch ms or encoder line' },
   { name: 'Eject/Count', type: 'UInt32', offset: 16, description: 'Eject commands sent for this camera' },
+  {
+    name: 'Verdict',
+    type: 'String',
+    offset: 17,
+    description:
+      '`normal`, `anomalous`, or `unknown` for a block that could not be decided (Anomalous is then true)',
+  },
 ] as const satisfies readonly MetricDefinition[];
 
 /** The name of a device metric. */

@@ -12,6 +12,7 @@
 
 import { isCameraId } from '../../../src/core/camera-id.js';
 import type { Decision } from '../../../src/core/decision.js';
+import { verdictOf } from '../../../src/core/decision.js';
 import type { EjectCommand } from '../../../src/core/eject.js';
 import { redactUrl } from '../../../src/telemetry/redact.js';
 import { readTlsFiles, type TlsMaterial } from '../../shared/tls-files.js';
@@ -54,6 +55,7 @@ export interface SparkplugSinkStats {
 
 /** The metrics a decision updates (its DDATA; `ModelVersion` only when it changed). */
 const DECISION_METRICS: readonly DeviceMetricName[] = [
+  'Verdict',
   'Anomalous',
   'AnomalousPixels',
   'FrameId',
@@ -303,6 +305,7 @@ export class SparkplugDecisionSink implements DecisionSink {
   /** Sets a device's values from a decision; returns the metrics of its DDATA. */
   private applyDecision(device: SparkplugDevice, d: Decision): DeviceMetricName[] {
     const at = d.capturedAt;
+    device.set('Verdict', verdictOf(d), at);
     device.set('Anomalous', d.anomalous, at);
     device.set('AnomalousPixels', d.anomalousPixels, at);
     device.set('FrameId', d.frameId, at);

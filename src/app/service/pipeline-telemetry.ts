@@ -34,6 +34,11 @@ export interface PipelineTelemetryOptions {
   readonly calibratedThreshold: number;
   /** τ changed for a camera (the status refresher). */
   readonly onThreshold?: (cameraId: string, threshold: number) => void;
+  /**
+   * A block left the pipeline without a decision (rejected, dropped by backpressure), with the
+   * reason (`rejected:<code>`, `dropped:<reason>`): the service publishes an `unknown` verdict.
+   */
+  readonly onUndecided?: (frame: CubeFrame, reason: string) => void;
 }
 
 /**
@@ -80,6 +85,7 @@ export class PipelineTelemetry {
             'dropping frames: the pipeline is slower than the camera (counted in frames_dropped_total)',
           );
         } else log.debug({ reason, rowOffset: frame.rowOffset }, 'frame dropped');
+        options.onUndecided?.(frame, `dropped:${reason}`);
       },
       // One queue serves every camera of the source: each camera's series shows its depth.
       onQueueDepth: (depth) => {
@@ -217,6 +223,7 @@ export class PipelineTelemetry {
   private rejectedFrame(frame: CubeFrame, error: InvalidFrameError): void {
     this.knowCamera(frame.cameraId);
     this.countReject(frame.cameraId, error.code);
+    this.options.onUndecided?.(frame, `rejected:${error.code}`);
     this.log
       .child({ camera: frame.cameraId, frameId: frame.frameId })
       .warn({ reason: error.code, err: error }, 'frame rejected');

@@ -43,6 +43,8 @@ export const WARMUP_BLOCKS = 8;
 export class ServiceStats {
   frames = 0;
   decisions = 0;
+  /** `unknown` decisions published for blocks that left the pipeline undecided (rejected, dropped). */
+  undecided = 0;
   anomalous = 0;
   dropped = 0;
   rejected = 0;

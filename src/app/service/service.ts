@@ -10,7 +10,7 @@ import type { StatusUpdate } from '../../../connectors/sinks/sink.js';
 import { QueueRoom } from '../../../connectors/sources/demand.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
 import { deepSvddPipeline } from '../../../operators/deep-svdd-pipeline.js';
-import type { DecidedFrame } from '../../core/decision.js';
+import { type DecidedFrame, undecidedDecision } from '../../core/decision.js';
 import { asError } from '../../core/errors.js';
 import { loadBundle } from '../../model/bundle.js';
 import { type EngineInfo, initEngine } from '../../scoring/engine.js';
@@ -352,6 +352,15 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       ...(refresher === undefined
         ? {}
         : { onThreshold: (camera: string, tau: number) => refresher.update(camera, tau) }),
+      // Fail safe: a block that cannot be decided still yields a decision, verdict `unknown`,
+      // on every decision channel, so that a PLC diverts it instead of letting it pass unseen.
+      onUndecided: (frame, reason) => {
+        const tau = stats.thresholds.get(frame.cameraId) ?? bundle.calibration.threshold;
+        const decision = undecidedDecision(frame, reason, tau, modelVersion, Date.now());
+        if (decision === undefined) return;
+        stats.undecided += 1;
+        publisher.publish(decision);
+      },
     });
     const publisher = new DecisionPublisher({
       sinks: sinks.decisions,

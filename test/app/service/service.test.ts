@@ -147,6 +147,15 @@ describe('startService', () => {
       ['bands', 'cam0', 2, 30],
     ]);
     expect(letters[0]?.schema).toBe('cubestream.deadletter/1');
+    // Fail safe: each rejected block still yields a decision, verdict unknown, anomalous (divert).
+    const decisions = (await lines(join(dir, 'decisions.jsonl'))).map((line) => parseDecision(line));
+    expect(
+      decisions.map((d) => [d.frameId, d.verdict, d.reason, d.anomalous, d.pixels, d.blobs.length]),
+    ).toEqual([
+      [0, 'unknown', 'rejected:bands', true, 0, 0],
+      [1, 'unknown', 'rejected:bands', true, 0, 0],
+      [2, 'unknown', 'rejected:bands', true, 0, 0],
+    ]);
   });
 
   it('ends with code 1 when a sink cannot flush within the deadline, counting every decision it dropped', async () => {

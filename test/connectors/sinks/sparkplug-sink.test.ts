@@ -276,7 +276,12 @@ describe.skipIf(skip)('SparkplugDecisionSink against mosquitto, with a Tahu-deco
     for (let frameId = 1; frameId <= 3; frameId += 1)
       await sink.publish(makeDecision({ cameraId: 'cam0', frameId }));
     await sink.publishStatus('cam0', { threshold: 0.9, state: 'offline' });
-    await sink.publishEject('cam0', { frameId: 3, blobId: '3:0:0', valves: [4, 5, 6], fireAt: 1_700_000_000_500 });
+    await sink.publishEject('cam0', {
+      frameId: 3,
+      blobId: '3:0:0',
+      valves: [4, 5, 6],
+      fireAt: 1_700_000_000_500,
+    });
     await waitFor(() => h.of('DDATA', edge).length === 5, '5 DDATA');
     const [status, eject] = h.of('DDATA', edge).slice(3);
     const birth0 = h.of('DBIRTH', edge)[0]!;
