@@ -8,6 +8,7 @@
 import type { EjectorOptions } from '../../../operators/eject-options.js';
 import { createEjectPlanner, type EjectPlanInput } from '../../../operators/plan-ejects.js';
 import type { EjectCommand } from '../../core/eject.js';
+import { OptionError } from '../../core/options.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { CubestreamMetrics } from '../../telemetry/metrics.js';
 import type { ServiceSinks } from './sinks.js';
@@ -18,7 +19,7 @@ export type EjectDispatcher = (decided: EjectPlanInput) => void;
 /**
  * Builds the dispatcher of an `ejector` section.
  *
- * @throws `OptionError` for an impossible ejector geometry
+ * @throws `OptionError` for an impossible ejector geometry, or with `assemble: frame`
  * @example
  * ```ts
  * declare const sinks: import('./sinks.js').ServiceSinks;
@@ -36,7 +37,18 @@ export function createEjectDispatcher(
   sinks: Pick<ServiceSinks, 'mqtt' | 'nats' | 'opcua' | 'sparkplug'>,
   metrics: Pick<CubestreamMetrics, 'ejects' | 'ejectsLate' | 'ejectBudget'>,
   logger: Logger,
+  assemble: 'block' | 'frame' = 'block',
 ): EjectDispatcher {
+  // An assembled frame's capturedAt is its first block's, whose height the service does not know
+  // for every source: fire times would come out early. Refuse rather than fire at the wrong time.
+  if (assemble !== 'block') {
+    throw new OptionError(
+      'service',
+      'ejector',
+      'set',
+      'needs pipeline.decide.assemble: block (an assembled frame does not say when its blob rows were captured)',
+    );
+  }
   const plan = createEjectPlanner(options);
   const failed = (eject: EjectCommand, via: string) => (error: unknown) =>
     logger.warn({ err: error, camera: eject.cameraId, blobId: eject.blobId, via }, 'eject not sent');

@@ -190,7 +190,13 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     const dispatchEjects =
       config.ejector === undefined
         ? undefined
-        : createEjectDispatcher(config.ejector, sinks, metrics, componentLogger(root, 'ejector'));
+        : createEjectDispatcher(
+            config.ejector,
+            sinks,
+            metrics,
+            componentLogger(root, 'ejector'),
+            config.pipeline.decide.assemble,
+          );
     // The PLC-facing sinks hold the camera's state as variables / metrics: τ and the centre's
     // drift once a second, the source's state when it changes.
     const plcStatus = [sinks.opcua, sinks.sparkplug].filter((sink) => sink !== undefined);

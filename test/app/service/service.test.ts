@@ -129,6 +129,22 @@ describe('startService', () => {
     expect(await service.stop('again')).toBe(outcome);
   });
 
+  it('refuses an ejector with frames assembled from blocks, naming the option, rather than fire early', async () => {
+    const ejector = {
+      lineRateHz: 640,
+      beltSpeedMetresPerSecond: 1,
+      distanceToValvesMetres: 0.3,
+      valveCount: 8,
+      valvePitchMetres: 0.004,
+      pixelPitchMetres: 0.001,
+    };
+    const cfg = config(
+      { maxBlocks: 2 },
+      { ejector, pipeline: { decide: { assemble: 'frame' }, backpressure: { capacity: 256 } } },
+    );
+    await expect(startService(cfg, { logger })).rejects.toThrow(/ejector.*assemble: block/);
+  });
+
   it('counts rejected frames by reason and writes each to the dead-letter file', async () => {
     // 30 bands where the model expects 61: every block is rejected before the model.
     const service = await startService(config({ maxBlocks: 3, bands: 30 }), { logger });
