@@ -19,6 +19,20 @@ export const DEMO_CAMERA = {
   anomalyRate: 0.003,
 } as const;
 
+/**
+ * The demo belt's ejector: square 1 mm pixels (256 px = a 256 mm belt), so 640 lines/s is a belt
+ * at 0.64 m/s; 32 valves of 8 mm across it, 0.5 m after the camera line: about 780 ms from
+ * capture to the valves, against a decision within ~20 ms.
+ */
+export const DEMO_EJECTOR = {
+  lineRateHz: DEMO_CAMERA.linesPerSecond,
+  beltSpeedMetresPerSecond: DEMO_CAMERA.linesPerSecond * 0.001,
+  distanceToValvesMetres: 0.5,
+  valveCount: 32,
+  valvePitchMetres: 0.008,
+  pixelPitchMetres: 0.001,
+} as const;
+
 /** Default ports of the demo: MQTT, Prometheus metrics, live viewer. */
 export const DEMO_PORTS = { mqtt: 1883, metrics: 9464, viewer: 8080 } as const;
 

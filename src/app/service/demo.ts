@@ -4,11 +4,13 @@
  * embedded aedes broker on 127.0.0.1:1883 when that port is free, else the broker already
  * there), metrics on :9464, the live viewer on :8080, and a live one-line summary.
  */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import { validateConfig } from '../../core/validate.js';
 import { createLogger, LOG_LEVEL_ENV, type Logger } from '../../telemetry/logger.js';
 import { DEFAULT_HTTP_HOST } from '../http/listen.js';
-import { DEMO_CAMERA, DEMO_PORTS, resolveDemoModelDir } from './demo-settings.js';
+import { DEMO_CAMERA, DEMO_EJECTOR, DEMO_PORTS, resolveDemoModelDir } from './demo-settings.js';
 import { type EmbeddedBroker, isPortFree, startEmbeddedBroker } from './embedded-broker.js';
 import { type RunConfig, type RunConfigInput, RunConfigSchema } from './run-config.js';
 import { type RunningService, startService } from './service.js';
@@ -39,7 +41,17 @@ export interface DemoOptions {
   readonly embeddedPort?: number;
   /** Log level of the JSON logs on stderr (default: env `CUBESTREAM_LOG_LEVEL`, else `warn`). */
   readonly logLevel?: string;
+  /**
+   * Also run an OPC UA server on this port, on 127.0.0.1 with security None and anonymous read
+   * access (like the embedded broker: a demo on one machine; `run` configs are secured by default).
+   */
+  readonly opcuaPort?: number;
+  /** Also run a Sparkplug B edge node on the decisions' broker (group `cubestream-demo`, node `demo`). */
+  readonly sparkplug?: boolean;
 }
+
+/** The demo's Sparkplug B group and edge node ids. */
+export const DEMO_SPARKPLUG = { groupId: 'cubestream-demo', edgeNodeId: 'demo' } as const;
 
 /** Where the demo prints, and whether that is a terminal (the summary then redraws one line). */
 export interface DemoIO {
@@ -122,7 +134,21 @@ export function demoConfig(
     sinks: {
       mqtt: { url: mqttUrl, protocol: 'auto', connectTimeoutMs: 5_000 },
       ...(options.nats === undefined ? {} : { nats: { servers: options.nats, connectTimeoutMs: 5_000 } }),
+      ...(options.opcuaPort === undefined
+        ? {}
+        : {
+            opcua: {
+              port: options.opcuaPort,
+              host: LOOPBACK,
+              securityModes: ['None' as const],
+              allowAnonymous: true,
+              pkiDir: path.join(tmpdir(), 'cubestream-demo-pki'),
+            },
+          }),
+      ...(options.sparkplug === true ? { sparkplug: { url: mqttUrl, ...DEMO_SPARKPLUG } } : {}),
     },
+    // The demo belt has valves: eject commands flow on cubestream/<camera>/eject.
+    ejector: { ...DEMO_EJECTOR },
     metrics: { port: metricsPort, ...(options.host === undefined ? {} : { host: options.host }) },
     viewer: { port: viewerPort, ...(options.host === undefined ? {} : { host: options.host }) },
     shutdown: { deadlineMs: 10_000 },
@@ -146,7 +172,18 @@ function banner(
     `  model    ${service.modelVersion}, scored on ${service.scorer === 'onnx' ? `onnxruntime (fused graph, ${service.scorerWorkers > 0 ? `${service.scorerWorkers} worker threads` : 'main thread'}${service.earlyRows ? ', rows scored as the camera captures them' : ''})` : `tfjs-${service.engine.backend}`}`,
     `  MQTT     decisions on ${prefix}/${DEMO_CAMERA.cameraId}/decisions via ${target.note}`,
     `  watch    mosquitto_sub -h ${host} -p ${port} -t '${prefix}/#' -v`,
+    `  ejects   ${prefix}/${DEMO_CAMERA.cameraId}/eject (valves 0.5 m down the belt)`,
   ];
+  if (options.opcuaPort !== undefined) {
+    lines.push(
+      `  OPC UA   opc.tcp://${LOOPBACK}:${options.opcuaPort} (security None, anonymous): npx tsx scripts/opcua-watch.ts opc.tcp://${LOOPBACK}:${options.opcuaPort}`,
+    );
+  }
+  if (options.sparkplug === true) {
+    lines.push(
+      `  Sparkplug spBv1.0/${DEMO_SPARKPLUG.groupId}/+/${DEMO_SPARKPLUG.edgeNodeId}/#: npx tsx scripts/sparkplug-watch.ts mqtt://${host}:${port}`,
+    );
+  }
   if (options.nats !== undefined) {
     lines.push(
       `  NATS     decisions on cubestream.decisions.${DEMO_CAMERA.cameraId} (JetStream) at ${options.nats}`,

@@ -52,7 +52,15 @@ export function createEjectDispatcher(
   const plan = createEjectPlanner(options);
   const failed = (eject: EjectCommand, via: string) => (error: unknown) =>
     logger.warn({ err: error, camera: eject.cameraId, blobId: eject.blobId, via }, 'eject not sent');
+  const seen = new Set<string>();
   return (decided) => {
+    const camera = decided.decision.cameraId;
+    if (!seen.has(camera)) {
+      // Both counters exist from the camera's first decision, so that rates read 0, not nothing.
+      seen.add(camera);
+      metrics.ejects.inc({ camera }, 0);
+      metrics.ejectsLate.inc({ camera }, 0);
+    }
     const { ejects, late } = plan(decided);
     for (const eject of late) {
       metrics.ejectsLate.inc({ camera: eject.cameraId });

@@ -14,9 +14,11 @@ import { type CliCommand, numberOption, stringOption } from '../command.js';
 export const demoCommand: CliCommand = {
   name: 'demo',
   summary: 'Run the whole service on embedded defaults: simulated camera -> model -> MQTT, metrics, viewer',
-  usage: `cubestream demo [--mqtt URL] [--nats URL] [--metrics-port N] [--viewer-port N] [--host ADDRESS] [--duration SECONDS] [--seed N]
+  usage: `cubestream demo [--mqtt URL] [--nats URL] [--opcua-port N] [--sparkplug] [--metrics-port N] [--viewer-port N] [--host ADDRESS] [--duration SECONDS] [--seed N]
   --mqtt URL             publish to this MQTT broker (default: an embedded one on 127.0.0.1:1883, or the broker already there)
   --nats URL             also publish to NATS (JetStream), e.g. nats://127.0.0.1:4222
+  --opcua-port N         also an OPC UA server on 127.0.0.1:N (security None, anonymous read: a demo only)
+  --sparkplug            also a Sparkplug B edge node on the decisions' broker (group cubestream-demo, node demo)
   --metrics-port N       Prometheus /metrics, /healthz, /readyz (default 9464)
   --viewer-port N        live viewer (default 8080)
   --host ADDRESS         interface of metrics and viewer (default 127.0.0.1; 0.0.0.0 in a container)
@@ -26,6 +28,8 @@ export const demoCommand: CliCommand = {
   options: {
     mqtt: { type: 'string' },
     nats: { type: 'string' },
+    'opcua-port': { type: 'string' },
+    sparkplug: { type: 'boolean' },
     'metrics-port': { type: 'string' },
     'viewer-port': { type: 'string' },
     host: { type: 'string' },
@@ -47,6 +51,7 @@ export const demoCommand: CliCommand = {
     const metricsPort = port('metrics-port');
     const viewerPort = port('viewer-port');
     const embeddedPort = port('embedded-port');
+    const opcuaPort = port('opcua-port');
     const logLevel = stringOption(values, 'log-level');
     const host = stringOption(values, 'host');
     const code = await runDemo(
@@ -61,6 +66,8 @@ export const demoCommand: CliCommand = {
         ...(viewerPort === undefined ? {} : { viewerPort }),
         ...(host === undefined ? {} : { host }),
         ...(embeddedPort === undefined ? {} : { embeddedPort }),
+        ...(opcuaPort === undefined ? {} : { opcuaPort }),
+        ...(values.sparkplug === true ? { sparkplug: true } : {}),
         ...(logLevel === undefined ? {} : { logLevel }),
       },
       { out: (text) => io.out(text), isTTY: process.stdout.isTTY === true },
