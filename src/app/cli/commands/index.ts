@@ -5,6 +5,7 @@ import { captureCommand } from './capture.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
+import { publishCommand } from './publish.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
@@ -20,4 +21,5 @@ export const commands: readonly CliCommand[] = [
   camerasCommand,
   calibrateCommand,
   captureCommand,
+  publishCommand,
 ];
