@@ -30,9 +30,6 @@ const plain = (value: unknown): unknown =>
 const cubestreamName = (alias: number): string =>
   DEVICE_METRICS.find((m) => m.offset === alias % ALIAS_STRIDE)?.name ?? `#${alias}`;
 let left = Number(values.count);
-/** Metric names by `<group>/<edge node>` and alias, from the births. */
-const names = new Map<string, string>();
-const asked = new Set<string>();
 const client = mqtt.connect(url, { clientId: `sparkplug-watch-${process.pid}` });
 client.on('connect', () => client.subscribe('spBv1.0/#', { qos: 1 }));
 client.on('message', (topic, payload) => {
