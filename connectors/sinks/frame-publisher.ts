@@ -124,6 +124,7 @@ export function frameMsgId(
  *
  * @example
  * ```ts
+ * import { simulatedLineScan } from 'cubestream/connectors';
  * const publisher = await JetStreamFramePublisher.connect({ servers: 'nats://127.0.0.1:4222', cameraIds: ['cam1'] });
  * const camera = simulatedLineScan({ cameraId: 'cam1', maxBlocks: 100, demand: publisher.demand });
  * camera.frames.subscribe((frame) => void publisher.publish(frame).finally(() => frame.release?.()));

@@ -63,6 +63,7 @@ function isStreamNotFound(error: unknown): boolean {
  *   another stream's)
  * @example
  * ```ts
+ * declare const jsm: import('@nats-io/jetstream').JetStreamManager;
  * const info = await ensureFrameStream(jsm, 'cubestream.frames.>', ['cubestream.frames.cam1']);
  * ```
  */
