@@ -46,10 +46,23 @@ export interface BrokerSubscription {
   close(): Promise<void>;
 }
 
+/** What {@link BrokerFeed.message} did with a payload. */
+export type BrokerMessageOutcome = 'emitted' | 'rejected' | 'closed';
+
 /** Callbacks a transport uses to feed {@link brokerFrameSource}. */
 export interface BrokerFeed {
-  /** A payload arrived on `channel`; `cameraId` when the channel names it. */
-  message(payload: Uint8Array, channel: string, cameraId: string | undefined): void;
+  /**
+   * A payload arrived on `channel`; `cameraId` when the channel names it. With `ack` (a
+   * JetStream message's), the emitted frame carries it as `CubeFrame.ack`. Returns what became
+   * of it: `emitted` as a frame, `rejected` (handed to `onReject`), or `closed` (the source was
+   * unsubscribed: dropped unread).
+   */
+  message(
+    payload: Uint8Array,
+    channel: string,
+    cameraId: string | undefined,
+    ack?: () => void,
+  ): BrokerMessageOutcome;
   /** The transport is connected and subscribed. */
   connected(): void;
   /** The transport is not connected (an attempt failed, or the connection was lost); it retries. */
@@ -76,9 +89,9 @@ export function brokerFrameSource(
     let closed = false;
     let subscription: BrokerSubscription | undefined;
     const feed: BrokerFeed = {
-      message(payload, channel, channelCamera) {
-        if (closed) return;
-        const reject = (error: InvalidFrameError, cameraId?: string): void => {
+      message(payload, channel, channelCamera, ack) {
+        if (closed) return 'closed';
+        const reject = (error: InvalidFrameError, cameraId?: string): 'rejected' => {
           options.onReject?.({
             error,
             ...(cameraId === undefined ? {} : { cameraId }),
@@ -86,6 +99,7 @@ export function brokerFrameSource(
               channel.length > MAX_CHANNEL_CHARS ? `${channel.slice(0, MAX_CHANNEL_CHARS)}...` : channel,
             bytes: payload.byteLength,
           });
+          return 'rejected';
         };
         // The topic/subject decides the camera: refuse an unknown one before decoding anything.
         const refused = channelCamera === undefined ? undefined : gate.check(channelCamera);
@@ -111,7 +125,8 @@ export function brokerFrameSource(
             ? gate.check(frame.cameraId, '__metadata__.camera_id')
             : gate.agree(channelCamera, frame.cameraId);
         if (mismatch !== undefined) return reject(mismatch, channelCamera);
-        subscriber.next(frame);
+        subscriber.next(ack === undefined ? frame : { ...frame, ack });
+        return 'emitted';
       },
       connected() {
         if (!closed) controller.set('running');

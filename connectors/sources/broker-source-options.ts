@@ -1,13 +1,14 @@
 /**
- * The settings of the broker-fed sources (`mqttFrames`, `natsFrames`) a configuration holds,
- * with their defaults: the one home of those defaults (the sources fall back on
- * {@link MQTT_SOURCE_DEFAULTS} and {@link NATS_SOURCE_DEFAULTS}; the run configuration's
- * `source` section of kind `mqtt` or `nats` is one of these schemas plus the broker, its
- * credentials and TLS).
+ * The settings of the broker-fed sources (`mqttFrames`, `natsFrames`, `jetstreamFrames`) a
+ * configuration holds, with their defaults: the one home of those defaults (the sources fall back
+ * on {@link MQTT_SOURCE_DEFAULTS}, {@link NATS_SOURCE_DEFAULTS} and
+ * {@link JETSTREAM_SOURCE_DEFAULTS}; the run configuration's `source` section of kind `mqtt`,
+ * `nats` or `jetstream` is one of these schemas plus the broker, its credentials and TLS).
  */
 import { z } from 'zod';
 import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../../src/core/camera-id.js';
 import { DEFAULT_CAMERA_ID } from '../../src/core/frame.js';
+import { FRAME_STREAM_DEFAULTS } from '../sinks/frame-stream.js';
 import { DEFAULT_MAX_CAMERAS } from './camera-gate.js';
 
 const CameraId = z.string().regex(CAMERA_ID_PATTERN, CAMERA_ID_RULE);
@@ -43,7 +44,45 @@ export const NatsSourceSettingsSchema = BrokerCamerasSchema.extend({
   queue: z.string().min(1).optional(),
 });
 
+/**
+ * Settings of `jetstreamFrames`: safetensors frame messages stored in a JetStream stream (the
+ * camera gateway's, `cubestream publish`), consumed by a durable pull consumer with explicit acks:
+ * a frame is acknowledged only once its decision was delivered by every sink, so a frame survives
+ * a worker that stops or dies (it comes back after `ackWaitSeconds`).
+ */
+export const JetStreamSourceSettingsSchema = BrokerCamerasSchema.extend({
+  /** The stream holding the frames; created when missing (with `createStream`), else checked. */
+  stream: z.string().min(1).default(FRAME_STREAM_DEFAULTS.name),
+  /** Create the stream (subjects `<subjectPrefix>.frames.>`) when it is missing; false: only check it. */
+  createStream: z.boolean().default(true),
+  /** First subject token: frames are on `<subjectPrefix>.frames.<cameraId>`. */
+  subjectPrefix: z
+    .string()
+    .min(1)
+    .regex(/^[^\s*>]+$/, 'a NATS subject prefix: no spaces, `*` or `>`')
+    .default('cubestream'),
+  /**
+   * The durable pull consumer: workers with the same name share its frames (each frame goes to
+   * one of them) and a restarted worker resumes where the last one left off.
+   */
+  durable: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 characters of [A-Za-z0-9_-]')
+    .default('cubestream-worker'),
+  /** How long the server waits for a frame's ack before it delivers the frame again, s. */
+  ackWaitSeconds: z.number().positive().max(86_400).default(30),
+  /** Most frames delivered and not yet acknowledged (bounds the frames in flight). */
+  maxAckPending: z.number().int().positive().max(100_000).default(16),
+  /**
+   * Deliveries of one frame without its decision delivered; on the next delivery the frame is
+   * dead-lettered (reason `max_deliver`) and terminated (the consumer's `max_deliver` is one more).
+   */
+  maxDeliver: z.number().int().positive().max(1_000).default(5),
+});
+
 /** The defaults of {@link MqttSourceSettingsSchema}: the schema parsed from `{}`. */
 export const MQTT_SOURCE_DEFAULTS = MqttSourceSettingsSchema.parse({});
 /** The defaults of {@link NatsSourceSettingsSchema}: the schema parsed from `{}`. */
 export const NATS_SOURCE_DEFAULTS = NatsSourceSettingsSchema.parse({});
+/** The defaults of {@link JetStreamSourceSettingsSchema}: the schema parsed from `{}`. */
+export const JETSTREAM_SOURCE_DEFAULTS = JetStreamSourceSettingsSchema.parse({});

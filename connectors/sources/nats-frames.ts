@@ -21,14 +21,22 @@ function serverList(servers: string | readonly string[]): string {
   return typeof servers === 'string' ? servers : servers.join(',');
 }
 
-/** Reports a lost connection (the client reconnects by itself) and its return. */
-function watchConnection(nc: NatsConnection, feed: BrokerFeed, retryInMs: number): void {
+/**
+ * Reports a lost connection (the client reconnects by itself) and its return to `feed`;
+ * `label` names the source in the error (default `nats source`).
+ */
+export function watchConnection(
+  nc: NatsConnection,
+  feed: BrokerFeed,
+  retryInMs: number,
+  label = 'nats source',
+): void {
   void (async () => {
     let attempt = 0;
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         attempt += 1;
-        feed.disconnected({ error: new Error(`nats source: lost ${status.server}`), attempt, retryInMs });
+        feed.disconnected({ error: new Error(`${label}: lost ${status.server}`), attempt, retryInMs });
       } else if (status.type === 'reconnect') {
         attempt = 0;
         feed.connected();

@@ -162,6 +162,17 @@ export interface CubeFrame {
    * thresholding and decision; a copy with data of its own ({@link sliceRows}) leaves it out.
    */
   readonly release?: () => void;
+  /**
+   * Acknowledges the frame's message to its broker (a JetStream source's explicit ack), so the
+   * broker never delivers it again; absent when the source has nothing to acknowledge. Called by
+   * the service once, after the frame's decision was delivered by every sink, or after the frame
+   * left the pipeline undecided and its `unknown` decision was delivered (or, when none can be
+   * made, once it was dead-lettered); never before, so a frame whose decision did not get out is
+   * delivered again (at least once, end to end). Decoders never set it: the source adds it to the
+   * decoded frame. Like `release`, it travels with the frame's identity through scoring,
+   * thresholding and decision; later calls do nothing.
+   */
+  readonly ack?: () => void;
 }
 
 /** Fields needed to build a frame; everything with a sensible default is optional. */

@@ -60,10 +60,15 @@ export class DecisionPublisher {
     return this.inFlight.size;
   }
 
-  /** Starts publishing `decision` to every sink and returns at once. */
-  publish(decision: Decision): void {
+  /**
+   * Starts publishing `decision` to every sink and returns at once. `onDelivered` is called once
+   * every sink acknowledged it (`acked`; with no sinks, at once): not when a sink only queued it
+   * or dropped it, so a caller that acknowledges the decision's frame upstream (a JetStream
+   * source's `CubeFrame.ack`) leaves such a frame to be delivered again.
+   */
+  publish(decision: Decision, onDelivered?: () => void): void {
     this.totals.decisions += 1;
-    const task = this.deliver(decision);
+    const task = this.deliver(decision, onDelivered);
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }
@@ -73,7 +78,7 @@ export class DecisionPublisher {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async deliver(decision: Decision): Promise<void> {
+  private async deliver(decision: Decision, onDelivered: (() => void) | undefined): Promise<void> {
     const { sinks, metrics, logger } = this.options;
     const outcomes = await Promise.all(
       sinks.map((sink) =>
@@ -107,5 +112,15 @@ export class DecisionPublisher {
       metrics.frameLatency.observe({ camera: decision.cameraId }, latency);
     }
     if (delivered) this.options.onPublished?.(decision, latency);
+    if (acked && onDelivered !== undefined) {
+      try {
+        onDelivered();
+      } catch (error) {
+        logger.warn(
+          { err: error, camera: decision.cameraId, frameId: decision.frameId },
+          'delivery callback failed',
+        );
+      }
+    }
   }
 }

@@ -9,6 +9,7 @@ import { NatsSinkSettingsSchema } from '../../../connectors/sinks/nats-sink-opti
 import { opcuaSinkOptionsSchema } from '../../../connectors/sinks/opcua/opcua-sink-options.js';
 import { SparkplugSinkConfigSchema } from '../../../connectors/sinks/sparkplug/sparkplug-sink-options.js';
 import {
+  JetStreamSourceSettingsSchema,
   MqttSourceSettingsSchema,
   NatsSourceSettingsSchema,
 } from '../../../connectors/sources/broker-source-options.js';
@@ -112,6 +113,21 @@ const NatsSourceSchema = NatsSourceSettingsSchema.extend({
   ...NatsCredentials,
 }).superRefine(oneSecretEach);
 
+/**
+ * `source.kind: jetstream`: safetensors frames stored in a JetStream stream (the camera
+ * gateway's), read by a durable pull consumer and acknowledged once their decision was delivered
+ * by every sink; stream, subject prefix, durable name, ack wait, max ack pending, max deliver and
+ * the cameras admitted are `JetStreamSourceSettingsSchema`'s (next to the source), here the
+ * servers, credentials and TLS.
+ */
+const JetStreamSourceSchema = JetStreamSourceSettingsSchema.extend({
+  kind: z.literal('jetstream'),
+  servers: Servers,
+  ...NatsCredentials,
+  credsFile: z.string().min(1).optional(),
+  tls: TlsSchema.optional(),
+}).superRefine(oneSecretEach);
+
 /** `source`: one camera connector, chosen by `kind`. */
 export const SourceConfigSchema = z.discriminatedUnion('kind', [
   SimulatedSourceSchema,
@@ -119,7 +135,19 @@ export const SourceConfigSchema = z.discriminatedUnion('kind', [
   EnviSourceSchema,
   MqttSourceSchema,
   NatsSourceSchema,
+  JetStreamSourceSchema,
 ]);
+
+/** The `source` kinds fed by a broker, which admit a list of cameras. */
+export type BrokerSourceConfig = Extract<
+  z.output<typeof SourceConfigSchema>,
+  { kind: 'mqtt' | 'nats' | 'jetstream' }
+>;
+
+/** True for a source fed by a broker (`mqtt`, `nats`, `jetstream`), which admits `cameraIds`. */
+export function isBrokerSource(source: z.output<typeof SourceConfigSchema>): source is BrokerSourceConfig {
+  return source.kind === 'mqtt' || source.kind === 'nats' || source.kind === 'jetstream';
+}
 
 /**
  * `pipeline`: the settings of `deepSvddPipeline` (docs/maths.md §3.5, §3.8, §3.9), defaults from their
@@ -212,38 +240,50 @@ const SinksSchema = z
   .prefault({});
 
 /** The whole `cubestream run` configuration. */
-export const RunConfigSchema = z.strictObject({
-  source: SourceConfigSchema,
-  model: z.strictObject({
-    /** Model bundle folder (relative paths resolve against the working directory). */
-    path: z.string().min(1),
-  }),
-  pipeline: PipelineSchema.prefault({}),
-  sinks: SinksSchema,
-  /** Air-jet eject commands for each anomalous blob, timed to the belt (docs/ejectors.md); absent: none. */
-  ejector: ejectorOptionsSchema.optional(),
-  /** /metrics, /healthz, /readyz (see `MetricsConfigSchema`). */
-  metrics: MetricsConfigSchema.prefault({}),
-  /** The live viewer (see `ViewerConfigSchema`). */
-  viewer: ViewerConfigSchema.prefault({}),
-  engine: z
-    .strictObject({
-      backend: z.enum(ENGINE_BACKENDS as readonly ['tensorflow', 'wasm', 'cpu', 'auto']).default('auto'),
-    })
-    .prefault({}),
-  log: z
-    .strictObject({
-      /** Default: env `CUBESTREAM_LOG_LEVEL`, else `info`. */
-      level: z.enum(LOG_LEVELS).optional(),
-    })
-    .prefault({}),
-  shutdown: z
-    .strictObject({
-      /** From SIGINT/SIGTERM to exit: drain the pipeline, flush the sinks, close. Past it: exit 1. */
-      deadlineMs: PositiveInt.default(10_000),
-    })
-    .prefault({}),
-});
+export const RunConfigSchema = z
+  .strictObject({
+    source: SourceConfigSchema,
+    model: z.strictObject({
+      /** Model bundle folder (relative paths resolve against the working directory). */
+      path: z.string().min(1),
+    }),
+    pipeline: PipelineSchema.prefault({}),
+    sinks: SinksSchema,
+    /** Air-jet eject commands for each anomalous blob, timed to the belt (docs/ejectors.md); absent: none. */
+    ejector: ejectorOptionsSchema.optional(),
+    /** /metrics, /healthz, /readyz (see `MetricsConfigSchema`). */
+    metrics: MetricsConfigSchema.prefault({}),
+    /** The live viewer (see `ViewerConfigSchema`). */
+    viewer: ViewerConfigSchema.prefault({}),
+    engine: z
+      .strictObject({
+        backend: z.enum(ENGINE_BACKENDS as readonly ['tensorflow', 'wasm', 'cpu', 'auto']).default('auto'),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        /** Default: env `CUBESTREAM_LOG_LEVEL`, else `info`. */
+        level: z.enum(LOG_LEVELS).optional(),
+      })
+      .prefault({}),
+    shutdown: z
+      .strictObject({
+        /** From SIGINT/SIGTERM to exit: drain the pipeline, flush the sinks, close. Past it: exit 1. */
+        deadlineMs: PositiveInt.default(10_000),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    // A frame assembled from blocks keeps only its first block's ack: the other blocks would be
+    // delivered again and again. A JetStream worker decides block by block.
+    if (config.source.kind === 'jetstream' && config.pipeline.decide.assemble === 'frame') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipeline', 'decide', 'assemble'],
+        message: 'source.kind jetstream acknowledges each block on its own decision: use assemble: block',
+      });
+    }
+  });
 
 /** A validated `cubestream run` configuration, defaults filled in. */
 export type RunConfig = z.output<typeof RunConfigSchema>;
@@ -273,5 +313,5 @@ export function loadRunConfig(path: string, overrides: readonly string[] = []): 
 export function expectedCameraIds(config: Pick<RunConfig, 'source' | 'sinks'>): string[] {
   if (config.sinks.mqtt?.cameraIds !== undefined) return [...config.sinks.mqtt.cameraIds];
   const { source } = config;
-  return source.kind === 'mqtt' || source.kind === 'nats' ? [...source.cameraIds] : [source.cameraId];
+  return isBrokerSource(source) ? [...source.cameraIds] : [source.cameraId];
 }

@@ -28,7 +28,7 @@ import { createEjectDispatcher } from './eject-dispatcher.js';
 import { healthReport, type ServiceHealthState } from './health.js';
 import { pipelineOptions } from './pipeline-options.js';
 import { PipelineTelemetry } from './pipeline-telemetry.js';
-import { expectedCameraIds, type RunConfig } from './run-config.js';
+import { expectedCameraIds, isBrokerSource, type RunConfig } from './run-config.js';
 import { warmScorer } from './scorer-warmup.js';
 import { PortInUseError } from './service-errors.js';
 import { ServiceStats } from './service-stats.js';
@@ -332,6 +332,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     const source = config.source;
     // Sources without a line rate (replay, simulation) go as fast as the scorer's queue has room.
     const room = new QueueRoom(config.pipeline.backpressure.capacity);
+    const exhaustedLetters = new Set<Promise<unknown>>();
     const sourceLog = componentLogger(root, 'source', { kind: source.kind });
     const camera = createSource(source, {
       demand: room.demand,
@@ -346,6 +347,33 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
         telemetryHooks.sourceDropped(camera, reason, lines),
       ),
       onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
+      // A JetStream frame whose decision never got out, delivered once too often: terminated.
+      onExhausted: (exhausted) => {
+        sourceLog.warn(
+          {
+            camera: exhausted.cameraId,
+            subject: exhausted.channel,
+            deliveries: exhausted.deliveries,
+            streamSequence: exhausted.streamSequence,
+          },
+          'frame delivered too often without its decision delivered: dead-lettered and terminated',
+        );
+        const letter = sinks.deadLetters.publish({
+          reason: 'max_deliver',
+          message: `delivered ${exhausted.deliveries - 1} times without its decision delivered by every sink`,
+          ...(exhausted.cameraId === undefined ? {} : { cameraId: exhausted.cameraId }),
+          at: Date.now(),
+          metadata: {
+            channel: exhausted.channel,
+            bytes: exhausted.bytes,
+            deliveries: exhausted.deliveries,
+            streamSequence: exhausted.streamSequence,
+            ...(exhausted.msgId === undefined ? {} : { msgId: exhausted.msgId }),
+          },
+        });
+        exhaustedLetters.add(letter);
+        void letter.finally(() => exhaustedLetters.delete(letter));
+      },
       ...(config.pipeline.maxValues === undefined ? {} : { maxValues: config.pipeline.maxValues }),
     });
     const telemetryHooks = new PipelineTelemetry({
@@ -353,19 +381,24 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       stats,
       logger: root,
       deadLetters: sinks.deadLetters,
-      cameras: source.kind === 'mqtt' || source.kind === 'nats' ? source.cameraIds : [source.cameraId],
+      cameras: isBrokerSource(source) ? source.cameraIds : [source.cameraId],
       calibratedThreshold: bundle.calibration.threshold,
       ...(refresher === undefined
         ? {}
         : { onThreshold: (camera: string, tau: number) => refresher.update(camera, tau) }),
       // Fail safe: a block that cannot be decided still yields a decision, verdict `unknown`,
       // on every decision channel, so that a PLC diverts it instead of letting it pass unseen.
+      // Its source's ack (`CubeFrame.ack`) waits for that decision's delivery; a block with no
+      // valid identity gets none and is only dead-lettered, so it is acknowledged at once.
       onUndecided: (frame, reason) => {
         const tau = stats.thresholds.get(frame.cameraId) ?? bundle.calibration.threshold;
         const decision = undecidedDecision(frame, reason, tau, modelVersion, Date.now());
-        if (decision === undefined) return;
+        if (decision === undefined) {
+          frame.ack?.();
+          return;
+        }
         stats.undecided += 1;
-        publisher.publish(decision);
+        publisher.publish(decision, frame.ack);
       },
     });
     const publisher = new DecisionPublisher({
@@ -451,7 +484,9 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
         .subscribe({
           next: (decided) => {
             telemetryHooks.decided(decided);
-            publisher.publish(decided.decision);
+            // The frame is acknowledged to its broker (a JetStream source) only once every sink
+            // acknowledged its decision: at least once, end to end.
+            publisher.publish(decided.decision, decided.ack);
             dispatchEjects?.(decided);
             deps.onDecision?.(decided);
             // The viewer renders a strip after the decision has left for the brokers (their
@@ -482,6 +517,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       let failure: Error | undefined = streamError;
       await publisher.settled();
       await telemetryHooks.deadLettersSettled();
+      while (exhaustedLetters.size > 0) await Promise.allSettled([...exhaustedLetters]);
       const remaining = Math.max(0, config.shutdown.deadlineMs - (Date.now() - started) - 500);
       const flushes = await Promise.allSettled(sinks.decisions.map((sink) => sink.flush(remaining)));
       for (const flush of flushes) {

@@ -1,6 +1,6 @@
 /**
  * Builds the camera source a run configuration names: the simulated line-scan camera, a GenICam
- * camera (Aravis), an ENVI replay, or safetensors frames from MQTT or NATS.
+ * camera (Aravis), an ENVI replay, or safetensors frames from MQTT, NATS or a JetStream stream.
  */
 
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
@@ -12,12 +12,13 @@ import {
   type GenicamSourceHooks,
   genicamSource,
 } from '../../../connectors/sources/genicam/genicam-source.js';
+import { type ExhaustedMessage, jetstreamFrames } from '../../../connectors/sources/jetstream-frames.js';
 import { mqttFrames } from '../../../connectors/sources/mqtt-frames.js';
 import { natsFrames } from '../../../connectors/sources/nats-frames.js';
 import { simulatedLineScan } from '../../../connectors/sources/simulated-line-scan.js';
 import type { CameraSource, ConnectionIssue } from '../../../connectors/sources/source-state.js';
 import { defined } from '../../core/defined.js';
-import type { SourceConfig } from './run-config.js';
+import type { BrokerSourceConfig, SourceConfig } from './run-config.js';
 
 /** What the service hands every source. */
 export interface SourceHooks {
@@ -25,7 +26,10 @@ export interface SourceHooks {
   readonly onReject?: (rejected: RejectedMessage) => void;
   /** Largest frame accepted, in values. */
   readonly maxValues?: number;
-  /** Paces a source without `linesPerSecond` (simulated, envi) by the consumer's room. */
+  /**
+   * Paces a source without `linesPerSecond` (simulated, envi) by the consumer's room; a
+   * `jetstream` source pulls a frame only when there is room.
+   */
   readonly demand?: Demand;
   /**
    * A broker source could not reach its broker, or a camera source its camera, or lost it; it
@@ -38,10 +42,12 @@ export interface SourceHooks {
   readonly onCameraOpened?: GenicamSourceHooks['onOpened'];
   /** A camera source's warning at start (stale references, references taken at other settings). */
   readonly onWarning?: GenicamSourceHooks['onWarning'];
+  /** A `jetstream` frame delivered more than `maxDeliver` times without its decision delivered (then terminated). */
+  readonly onExhausted?: (exhausted: ExhaustedMessage) => void;
 }
 
 /** The cameras a broker source admits, from its section. */
-function cameraGate(config: Extract<SourceConfig, { kind: 'mqtt' | 'nats' }>): CameraGateOptions {
+function cameraGate(config: BrokerSourceConfig): CameraGateOptions {
   return {
     cameraIds: config.cameraIds,
     acceptUnlisted: config.acceptUnlistedCameras,
@@ -131,5 +137,39 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
         queue: config.queue,
         connection: defined({ user: config.user, pass: config.pass, token: config.token }),
       });
+    case 'jetstream': {
+      const { tls } = config;
+      return jetstreamFrames(
+        defined({
+          ...broker,
+          servers: config.servers,
+          stream: config.stream,
+          createStream: config.createStream,
+          subjectPrefix: config.subjectPrefix,
+          durable: config.durable,
+          ackWaitSeconds: config.ackWaitSeconds,
+          maxAckPending: config.maxAckPending,
+          maxDeliver: config.maxDeliver,
+          cameras: cameraGate(config),
+          demand: hooks.demand,
+          onExhausted: hooks.onExhausted,
+          credsFile: config.credsFile,
+          connection: defined({
+            user: config.user,
+            pass: config.pass,
+            token: config.token,
+            tls:
+              tls === undefined
+                ? undefined
+                : defined({
+                    caFile: tls.caFile,
+                    certFile: tls.certFile,
+                    keyFile: tls.keyFile,
+                    rejectUnauthorized: tls.rejectUnauthorized,
+                  }),
+          }),
+        }),
+      );
+    }
   }
 }
