@@ -46,6 +46,8 @@ export {
 } from './sinks/errors.js';
 /** Decisions appended to a JSONL file. */
 export { FileDecisionSink, type FileSinkOptions } from './sinks/file-sink.js';
+/** The camera gateway's side: frames into the JetStream stream CUBESTREAM_FRAMES. */
+export { type FramePublisherOptions, JetStreamFramePublisher } from './sinks/frame-publisher.js';
 /** Decisions to MQTT (QoS 1, MQTT 5 with a 3.1.1 fallback), per camera. */
 export { MqttDecisionSink, type MqttSinkOptions, type MqttTlsOptions } from './sinks/mqtt-sink.js';
 /** Decisions to NATS: JetStream (stored, de-duplicated) or core NATS. */
@@ -56,6 +58,8 @@ export {
   type DecisionStreamConfig,
   ensureDecisionStream,
 } from './sinks/nats-stream.js';
+/** An OPC UA server for PLCs and SCADA: per-camera variables, anomaly and eject events (node-opcua, loaded on connect). */
+export { OpcuaDecisionSink, type OpcuaSinkOptions } from './sinks/opcua/opcua-sink.js';
 /** A sink made durable by an on-disk outbox: decisions not yet acknowledged survive a restart. */
 export {
   DurableDecisionSink,
@@ -81,6 +85,8 @@ export {
   type SinkHooks,
   sinkHealthCheck,
 } from './sinks/sink.js';
+/** A Sparkplug B 3.0 edge node: a device per camera on an MQTT broker. */
+export { SparkplugDecisionSink, type SparkplugSinkOptions } from './sinks/sparkplug/sparkplug-sink.js';
 /** The retained per-camera status message (online/offline, model version, τ). */
 export { type CameraState, type CameraStatus, encodeStatus } from './sinks/status.js';
 /** Topic and subject names, and the message id subscribers and JetStream de-duplicate by. */
@@ -109,6 +115,8 @@ export {
   type GenicamSourceSettings,
   GenicamSourceSettingsSchema,
 } from './sources/genicam/genicam-source-options.js';
+/** Frames from the JetStream stream CUBESTREAM_FRAMES: a durable consumer, each frame acked after its decision. */
+export { type JetStreamFramesOptions, jetstreamFrames } from './sources/jetstream-frames.js';
 /** Frames from MQTT, in the safetensors wire format. */
 export { cameraIdFromTopic, type MqttFramesOptions, mqttFrames } from './sources/mqtt-frames.js';
 /** Frames from NATS, in the safetensors wire format. */
