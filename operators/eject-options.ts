@@ -16,7 +16,7 @@
  * check and the latency budget.
  */
 import { z } from 'zod';
-import { OptionError } from '../src/core/options.js';
+import { OptionError, valueAtPath } from '../src/core/options.js';
 import { OPERATOR } from './internal/errors.js';
 import { DEFAULT_MIN_AREA } from './pipeline-options.js';
 
@@ -146,11 +146,7 @@ export function resolveEjectorOptions(options: EjectorOptions): ResolvedEjectorO
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path ?? [];
-  const value = path.reduce<unknown>(
-    (at, key) =>
-      typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined,
-    options,
-  );
+  const value = valueAtPath(options, path);
   throw new OptionError(
     OPERATOR,
     ['ejector', ...path.map(String)].join('.'),

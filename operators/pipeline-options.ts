@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_MAX_FRAME_VALUES } from '../src/core/frame.js';
-import { OptionError } from '../src/core/options.js';
+import { OptionError, valueAtPath } from '../src/core/options.js';
 import { DEFAULT_CENTER_ALPHA } from '../src/scoring/center-tracker.js';
 import { DEFAULT_SCORER_THREADS } from '../src/scoring/onnx/session-chunk-runner.js';
 import { OPERATOR } from './internal/errors.js';
@@ -141,11 +141,7 @@ export function resolvePipelineSettings(settings: PipelineSettings): ResolvedPip
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path ?? [];
-  const value = path.reduce<unknown>(
-    (at, key) =>
-      typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined,
-    settings,
-  );
+  const value = valueAtPath(settings, path);
   throw new OptionError(
     OPERATOR,
     ['deepSvddPipeline', ...path.map(String)].join('.'),

@@ -3,15 +3,10 @@
  * `<prefix>.frames.<cameraId>`), so that a camera gateway pointed at a misconfigured stream fails
  * at start with a clear message instead of as lost publishes later.
  */
-import {
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamManager,
-  type StreamInfo,
-} from '@nats-io/jetstream';
+import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { StreamConfigError } from './errors.js';
-import { subjectCovers } from './nats-stream.js';
+import { ensureStream } from './nats-stream.js';
 
 /** The stream the frames go to; absent fields take {@link FRAME_STREAM_DEFAULTS}. */
 export interface FrameStreamConfig {
@@ -45,10 +40,6 @@ export const FRAME_STREAM_DEFAULTS = {
   create: true,
 } as const satisfies Required<FrameStreamConfig>;
 
-function isStreamNotFound(error: unknown): boolean {
-  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
-}
-
 /**
  * Makes sure stream `config.name` exists and captures every subject of `required` (e.g.
  * `cubestream.frames.cam1`, or `cubestream.frames.>` for every camera). A missing stream is
@@ -67,57 +58,24 @@ function isStreamNotFound(error: unknown): boolean {
  * const info = await ensureFrameStream(jsm, 'cubestream.frames.>', ['cubestream.frames.cam1']);
  * ```
  */
-export async function ensureFrameStream(
+export function ensureFrameStream(
   jsm: JetStreamManager,
   createWith: string,
   required: readonly string[] = [createWith],
   config: FrameStreamConfig = {},
 ): Promise<StreamInfo> {
-  const name = config.name ?? FRAME_STREAM_DEFAULTS.name;
-  let info: StreamInfo;
-  try {
-    info = await jsm.streams.info(name);
-  } catch (error) {
-    if (!isStreamNotFound(error)) {
-      throw new StreamConfigError(
-        name,
-        `cannot be looked up (is JetStream enabled on the server?): ${String(error)}`,
-        { cause: error },
-      );
-    }
-    if (!(config.create ?? FRAME_STREAM_DEFAULTS.create)) {
-      throw new StreamConfigError(
-        name,
-        `does not exist and create is false; create it with subjects [${createWith}]`,
-      );
-    }
-    try {
-      return await jsm.streams.add({
-        name,
-        subjects: [createWith],
-        duplicate_window: nanos(config.duplicateWindowMs ?? FRAME_STREAM_DEFAULTS.duplicateWindowMs),
-        max_age: nanos(config.maxAgeMs ?? FRAME_STREAM_DEFAULTS.maxAgeMs),
-        max_bytes: config.maxBytes ?? FRAME_STREAM_DEFAULTS.maxBytes,
-        storage: config.storage ?? FRAME_STREAM_DEFAULTS.storage,
-        num_replicas: config.replicas ?? FRAME_STREAM_DEFAULTS.replicas,
-      });
-    } catch (addError) {
-      throw new StreamConfigError(
-        name,
-        `cannot be created with subjects [${createWith}]: ${String(addError)}`,
-        {
-          cause: addError,
-        },
-      );
-    }
-  }
-  const subjects = info.config.subjects ?? [];
-  const missing = required.filter((subject) => !subjects.some((pattern) => subjectCovers(pattern, subject)));
-  if (missing.length > 0) {
-    throw new StreamConfigError(
-      name,
-      `exists with subjects ${JSON.stringify(subjects)}, which do not capture ${missing.join(', ')}; add ${createWith} to it, delete it, or name another stream`,
-    );
-  }
-  return info;
+  return ensureStream(jsm, {
+    name: config.name ?? FRAME_STREAM_DEFAULTS.name,
+    create: config.create ?? FRAME_STREAM_DEFAULTS.create,
+    createSetting: 'create',
+    createWith,
+    required,
+    settings: {
+      duplicate_window: nanos(config.duplicateWindowMs ?? FRAME_STREAM_DEFAULTS.duplicateWindowMs),
+      max_age: nanos(config.maxAgeMs ?? FRAME_STREAM_DEFAULTS.maxAgeMs),
+      max_bytes: config.maxBytes ?? FRAME_STREAM_DEFAULTS.maxBytes,
+      storage: config.storage ?? FRAME_STREAM_DEFAULTS.storage,
+      num_replicas: config.replicas ?? FRAME_STREAM_DEFAULTS.replicas,
+    },
+  });
 }

@@ -6,6 +6,7 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamManager,
+  type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -54,18 +55,32 @@ function isStreamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
 
+/** A stream {@link ensureStream} makes sure of. */
+export interface StreamSpec {
+  readonly name: string;
+  /** Create the stream when it is missing. */
+  readonly create: boolean;
+  /** The setting that turns creation off, named in the error (e.g. `stream.create`). */
+  readonly createSetting: string;
+  /** The subject a new stream captures (e.g. `cubestream.decisions.>`). */
+  readonly createWith: string;
+  /** Subjects an existing stream must cover (e.g. one camera's). */
+  readonly required: readonly string[];
+  /** The rest of a new stream's configuration (storage, limits, duplicate window). */
+  readonly settings: Omit<Partial<StreamConfig>, 'name' | 'subjects'>;
+}
+
 /**
- * Makes sure stream `config.name` exists and captures `subject` (e.g. `cubestream.decisions.>`).
- * Creates it when missing (unless `create: false`); throws {@link StreamConfigError} when it
- * exists with subjects that do not cover `subject`, or cannot be created (e.g. another stream
- * already owns the subjects, JetStream disabled).
+ * Makes sure a stream exists and covers `spec.required`: created with subjects
+ * `[spec.createWith]` when missing (unless `create` is false). The one home of the look-up,
+ * creation and subject check of the decisions stream and the frames stream.
+ *
+ * @throws {@link StreamConfigError} naming the stream (and its subjects) when it cannot be looked
+ *   up or created (JetStream disabled, subjects owned by another stream), is missing with creation
+ *   off, or exists with subjects that do not cover `required`
  */
-export async function ensureDecisionStream(
-  jsm: JetStreamManager,
-  subject: string,
-  config: DecisionStreamConfig = {},
-): Promise<StreamInfo> {
-  const name = config.name ?? DEFAULT_DECISION_STREAM;
+export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<StreamInfo> {
+  const { name, createWith } = spec;
   let info: StreamInfo;
   try {
     info = await jsm.streams.info(name);
@@ -74,38 +89,62 @@ export async function ensureDecisionStream(
       throw new StreamConfigError(
         name,
         `cannot be looked up (is JetStream enabled on the server?): ${String(error)}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
-    if (!(config.create ?? STREAM_DEFAULTS.create)) {
+    if (!spec.create) {
       throw new StreamConfigError(
         name,
-        `does not exist and stream.create is false; create it with subjects [${subject}]`,
+        `does not exist and ${spec.createSetting} is false; create it with subjects [${createWith}]`,
       );
     }
     try {
-      return await jsm.streams.add({
-        name,
-        subjects: [subject],
-        duplicate_window: nanos(config.duplicateWindowMs ?? STREAM_DEFAULTS.duplicateWindowMs),
-        max_age: nanos(config.maxAgeMs ?? STREAM_DEFAULTS.maxAgeMs),
-        storage: config.storage ?? STREAM_DEFAULTS.storage,
-        num_replicas: config.replicas ?? STREAM_DEFAULTS.replicas,
-      });
+      return await jsm.streams.add({ ...spec.settings, name, subjects: [createWith] });
     } catch (addError) {
-      throw new StreamConfigError(name, `cannot be created with subjects [${subject}]: ${String(addError)}`, {
-        cause: addError,
-      });
+      throw new StreamConfigError(
+        name,
+        `cannot be created with subjects [${createWith}]: ${String(addError)}`,
+        {
+          cause: addError,
+        },
+      );
     }
   }
   const subjects = info.config.subjects ?? [];
-  if (!subjects.some((pattern) => subjectCovers(pattern, subject))) {
+  const missing = spec.required.filter(
+    (subject) => !subjects.some((pattern) => subjectCovers(pattern, subject)),
+  );
+  if (missing.length > 0) {
     throw new StreamConfigError(
       name,
-      `exists with subjects ${JSON.stringify(subjects)}, which do not cover ${subject}; add that subject to it, delete it, or configure another stream name`,
+      `exists with subjects ${JSON.stringify(subjects)}, which do not cover ${missing.join(', ')}; add ${createWith} to it, delete it, or configure another stream name`,
     );
   }
   return info;
+}
+
+/**
+ * Makes sure stream `config.name` exists and captures `subject` (e.g. `cubestream.decisions.>`).
+ * Creates it when missing (unless `create: false`); throws {@link StreamConfigError} when it
+ * exists with subjects that do not cover `subject`, or cannot be created (e.g. another stream
+ * already owns the subjects, JetStream disabled).
+ */
+export function ensureDecisionStream(
+  jsm: JetStreamManager,
+  subject: string,
+  config: DecisionStreamConfig = {},
+): Promise<StreamInfo> {
+  return ensureStream(jsm, {
+    name: config.name ?? DEFAULT_DECISION_STREAM,
+    create: config.create ?? STREAM_DEFAULTS.create,
+    createSetting: 'stream.create',
+    createWith: subject,
+    required: [subject],
+    settings: {
+      duplicate_window: nanos(config.duplicateWindowMs ?? STREAM_DEFAULTS.duplicateWindowMs),
+      max_age: nanos(config.maxAgeMs ?? STREAM_DEFAULTS.maxAgeMs),
+      storage: config.storage ?? STREAM_DEFAULTS.storage,
+      num_replicas: config.replicas ?? STREAM_DEFAULTS.replicas,
+    },
+  });
 }

@@ -29,6 +29,9 @@ export class StuckElementMap {
   /** Per element: blocks in a row it looked alive while known defective. */
   readonly #alive: Uint8Array;
   readonly #releaseBlocks: number;
+  /** Per element, scratch of {@link StuckElementMap.repair}: first stuck row; 1 where stuck. Reused: nothing allocated per block. */
+  readonly #from: Int32Array;
+  readonly #stuck: Uint8Array;
   #count = 0;
 
   /**
@@ -41,6 +44,8 @@ export class StuckElementMap {
     this.bands = bands;
     this.#defective = new Uint8Array(width * bands);
     this.#alive = new Uint8Array(width * bands);
+    this.#from = new Int32Array(width * bands);
+    this.#stuck = new Uint8Array(width * bands);
     this.#releaseBlocks = Math.max(1, Math.min(255, releaseBlocks));
   }
 
@@ -56,11 +61,11 @@ export class StuckElementMap {
   repair<T extends BlockData>(data: T, height: number): T {
     const { width, bands } = this;
     const line = width * bands;
-    const from = stuckSince(data, height, line);
-    const stuck = new Uint8Array(line);
+    const from = stuckSince(data, height, line, this.#from);
+    const stuck = this.#stuck;
     for (let e = 0; e < line; e++) {
       const col = Math.floor(e / bands);
-      if (from[e]! < height && !neighbourStuck(from, e, col, bands, width, height)) stuck[e] = 1;
+      stuck[e] = from[e]! < height && !neighbourStuck(from, e, col, bands, width, height) ? 1 : 0;
     }
     for (let e = 0; e < line; e++) {
       if (this.#defective[e] === 1) {
@@ -91,9 +96,9 @@ export class StuckElementMap {
   }
 }
 
-/** Per element, the first row of the constant run that ends at the last row (`height` when shorter than {@link MIN_STUCK_ROWS}). */
-function stuckSince(data: BlockData, height: number, line: number): Int32Array {
-  const from = new Int32Array(line).fill(height);
+/** Writes into `from`, per element, the first row of the constant run that ends at the last row (`height` when shorter than {@link MIN_STUCK_ROWS}). */
+function stuckSince(data: BlockData, height: number, line: number, from: Int32Array): Int32Array {
+  from.fill(height);
   if (height < MIN_STUCK_ROWS) return from;
   const last = (height - 1) * line;
   const candidates: number[] = [];

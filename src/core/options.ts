@@ -62,3 +62,21 @@ export function checkOption(
 ): asserts ok {
   if (!ok) throw new OptionError(component, option, value, problem);
 }
+
+/**
+ * The value at `path` inside `input` (undefined where the path leaves objects): what a zod issue's
+ * path points at, for an {@link OptionError} that names the rejected value.
+ *
+ * @example
+ * ```ts
+ * valueAtPath({ threshold: { q: 2 } }, ['threshold', 'q']); // 2
+ * ```
+ */
+export function valueAtPath(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    value =
+      typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  return value;
+}

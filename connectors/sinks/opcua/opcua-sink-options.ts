@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../../../src/core/camera-id.js';
 import type { EjectCommand } from '../../../src/core/eject.js';
-import { OptionError } from '../../../src/core/options.js';
+import { OptionError, valueAtPath } from '../../../src/core/options.js';
 import { PositiveInt, sinkComponent } from '../sink-options.js';
 
 /** The one security policy of the signed and encrypted endpoints (OPC UA `Basic256Sha256`). */
@@ -103,15 +103,6 @@ export type OpcuaSinkSettings = z.output<typeof opcuaSinkOptionsSchema>;
 /** The defaults of {@link opcuaSinkOptionsSchema}: the schema parsed from `{}`. */
 export const OPCUA_SINK_DEFAULTS = opcuaSinkOptionsSchema.parse({});
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    value =
-      typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-  }
-  return value;
-}
-
 /**
  * Validates OPC UA sink options and fills in the defaults.
  *
@@ -135,7 +126,7 @@ export function parseOpcuaSinkOptions(input: OpcuaSinkOptionsInput, sink = 'opcu
     throw new OptionError(
       component,
       path.map(String).join('.') || '(options)',
-      secret ? '[redacted]' : valueAt(input, path),
+      secret ? '[redacted]' : valueAtPath(input, path),
       issue?.message ?? 'invalid',
     );
   }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../../../src/core/camera-id.js';
-import { OptionError } from '../../../src/core/options.js';
+import { OptionError, valueAtPath } from '../../../src/core/options.js';
 import { backoffSchema, NonNegativeInt, PositiveInt, sinkComponent } from '../sink-options.js';
 import { isSparkplugId, SPARKPLUG_ID_RULE } from './topics.js';
 
@@ -101,15 +101,8 @@ export function parseSparkplugConfig(
       );
     }
     const path = issue?.path ?? [];
-    let value: unknown = input;
-    for (const key of path) {
-      value =
-        typeof value === 'object' && value !== null
-          ? (value as Record<PropertyKey, unknown>)[key]
-          : undefined;
-    }
     // Never echo a secret (a URL may hold credentials).
-    if (path[0] === 'password' || path[0] === 'url') value = '***';
+    const value = path[0] === 'password' || path[0] === 'url' ? '***' : valueAtPath(input, path);
     throw new OptionError(
       sinkComponent(sink),
       path.join('.') || '(options)',
