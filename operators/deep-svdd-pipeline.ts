@@ -1,4 +1,14 @@
-import { finalize, identity, map, type Observable, type OperatorFunction, pipe, tap } from 'rxjs';
+import {
+  catchError,
+  EMPTY,
+  finalize,
+  identity,
+  map,
+  type Observable,
+  type OperatorFunction,
+  pipe,
+  tap,
+} from 'rxjs';
 import type { DecidedFrame } from '../src/core/decision.js';
 import type { CubeFrame, InvalidFrameError } from '../src/core/frame.js';
 import { OptionError } from '../src/core/options.js';
@@ -42,7 +52,20 @@ export interface PipelineHooks {
   readonly onStage?: StageTimer;
   /** After each block the onnx Deep SVDD scorer scored, with how many pixels it scored ahead from early rows. */
   readonly onScored?: (scored: FrameScored) => void;
+  /**
+   * The scorer failed on a valid block (e.g. onnxruntime could not run): the block leaves without
+   * a decision (its `release` is called right after) and the scorer starts afresh for the next
+   * one, its online centres back at the bundle's. Absent, or after
+   * {@link MAX_CONSECUTIVE_SCORER_ERRORS} blocks failed in a row, the error ends the stream.
+   */
+  readonly onScoreError?: (frame: CubeFrame, error: Error) => void;
 }
+
+/**
+ * Blocks in a row the scorer may fail on, each reported to `onScoreError`, before the next
+ * failure ends the stream (a scorer that never works is not retried for ever).
+ */
+export const MAX_CONSECUTIVE_SCORER_ERRORS = 3;
 
 /**
  * Options of {@link deepSvddPipeline}: the settings of {@link PipelineSettingsSchema} (each
@@ -149,6 +172,8 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
         workers: settings.scorerWorkers,
         threads: settings.scorerThreads,
       });
+    const onScoreError = hooks.onScoreError;
+    let failedInARow = 0;
     const stage = persistentStage(
       scorer.engine === 'onnx'
         ? (fusedScorerFromBundle(bundle, {
@@ -158,7 +183,22 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
             onScored: hooks.onScored,
           }) ?? scorerFromBundle(bundle, scorerOptions))
         : scorerFromBundle(bundle, scorerOptions),
+      { recover: onScoreError !== undefined },
     );
+    const score = (frame: CubeFrame): Observable<ScoredFrame> =>
+      stage.run(frame).pipe(
+        map((scored) => {
+          failedInARow = 0;
+          return withSpectra(scored, frame);
+        }),
+        catchError((error: unknown) => {
+          failedInARow++;
+          if (onScoreError === undefined || failedInARow > MAX_CONSECUTIVE_SCORER_ERRORS) throw error;
+          onScoreError(frame, error instanceof Error ? error : new Error(String(error)));
+          frame.release?.();
+          return EMPTY;
+        }),
+      );
     // A frame that leaves without a decision is released here; a decided one carries its
     // `release` (and its spectra) on to the subscriber.
     return frames.pipe(
@@ -173,7 +213,7 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
       settings.defects.mode === 'repair'
         ? repairStuckElements({ releaseBlocks: settings.defects.releaseBlocks, onDefects: hooks.onDefects })
         : identity,
-      backpressure((frame: CubeFrame) => stage.run(frame).pipe(map((scored) => withSpectra(scored, frame))), {
+      backpressure(score, {
         ...settings.backpressure,
         onDrop: hooks.onDrop,
         release: (frame) => frame.release?.(),

@@ -45,6 +45,12 @@ export interface DroppedLines {
   readonly status?: string;
   /** A line that arrived but could not be read (a payload of the wrong size). */
   readonly error?: Error;
+  /**
+   * Where the lost lines belong: the id of the block being filled (the `frameId` its decision
+   * will carry) and the rows it held when they were lost. Lines lost there passed the camera
+   * unseen: the service gives that block's place an `unknown` verdict (one per block).
+   */
+  readonly block: { readonly frameId: number; readonly row: number };
 }
 
 /** What the GenICam source reports besides frames; the service logs and counts them. */
@@ -162,8 +168,10 @@ export function genicamSource(options: GenicamSourceOptions): GenicamCameraSourc
         .catch(() => undefined)
         .finally(() => (error === undefined ? subscriber.complete() : subscriber.error(error)));
     };
-    const dropped = (event: Omit<DroppedLines, 'cameraId'>): void => {
-      if (!done) onDropped?.({ cameraId, ...event });
+    const dropped = (event: Omit<DroppedLines, 'cameraId' | 'block'>): void => {
+      if (done || prepared === undefined) return;
+      const { builder } = prepared;
+      onDropped?.({ cameraId, ...event, block: { frameId: builder.blocks, row: builder.pendingLines } });
     };
 
     const handlers: LineStreamHandlers = {

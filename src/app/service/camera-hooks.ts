@@ -29,11 +29,13 @@ export type CountDroppedLines = (camera: string, reason: SourceDropReason, lines
 export function cameraHooks(
   log: Logger,
   count: CountDroppedLines,
+  onLinesLost?: (event: DroppedLines) => void,
 ): Pick<SourceHooks, 'onCameraOpened' | 'onDropped' | 'onWarning'> {
   let warnedIncomplete = false;
   let lastGapWarning = Number.NEGATIVE_INFINITY;
   const dropped = (event: DroppedLines): void => {
     count(event.cameraId, event.reason, event.lines);
+    onLinesLost?.(event);
     const details = { camera: event.cameraId, lines: event.lines, frameId: event.frameId };
     if (event.reason === 'gap') {
       const now = Date.now();

@@ -35,8 +35,8 @@ export interface PipelineTelemetryOptions {
   /** τ changed for a camera (the status refresher). */
   readonly onThreshold?: (cameraId: string, threshold: number) => void;
   /**
-   * A block left the pipeline without a decision (rejected, dropped by backpressure), with the
-   * reason (`rejected:<code>`, `dropped:<reason>`): the service publishes an `unknown` verdict.
+   * A block left the pipeline without a decision (rejected, dropped by backpressure, the scorer
+   * failed on it), with the reason (`rejected:<code>`, `dropped:<reason>`, `scorer_error`): the service publishes an `unknown` verdict.
    */
   readonly onUndecided?: (frame: CubeFrame, reason: string) => void;
 }
@@ -86,6 +86,17 @@ export class PipelineTelemetry {
           );
         } else log.debug({ reason, rowOffset: frame.rowOffset }, 'frame dropped');
         options.onUndecided?.(frame, `dropped:${reason}`);
+      },
+      onScoreError: (frame, error) => {
+        metrics.framesDropped.inc({ camera: frame.cameraId, reason: 'scorer_error' });
+        stats.drop(frame.cameraId);
+        this.log
+          .child({ camera: frame.cameraId, frameId: frame.frameId })
+          .error(
+            { err: error, rowOffset: frame.rowOffset },
+            'scorer failed on a block: verdict unknown, scorer started afresh (counted in frames_dropped_total{reason="scorer_error"})',
+          );
+        options.onUndecided?.(frame, 'scorer_error');
       },
       // One queue serves every camera of the source: each camera's series shows its depth.
       onQueueDepth: (depth) => {

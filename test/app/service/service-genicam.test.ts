@@ -159,7 +159,7 @@ describe.skipIf(skip)('the service on the fake GigE Vision camera', () => {
   );
 
   it(
-    'with 3 % of the packets lost: incomplete lines counted in frames_dropped_total, decisions go on',
+    'with 3 % of the packets lost: incomplete lines counted, their blocks get an unknown verdict, decisions go on',
     async () => {
       camera = await startFakeCamera({ serial: 'CUBELOSS', lossPerThousand: 30 });
       // 32 px x 224 bands Mono16 is about 11 packets a line: most lines still arrive whole.
@@ -183,11 +183,20 @@ describe.skipIf(skip)('the service on the fake GigE Vision camera', () => {
         expect(
           await metric(service, 'cubestream_frames_dropped_total', { camera: 'cam0', reason: 'gap' }),
         ).not.toBeNaN();
-        expect(
-          decided()
-            .slice(start)
-            .every((d) => d.pixels === 8 * 32),
-        ).toBe(true);
+        const after = decided().slice(start);
+        expect(after.filter((d) => d.verdict !== 'unknown').every((d) => d.pixels === 8 * 32)).toBe(true);
+        // Fail safe: the blocks whose lines were lost get an `unknown` verdict, one per block, at
+        // the row where the loss happened, so that a PLC diverts what passed unseen.
+        await waitFor(
+          () => decided().some((d) => d.verdict === 'unknown'),
+          'an unknown verdict for lost lines',
+          30_000,
+        );
+        const unseen = decided().filter((d) => d.verdict === 'unknown');
+        expect(unseen.every((d) => d.reason === 'camera:incomplete' || d.reason === 'camera:gap')).toBe(true);
+        expect(unseen.every((d) => d.anomalous && d.pixels === 0 && d.rowOffset < 8)).toBe(true);
+        const blocks = unseen.map((d) => d.frameId);
+        expect(new Set(blocks).size).toBe(blocks.length);
       } finally {
         await service.stop('test');
         await camera.dispose();
