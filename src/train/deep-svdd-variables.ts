@@ -31,7 +31,7 @@ export const STAGE_PARAMS: Readonly<Record<TrainStage, readonly DeepSvddParamNam
 export interface DeepSvddInit {
   /** Per-channel z-score (statistical init). */
   readonly zscore: ZscoreStats;
-  /** Whitening after the z-score (issue 5), kept constant in training; absent: none. */
+  /** Whitening after the z-score (as in the scene default), kept constant in training; absent: none. */
   readonly whiten?: WhiteningParams;
   /** Projection weights, (out, in) row-major. */
   readonly project: Pick<ProjectionWeights, 'W1' | 'b1' | 'W2' | 'residual'>;

@@ -12,6 +12,7 @@ import { discoverDatasetItems } from './dataset.js';
 import { DatasetError } from './dataset-item.js';
 import { EvaluationAccumulator, type HeadlineMetrics } from './metrics.js';
 import { runOnce } from './operator-runner.js';
+import { writeFramePictures } from './run-pictures.js';
 import { statisticalInit } from './statistical-init.js';
 import { trainDeepSvdd } from './trainer.js';
 import { trainerOptionsOf } from './trainer-options.js';
@@ -24,6 +25,14 @@ import { paramsOfSnapshot } from './validation.js';
  * deploy with (τ = quantile(q) x margin of the scene's own scores), and the time.
  */
 export interface SceneDeepSvddResult extends HeadlineMetrics {
+  /** The threshold τ = quantile(q) x margin of the scene's own scores; a pixel is flagged iff score >= τ. */
+  readonly threshold: number;
+  /** q of the threshold (e.g. 0.999: at most 0.1 % of the scene's pixels score above quantile(q)). */
+  readonly quantile: number;
+  /** The margin of the threshold. */
+  readonly margin: number;
+  /** Pixels flagged at τ. Recall and IoU cannot exceed flagged / anomalies. */
+  readonly flagged: number;
   /** Fit (statistical + gradient phase), calibration and scoring, in seconds. */ readonly seconds: number;
 }
 
@@ -39,11 +48,18 @@ export interface SceneEvaluation {
   readonly pixels: number;
   readonly anomalies: number;
   readonly detectors: { readonly 'deep-svdd': SceneDeepSvddResult; readonly rx: SceneRxResult };
+  /** PNG files written (only when `pictures` was given). */
+  readonly pictures?: readonly string[];
 }
 
 /** Options of {@link evaluateScene}. */
 export interface EvaluateSceneOptions {
   readonly stages: TrainingStages;
+  /**
+   * Folder for pictures of Deep SVDD's result: `<scene>-rgb.png`, `<scene>-scores.png` (score
+   * heatmap beside the truth) and `<scene>-mask.png` (decisions at τ against the truth); none when absent.
+   */
+  readonly pictures?: string;
 }
 
 async function* once(frame: CubeFrame): AsyncGenerator<CubeFrame> {
@@ -124,7 +140,8 @@ export async function evaluateScene(
     trained.snapshot,
   );
   const deepScores = scoreWith(options.stages.deepSvdd(params), frame);
-  const threshold = calibrateScores(deepScores, config.calibration).threshold;
+  const calibration = calibrateScores(deepScores, config.calibration);
+  const { threshold } = calibration;
   const deepSeconds = (performance.now() - deepStarted) / 1000;
   const deep = new EvaluationAccumulator().add(deepScores, truth, threshold).compute();
 
@@ -135,7 +152,22 @@ export async function evaluateScene(
   const rxSeconds = (performance.now() - rxStarted) / 1000;
   const rx = new EvaluationAccumulator().add(rxScores, truth).compute();
 
-  return {
+  const pictures =
+    options.pictures === undefined
+      ? []
+      : await writeFramePictures(options.pictures, {
+          name: item.name,
+          height: cube.lines,
+          width: cube.samples,
+          bands: cube.bands,
+          data: cube.data,
+          wavelengths: cube.wavelengths,
+          wavelengthUnits: cube.wavelengthUnits,
+          scores: deepScores,
+          threshold,
+          truth,
+        });
+  const result: SceneEvaluation = {
     scene: item.name,
     pixels: truth.length,
     anomalies,
@@ -147,9 +179,14 @@ export async function evaluateScene(
         precision: deep.precision,
         recall: deep.recall,
         f1: deep.f1,
+        threshold,
+        quantile: calibration.quantile,
+        margin: calibration.margin,
+        flagged: deep.tp + deep.fp,
         seconds: deepSeconds,
       },
       rx: { auroc: rx.auroc, ap: rx.ap, seconds: rxSeconds },
     },
   };
+  return options.pictures === undefined ? result : { ...result, pictures };
 }

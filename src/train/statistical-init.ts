@@ -39,7 +39,7 @@ export interface StatisticalInitOptions {
   /** Also fit the RX baseline on the raw training pixels (default false). */
   readonly rx?: boolean;
   /**
-   * The issue-5 default: a robust truncated whitening after the z-score (fitted on the
+   * The scene default (`configs/trainrun/scene_default.yaml`): a robust truncated whitening after the z-score (fitted on the
    * reservoir: trim the top `trim` share of RX scores, refit, keep `components`), then a
    * residual projection starting at the identity and a centre fixed at 0 (the robust mean).
    * Absent: the reference stages (random projection, centre = mean embedding).

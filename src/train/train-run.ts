@@ -62,7 +62,7 @@ export interface TrainRunResult {
   readonly calibration: Calibration;
   readonly history: readonly EpochRecord[];
   readonly stopReasons: readonly string[];
-  /** Epoch of the checkpoint deployed instead of the last epoch (`checkpoint.restoreBest`). */
+  /** Epoch (from 1, as in the logs) of the checkpoint deployed instead of the last epoch (`checkpoint.restoreBest`). */
   readonly restoredEpoch?: number;
   readonly splits: SplitNames;
   /** Metrics on the test split at the deployed thresholds, by detector (`deep-svdd`, `rx`). */
@@ -150,7 +150,7 @@ async function framePictures(
 }
 
 /**
- * One whole training run (issue 4), as `cubestream train` runs it:
+ * One whole training run, as `cubestream train` runs it:
  *
  * 1. open the dataset and split it; create `<out>/<name>-<timestamp>/` with `config.yaml`;
  * 2. statistical phase ({@link statisticalInit}): z-score, centre, RX, training-pixel reservoir;
@@ -311,12 +311,13 @@ export async function trainRun(config: TrainrunConfig, options: TrainRunOptions)
   // The deployed parameters: the best checkpoint, or the last epoch.
   let params: DeepSvddParams = paramsOfSnapshot(fixed, result.snapshot);
   let restoredEpoch: number | undefined;
-  const best = (checkpoint as ModelCheckpoint | undefined)?.best;
-  if (config.callbacks.checkpoint?.restoreBest === true && best !== undefined) {
+  const kept = checkpoint as ModelCheckpoint | undefined;
+  const best = kept?.best;
+  if (config.callbacks.checkpoint?.restoreBest === true && kept !== undefined && best !== undefined) {
     params = deepSvddFromBundle(await loadBundle(best.path));
     restoredEpoch = best.epoch;
     write(
-      `deploying the best checkpoint: epoch ${best.epoch + 1} (${config.callbacks.checkpoint.monitor} ${best.value})\n`,
+      `deploying the best checkpoint: epoch ${best.epoch} (${kept.monitored} ${Number(best.value.toPrecision(6))}, ${best.path})\n`,
     );
   }
 

@@ -6,7 +6,7 @@ import { clipGradNorm, DEFAULT_MAX_GRAD_NORM } from './grad-clip.js';
 import { radiusSquared, type SoftBoundaryLossOptions, softBoundaryLoss } from './soft-boundary-loss.js';
 import { trimmedOneClassLoss } from './trimmed-one-class-loss.js';
 
-/** The training objective: cuvis's soft-boundary loss, or the contamination-robust one-class loss (issue 5). */
+/** The training objective: cuvis's soft-boundary loss, or the contamination-robust one-class loss (the scene default). */
 export type TrainLoss = 'soft-boundary' | 'trimmed-one-class';
 
 /** Default EMA rate of the centre during training (docs/maths.md §3.5). */

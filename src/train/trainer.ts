@@ -17,7 +17,10 @@ import { silentProgress, type TrainProgress } from './progress.js';
 import { DEFAULT_NU } from './soft-boundary-loss.js';
 import { DEFAULT_TRAIN_CENTER_ALPHA, type TrainLoss, trainStepWith } from './train-step.js';
 
-/** From epoch `fromEpoch` on (0-based), exactly the stages in `trainable` are trained; the rest are frozen. */
+/**
+ * Once `fromEpoch` epochs have run, exactly the stages in `trainable` are trained; the rest are
+ * frozen (`fromEpoch: 0`: from the first epoch, epoch 1; `fromEpoch: 10`: from epoch 11).
+ */
 export interface StageSchedule {
   readonly fromEpoch: number;
   readonly trainable: readonly TrainStage[];
@@ -46,7 +49,7 @@ export interface TrainerOptions {
   readonly nu?: number;
   /** EMA rate of the centre during training (default 0.1). */
   readonly centerAlpha?: number;
-  /** Objective (default `soft-boundary`; `trimmed-one-class` for the issue-5 default). */
+  /** Objective (default `soft-boundary`; `trimmed-one-class` in the scene default, `configs/trainrun/scene_default.yaml`). */
   readonly loss?: TrainLoss;
   /** Share of each batch dropped by the `trimmed-one-class` loss (default 0.02). */
   readonly trim?: number;
@@ -63,7 +66,7 @@ export interface TrainerOptions {
   readonly schedule?: readonly StageSchedule[];
   /** Builds the callbacks once the optimizer exists (ReduceLROnPlateau needs it). */
   readonly callbacks?: (optimizer: LearningRateControl) => readonly Callback[];
-  /** Validation after each epoch: returns `val_*` metrics merged into the epoch logs. */
+  /** Validation after each epoch (numbered from 1): returns `val_*` metrics merged into the epoch logs. */
   readonly validate?: (epoch: number, model: DeepSvddSnapshot) => Promise<EpochLogs> | EpochLogs;
   /** Called with each epoch's record before the callbacks run (e.g. append to metrics.jsonl). */
   readonly onEpochEnd?: (record: EpochRecord) => Promise<void> | void;
@@ -73,6 +76,10 @@ export interface TrainerOptions {
 
 /** What one epoch did. */
 export interface EpochRecord {
+  /**
+   * The epoch's number, from 1: the same number in the progress lines, `metrics.jsonl`, the
+   * callbacks, checkpoint folders and `checkpoints/index.json`.
+   */
   readonly epoch: number;
   /** `loss` (mean over the epoch's steps), `lr`, `radius2`, `grad_norm`, and the validation metrics. */
   readonly logs: EpochLogs;
@@ -95,14 +102,15 @@ export interface TrainResult {
 
 /** The loss became NaN or infinite: training diverged (lower the learning rate). */
 export class TrainingDivergedError extends CubestreamError {
-  /** Epoch (0-based) and step at which the loss stopped being finite. */
+  /** Epoch (from 1, as in the progress lines) at which the loss stopped being finite. */
   readonly epoch: number;
+  /** Step of that epoch (from 1). */
   readonly step: number;
 
   constructor(epoch: number, step: number, loss: number) {
     super(
       'diverged',
-      `training diverged: loss = ${loss} at epoch ${epoch + 1}, step ${step + 1} (lower trainer.lr or check the data for constant bands)`,
+      `training diverged: loss = ${loss} at epoch ${epoch}, step ${step} (lower trainer.lr or check the data for constant bands)`,
     );
     this.epoch = epoch;
     this.step = step;
@@ -116,7 +124,7 @@ function checkSchedule(schedule: readonly StageSchedule[]): readonly StageSchedu
       'training',
       'trainer.stages[0].fromEpoch',
       sorted[0]?.fromEpoch,
-      'the schedule must start at epoch 0',
+      'the first entry must have fromEpoch 0 (trained from the first epoch on)',
     );
   sorted.forEach((entry, i) => {
     const unknown = entry.trainable.find((stage) => !TRAIN_STAGES.includes(stage));
@@ -210,12 +218,15 @@ export async function trainDeepSvdd(
   try {
     const callbacks = options.callbacks?.(optimizer) ?? [];
     let trainable: readonly TrainStage[] = [];
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    // Epochs are numbered from 1 everywhere they are seen (logs, records, callbacks, checkpoints);
+    // `done` = epochs already run indexes the schedule and the batch order.
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const done = epoch - 1;
       const started = performance.now();
-      const stages = stagesAt(schedule, epoch);
+      const stages = stagesAt(schedule, done);
       if (stages.join() !== trainable.join()) {
         for (const stage of TRAIN_STAGES) model.setTrainable(stage, stages.includes(stage));
-        if (epoch > 0) progress.note(`epoch ${epoch + 1}: training ${stages.join(', ')}`);
+        if (done > 0) progress.note(`epoch ${epoch}: training ${stages.join(', ')}`);
         trainable = stages;
       }
       const steps = Math.min(batches.batchesPerEpoch, cap ?? Number.POSITIVE_INFINITY);
@@ -224,10 +235,10 @@ export async function trainDeepSvdd(
       let normSum = 0;
       let radius2 = Number.NaN;
       let step = 0;
-      for (const batch of batches.epoch(epoch)) {
+      for (const batch of batches.epoch(done)) {
         if (step >= steps) break;
         const result = await trainStepWith(gradients, model, optimizer, batch, stepOptions);
-        if (!Number.isFinite(result.loss)) throw new TrainingDivergedError(epoch, step, result.loss);
+        if (!Number.isFinite(result.loss)) throw new TrainingDivergedError(epoch, step + 1, result.loss);
         lossSum += result.loss;
         normSum += result.gradNorm;
         radius2 = result.radiusSquared;
@@ -251,7 +262,7 @@ export async function trainDeepSvdd(
       const { stop, reasons } = await runCallbacks(callbacks, epoch, logs);
       if (stop) {
         stopReasons = reasons;
-        progress.note(`stopped after epoch ${epoch + 1}: ${reasons.join('; ')}`);
+        progress.note(`stopped after epoch ${epoch}: ${reasons.join('; ')}`);
         break;
       }
     }

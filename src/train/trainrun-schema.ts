@@ -48,7 +48,7 @@ const ModelSchema = z.strictObject({
   rep: z.number().int().positive().default(32),
   /**
    * Robust truncated whitening after the z-score, then a residual projection starting at the
-   * identity and a centre fixed at 0 (issue 5; `rep` is then the component count). `null`: the
+   * identity and a centre fixed at 0 (the scene default; `rep` is then the component count). `null`: the
    * reference stages.
    */
   whiten: z
@@ -77,7 +77,7 @@ const TrainerSchema = z.strictObject({
   trim: z.number().min(0).lt(1).default(0.02),
   /**
    * Where each batch's forward and backward pass runs: `onnx` (onnxruntime-node), `tfjs` (the
-   * tfjs backend), or `auto`: tfjs on native TensorFlow, onnx otherwise (issue 7).
+   * tfjs backend), or `auto`: tfjs on native TensorFlow, onnx otherwise.
    */
   engine: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
   /** Which stages train from which epoch on (the others are frozen). */
@@ -173,7 +173,7 @@ export const SCENE_REFERENCE_CONFIG: TrainrunConfig = TrainrunSchema.parse({
 });
 
 /**
- * The default Deep SVDD of the literature protocol (issue 5; `cubestream eval --scene` without
+ * The default Deep SVDD of the literature protocol (`cubestream eval --scene` without
  * `--config`; the same as `configs/trainrun/scene_default.yaml`): every band, no unit norm,
  * z-score, robust whitening onto 30 components (2 % trimmed), a residual 64-hidden MLP starting
  * at the identity, centre fixed at 0, the trimmed one-class loss, a short gradient phase

@@ -5,7 +5,7 @@ import { OptionError } from '../core/options.js';
 export const DEFAULT_LOSS_TRIM = 0.02;
 
 /**
- * Contamination-robust one-class Deep SVDD loss (Ruff et al. 2018, issue 5): the mean of the
+ * Contamination-robust one-class Deep SVDD loss (Ruff et al. 2018; the scene default's loss): the mean of the
  * squared distances of a batch after dropping its `trim` share of highest ones, so pixels that
  * look anomalous (the scene-fitting protocol trains on them) do not pull the sphere towards
  * themselves. The gradient flows only into the kept scores (weight 1 / kept each); which scores

@@ -77,8 +77,27 @@ describe('evaluateScene', () => {
     const result = await evaluateScene(path.join(root, 'target-scene'), tiny, { stages: trainingStages });
     expect(result).toMatchObject({ scene: 'target-scene', pixels: H * W, anomalies: 9 });
     expect(Object.keys(result.detectors['deep-svdd']).sort()).toEqual(
-      ['ap', 'auroc', 'f1', 'iou', 'precision', 'recall', 'seconds'].sort(),
+      [
+        'ap',
+        'auroc',
+        'f1',
+        'iou',
+        'precision',
+        'recall',
+        'threshold',
+        'quantile',
+        'margin',
+        'flagged',
+        'seconds',
+      ].sort(),
     );
+    // The threshold it used, and the pixels it flagged: recall and IoU cannot exceed flagged / anomalies.
+    const deep = result.detectors['deep-svdd'];
+    expect(deep).toMatchObject({ quantile: tiny.calibration.quantile, margin: tiny.calibration.margin });
+    expect(deep.threshold).toBeGreaterThan(0);
+    expect(deep.recall).toBeLessThanOrEqual(deep.flagged / 9);
+    expect(deep.iou).toBeLessThanOrEqual(deep.flagged / 9);
+    expect(result.pictures).toBeUndefined();
     expect(Object.keys(result.detectors.rx).sort()).toEqual(['ap', 'auroc', 'seconds']);
     // the target differs in spectral shape: RX ranks it first, and so does the unit-normed Deep SVDD
     expect(result.detectors.rx.auroc).toBeGreaterThan(0.99);

@@ -9,7 +9,7 @@ import { EarlyStopping } from '../../src/train/callbacks/early-stopping.js';
 import { ReduceLROnPlateau } from '../../src/train/callbacks/reduce-lr-on-plateau.js';
 import { buildCallbacks } from '../../src/train/callbacks-from-config.js';
 import type { DeepSvddInit } from '../../src/train/deep-svdd-variables.js';
-import { createProgress, epochLine } from '../../src/train/progress.js';
+import { createProgress, epochLine, formatEta } from '../../src/train/progress.js';
 import { type EpochRecord, TrainingDivergedError, trainDeepSvdd } from '../../src/train/trainer.js';
 import { smoothPixels } from './train-fixtures.js';
 
@@ -56,7 +56,7 @@ describe('trainDeepSvdd', () => {
       },
     );
     expect(result.history).toHaveLength(4);
-    expect(records.map((r) => r.epoch)).toEqual([0, 1, 2, 3]);
+    expect(records.map((r) => r.epoch)).toEqual([1, 2, 3, 4]); // numbered from 1, as the progress lines
     expect(records.every((r) => r.steps === 4)).toBe(true);
     expect(result.steps).toBe(16);
     const losses = result.history.map((r) => r.logs.loss as number);
@@ -160,8 +160,8 @@ describe('trainDeepSvdd', () => {
     ]);
     const folders = (await readdir(path.join(runDir, 'checkpoints'))).sort();
     expect(folders).toContain('index.json');
-    expect(folders).toContain('epoch-002');
-    expect(built?.checkpoint?.best?.epoch).toBe(2); // the loss went down every epoch
+    expect(folders).toContain('epoch-003');
+    expect(built?.checkpoint?.best?.epoch).toBe(3); // the loss went down every epoch: the last, epoch 3
     expect(() =>
       buildCallbacks(
         { checkpoint: { monitor: 'loss', mode: 'min' } },
@@ -173,9 +173,12 @@ describe('trainDeepSvdd', () => {
   it('fails with TrainingDivergedError when the loss is not finite', async () => {
     const data = pixels(200, 5);
     data[7] = Number.NaN;
-    await expect(trainDeepSvdd(init(), { data, bands: C }, { epochs: 1, batchSize: 200 })).rejects.toThrow(
-      TrainingDivergedError,
+    const error = await trainDeepSvdd(init(), { data, bands: C }, { epochs: 1, batchSize: 200 }).catch(
+      (e: unknown) => e,
     );
+    expect(error).toBeInstanceOf(TrainingDivergedError);
+    expect(error).toMatchObject({ epoch: 1, step: 1 });
+    expect((error as Error).message).toMatch(/at epoch 1, step 1 /);
   });
 
   it('rejects a schedule that does not start at epoch 0 or names no stage', async () => {
@@ -186,7 +189,7 @@ describe('trainDeepSvdd', () => {
         batchSize: 50,
         schedule: [{ fromEpoch: 2, trainable: ['project'] }],
       }),
-    ).rejects.toThrow(/stages\[0\]\.fromEpoch = 2/);
+    ).rejects.toThrow(/stages\[0\]\.fromEpoch = 2: the first entry must have fromEpoch 0/);
     await expect(
       trainDeepSvdd(init(), data, { epochs: 1, batchSize: 50, schedule: [{ fromEpoch: 0, trainable: [] }] }),
     ).rejects.toThrow(OptionError);
@@ -197,34 +200,61 @@ describe('trainDeepSvdd', () => {
 });
 
 describe('progress', () => {
-  it('prints one line per epoch off a terminal, with loss, lr and the monitored metric', () => {
+  /** A clock the test moves by hand (milliseconds). */
+  function fakeClock(): { now: () => number; advance: (ms: number) => void } {
+    let t = 1000;
+    return { now: () => t, advance: (ms) => (t += ms) };
+  }
+
+  it('prints one line per epoch off a terminal, with loss, lr, the monitored metric and the ETA', () => {
     let out = '';
+    const clock = fakeClock();
     const progress = createProgress(
       (t) => {
         out += t;
       },
-      { epochs: 20, tty: false, monitor: 'val_auroc' },
+      { epochs: 20, tty: false, monitor: 'val_auroc', now: clock.now },
     );
-    progress.step(2, 5, 10, 0.5);
-    progress.epoch(2, { loss: 0.0123, lr: 0.001, val_auroc: 0.99123 }, 4.1);
-    expect(out).toBe('epoch 3/20  loss 0.0123  lr 1.00e-3  val_auroc 0.9912  4.1 s\n');
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      clock.advance(4000);
+      progress.step(epoch, 10, 10, 0.5);
+      if (epoch === 3) out = '';
+      progress.epoch(epoch, { loss: 0.0123, lr: 0.001, val_auroc: 0.99123 }, 4);
+    }
+    // 3 epochs in 12 s: 17 more at 4 s each.
+    expect(out).toBe('epoch 3/20  loss 0.0123  lr 1.00e-3  val_auroc 0.9912  4.0 s  ETA 1 min 08 s\n');
   });
 
-  it('redraws a bar with \\r on a terminal', () => {
+  it('redraws a bar with \\r on a terminal, with an ETA from the steps of the first epoch', () => {
     let out = '';
+    const clock = fakeClock();
     const progress = createProgress(
       (t) => {
         out += t;
       },
-      { epochs: 2, tty: true, barWidth: 4 },
+      { epochs: 2, tty: true, barWidth: 4, now: clock.now },
     );
-    progress.step(0, 1, 2, 1.5);
-    progress.epoch(0, { loss: 1.25, lr: 0.01 }, 1);
+    clock.advance(1500);
+    progress.step(1, 1, 2, 1.5); // 1.5 s a step: 1 step left in this epoch, 2 in the next
+    clock.advance(1500);
+    progress.epoch(1, { loss: 1.25, lr: 0.01 }, 3);
     expect(out).toBe(
-      '\repoch 1/2 [##..] 1/2 loss 1.5000\x1b[K\repoch 1/2  loss 1.2500  lr 1.00e-2  1.0 s\x1b[K\n',
+      '\repoch 1/2 [##..] 1/2 loss 1.5000 ETA 5 s\x1b[K\repoch 1/2  loss 1.2500  lr 1.00e-2  3.0 s  ETA 3 s\x1b[K\n',
     );
-    expect(epochLine(0, 1, { loss: Number.NaN, lr: 1 }, 'val_iou', 0)).toBe(
+    out = '';
+    clock.advance(1000);
+    progress.step(2, 1, 2, 1); // the epoch so far runs faster than the last: the last one's time counts
+    expect(out).toBe('\repoch 2/2 [##..] 1/2 loss 1.0000 ETA 2 s\x1b[K');
+    expect(epochLine(1, 1, { loss: Number.NaN, lr: 1 }, 'val_iou', 0, 10)).toBe(
       'epoch 1/1  loss n/a  lr 1.00e+0  0.0 s',
     );
+  });
+
+  it('formats the ETA for humans', () => {
+    expect(formatEta(0)).toBe('0 s');
+    expect(formatEta(44.2)).toBe('45 s');
+    expect(formatEta(185)).toBe('3 min 05 s');
+    expect(formatEta(3725)).toBe('1 h 03 min');
+    expect(formatEta(Number.NaN)).toBe('n/a');
   });
 });

@@ -23,7 +23,7 @@ export interface CallbackResult {
 export interface Callback {
   /** Name for logs and errors. */
   readonly name: string;
-  /** Called once per epoch (0-based) after training and validation of that epoch. */
+  /** Called once per epoch (numbered from 1, as in the logs) after training and validation of that epoch. */
   onEpochEnd(epoch: number, logs: EpochLogs): CallbackResult | Promise<CallbackResult>;
 }
 
@@ -97,8 +97,8 @@ export function checkInteger(option: string, value: number, min: number): number
  * ```ts
  * import { EarlyStopping } from './early-stopping.js';
  * const earlyStopping = new EarlyStopping({ monitor: 'val_loss', mode: 'min', patience: 5 });
- * for (let epoch = 0; epoch < 100; epoch++) {
- *   const logs = { loss: 1 / (epoch + 1), val_loss: 1 / (epoch + 1) }; // ... train one epoch, validate
+ * for (let epoch = 1; epoch <= 100; epoch++) {
+ *   const logs = { loss: 1 / epoch, val_loss: 1 / epoch }; // ... train one epoch, validate
  *   const { stop, reasons } = await runCallbacks([earlyStopping], epoch, logs);
  *   if (stop) break;
  * }

@@ -28,6 +28,7 @@ export interface ModelCheckpointOptions extends MonitorOptions {
 
 /** One checkpoint on disk. */
 export interface CheckpointEntry {
+  /** The epoch, numbered as in the logs (from 1). */
   readonly epoch: number;
   /** Folder of the checkpoint. */
   readonly path: string;
@@ -38,7 +39,7 @@ export interface CheckpointEntry {
 /** Name of the index file in `<runDir>/checkpoints/` that lists the kept checkpoints. */
 export const CHECKPOINT_INDEX = 'index.json';
 
-/** Folder name of epoch `epoch`'s checkpoint: `epoch-NNN` (zero-padded to 3 digits). */
+/** Folder name of epoch `epoch`'s checkpoint (numbered from 1): `epoch-NNN` (zero-padded to 3 digits). */
 export function checkpointDirName(epoch: number): string {
   return `epoch-${String(epoch).padStart(3, '0')}`;
 }
@@ -89,6 +90,11 @@ export class ModelCheckpoint implements Callback {
         'with saveLast false nothing would be kept',
       );
     }
+  }
+
+  /** The metric the checkpoints are ranked by (after any fallback to `loss`). */
+  get monitored(): string {
+    return this.monitor.monitor;
   }
 
   /** Kept best checkpoints, best first. */

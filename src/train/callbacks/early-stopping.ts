@@ -29,10 +29,13 @@ export class EarlyStopping implements Callback {
   readonly name = 'earlyStopping';
   /** Best value seen so far (undefined before the first epoch). */
   best: number | undefined;
-  /** Epoch of the best value (-1 before the first epoch). */
-  bestEpoch = -1;
-  /** Epoch at which a stop was requested (-1 while running). */
-  stoppedEpoch = -1;
+  /**
+   * Epoch of the best value, as numbered by the trainer (from 1; 0 before the first epoch): the
+   * last epoch that improved on the one before it by more than `minDelta`.
+   */
+  bestEpoch = 0;
+  /** Epoch at which a stop was requested (0 while running). */
+  stoppedEpoch = 0;
   private readonly monitor: Monitor;
   private readonly patience: number;
   private wait = 0;
@@ -55,9 +58,16 @@ export class EarlyStopping implements Callback {
     this.wait += 1;
     if (this.wait < this.patience) return {};
     this.stoppedEpoch = epoch;
+    const { monitor, minDelta } = this.monitor;
+    const best = this.best === undefined ? 'none' : String(Number(this.best.toPrecision(6)));
+    // With a minDelta, a later epoch may still be slightly better (and be the best checkpoint):
+    // the reason names the last epoch that improved by more than minDelta.
     return {
       stop: true,
-      reason: `${this.monitor.monitor} did not improve for ${this.wait} epochs (best ${this.best} at epoch ${this.bestEpoch})`,
+      reason:
+        minDelta > 0
+          ? `${monitor} did not improve by more than ${minDelta} for ${this.wait} epochs (last such improvement: ${best} at epoch ${this.bestEpoch})`
+          : `${monitor} did not improve for ${this.wait} epochs (best ${best} at epoch ${this.bestEpoch})`,
     };
   }
 }

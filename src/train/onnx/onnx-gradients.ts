@@ -123,7 +123,7 @@ function float32Of(values: tf.TypedArray): Float32Array {
 }
 
 /**
- * The batch forward and backward pass of Deep SVDD training on onnxruntime-node (issue 7): a
+ * The batch forward and backward pass of Deep SVDD training on onnxruntime-node: a
  * drop-in for `softBoundaryGradients` that reads the current parameter values from the model's
  * (small) variables, runs one session of {@link buildTrainGraph} and returns the same loss, R²,
  * moved centre and gradients as tfjs tensors. One session per graph variant (model shape,

@@ -18,6 +18,7 @@ describe('cubestream train (simulated lentils)', () => {
   let out: string;
   let runDir: string;
   let trainOut: string;
+  let trainErr: string;
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'cubestream-train-cli-'));
@@ -50,6 +51,7 @@ describe('cubestream train (simulated lentils)', () => {
     );
     expect(code, io.stderr()).toBe(0);
     trainOut = io.stdout();
+    trainErr = io.stderr();
     const [run] = await readdir(out);
     runDir = path.join(out, run as string);
   });
@@ -71,7 +73,8 @@ describe('cubestream train (simulated lentils)', () => {
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.length).toBeGreaterThanOrEqual(1);
     expect(records.length).toBeLessThanOrEqual(3);
-    expect(records[0]).toMatchObject({ epoch: 0, lr: 0.001, trainable: ['project', 'boundary'] });
+    expect(records[0]).toMatchObject({ epoch: 1, lr: 0.001, trainable: ['project', 'boundary'] });
+    expect(records.map((r) => r.epoch)).toEqual(records.map((_, i) => i + 1));
     for (const key of ['loss', 'val_loss', 'val_auroc', 'val_ap', 'val_iou', 'val_f1', 'threshold']) {
       expect(typeof records[0]?.[key], key).toBe('number');
     }
@@ -96,6 +99,35 @@ describe('cubestream train (simulated lentils)', () => {
     };
     expect((await stat(index.best[0]?.path as string)).isDirectory()).toBe(true);
     await loadBundle(index.best[0]?.path as string); // a checkpoint is a loadable bundle
+  });
+
+  it('names each epoch by one number in the progress lines, metrics.jsonl, checkpoints/index.json and the deploy messages', async () => {
+    const records = (await readFile(path.join(runDir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { epoch: number });
+    const logged = [...trainErr.matchAll(/^epoch (\d+)\/3 {2}loss/gm)].map((m) => Number(m[1]));
+    expect(logged).toEqual(records.map((r) => r.epoch));
+    const index = JSON.parse(await readFile(path.join(runDir, 'checkpoints', 'index.json'), 'utf8')) as {
+      best: { epoch: number; path: string }[];
+      last: { epoch: number };
+    };
+    const best = index.best[0]?.epoch as number;
+    expect(path.basename(index.best[0]?.path as string)).toBe(`epoch-${String(best).padStart(3, '0')}`);
+    expect(index.last.epoch).toBe(records.length);
+    // lentils.yaml restores the best checkpoint: stderr, stdout and summary.json name its epoch.
+    expect(trainErr).toContain(`deploying the best checkpoint: epoch ${best} (val_auroc `);
+    expect(trainOut).toContain(`deployed:  epoch ${best} (the best checkpoint)\n`);
+    const summary = JSON.parse(await readFile(path.join(runDir, 'summary.json'), 'utf8')) as {
+      restoredEpoch: number;
+    };
+    expect(summary.restoredEpoch).toBe(best);
+    // An early stop (val_auroc, minDelta 1e-4) names the last epoch that improved by more than
+    // minDelta: the best checkpoint (no minDelta) is that one or a later, slightly better one.
+    const stop = trainErr.match(
+      /improve by more than 0\.0001 for \d+ epochs \(last such improvement: [\d.e+-]+ at epoch (\d+)\)/,
+    );
+    if (stop !== null) expect(Number(stop[1])).toBeLessThanOrEqual(best);
   });
 
   it('saves a bundle that loads, with the calibrated threshold and a model card of data, config, metrics', async () => {

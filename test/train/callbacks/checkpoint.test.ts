@@ -29,25 +29,26 @@ describe('ModelCheckpoint', () => {
     const checkpoint = new ModelCheckpoint({ runDir, monitor: 'val_loss', saveTopK: 2, save });
     const losses = [5, 3, 4, 1, 2, 6];
     const after: string[][] = [];
-    for (const [epoch, val_loss] of losses.entries()) {
-      await checkpoint.onEpochEnd(epoch, { val_loss });
+    // Epochs numbered from 1, as the trainer numbers them.
+    for (const [i, val_loss] of losses.entries()) {
+      await checkpoint.onEpochEnd(i + 1, { val_loss });
       after.push(await kept());
     }
-    expect(after[0]).toEqual(['epoch-000']);
-    expect(after[1]).toEqual(['epoch-000', 'epoch-001']);
-    expect(after[2]).toEqual(['epoch-001', 'epoch-002']); // top-2 = {1: 3, 2: 4}; epoch 0 (5) evicted
-    expect(after[3]).toEqual(['epoch-001', 'epoch-003']);
-    expect(after[5]).toEqual(['epoch-003', 'epoch-004', 'epoch-005']);
-    expect(checkpoint.best?.epoch).toBe(3);
-    expect(checkpoint.bestCheckpoints.map((c) => c.epoch)).toEqual([3, 4]);
-    expect(checkpoint.last?.epoch).toBe(5);
+    expect(after[0]).toEqual(['epoch-001']);
+    expect(after[1]).toEqual(['epoch-001', 'epoch-002']);
+    expect(after[2]).toEqual(['epoch-002', 'epoch-003']); // top-2 = {2: 3, 3: 4}; epoch 1 (5) evicted
+    expect(after[3]).toEqual(['epoch-002', 'epoch-004']);
+    expect(after[5]).toEqual(['epoch-004', 'epoch-005', 'epoch-006']);
+    expect(checkpoint.best?.epoch).toBe(4);
+    expect(checkpoint.bestCheckpoints.map((c) => c.epoch)).toEqual([4, 5]);
+    expect(checkpoint.last?.epoch).toBe(6);
     const saved = JSON.parse(
-      await readFile(path.join(runDir, 'checkpoints', 'epoch-003', 'weights.json'), 'utf8'),
+      await readFile(path.join(runDir, 'checkpoints', 'epoch-004', 'weights.json'), 'utf8'),
     );
-    expect(saved).toEqual({ epoch: 3, val_loss: 1 });
+    expect(saved).toEqual({ epoch: 4, val_loss: 1 });
     const index = JSON.parse(await readFile(path.join(runDir, 'checkpoints', 'index.json'), 'utf8'));
-    expect(index.best.map((c: { epoch: number }) => c.epoch)).toEqual([3, 4]);
-    expect(index.last.path).toBe(path.join(runDir, 'checkpoints', 'epoch-005'));
+    expect(index.best.map((c: { epoch: number }) => c.epoch)).toEqual([4, 5]);
+    expect(index.last.path).toBe(path.join(runDir, 'checkpoints', 'epoch-006'));
   });
 
   it('with saveLast false and mode max saves only improvements', async () => {
@@ -61,10 +62,10 @@ describe('ModelCheckpoint', () => {
         epochsSaved.push(epoch);
       },
     });
-    for (const [epoch, auroc] of [0.7, 0.8, 0.75, Number.NaN, 0.9].entries())
-      await checkpoint.onEpochEnd(epoch, { auroc });
-    expect(epochsSaved).toEqual([0, 1, 4]);
-    expect(await kept()).toEqual(['epoch-004']);
+    for (const [i, auroc] of [0.7, 0.8, 0.75, Number.NaN, 0.9].entries())
+      await checkpoint.onEpochEnd(i + 1, { auroc });
+    expect(epochsSaved).toEqual([1, 2, 5]);
+    expect(await kept()).toEqual(['epoch-005']);
     expect(checkpoint.last).toBeUndefined();
   });
 

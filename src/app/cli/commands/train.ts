@@ -57,6 +57,12 @@ export const trainCommand: CliCommand = {
     io.out(
       `epochs:    ${result.history.length}${result.stopReasons.length > 0 ? ` (${result.stopReasons.join('; ')})` : ''}\n`,
     );
+    const lastEpoch = result.history[result.history.length - 1]?.epoch;
+    io.out(
+      result.restoredEpoch === undefined
+        ? `deployed:  epoch ${lastEpoch ?? 'n/a'} (the last)\n`
+        : `deployed:  epoch ${result.restoredEpoch} (the best checkpoint)\n`,
+    );
     if (result.test !== undefined) {
       io.out(`test split (${result.splits.test.join(', ')}):\n`);
       for (const [name, metrics] of Object.entries(result.test)) io.out(metricsLine(name, metrics));
