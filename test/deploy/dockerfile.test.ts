@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTelemetryServer, type TelemetryServer } from '../../src/app/http/http-server.js';
@@ -49,6 +50,35 @@ function healthcheckScript(instructions: readonly Instruction[]): string {
   return exec[2] ?? '';
 }
 
+/** Every file under `dir`, as paths relative to it. */
+async function readdirRecursive(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await readdirRecursive(path.join(dir, entry.name), rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** Runs a shell command (as the Dockerfile's RUN does, with /bin/sh) in `cwd`; resolves with its exit code. */
+async function runShell(command: string, cwd: string): Promise<{ code: number | null; output: string }> {
+  const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+  const child = spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  return { code, output };
+}
+
 /** Runs `node -e script` and resolves with its exit code. */
 async function runNode(script: string): Promise<number | null> {
   const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
@@ -69,6 +99,54 @@ describe('deploy/Dockerfile', () => {
     expect(run).toMatch(/npm ci\b/);
     expect(run).toContain('npm prune --omit=dev');
     expect(run.indexOf('npm ci')).toBeLessThan(run.indexOf('npm prune'));
+  });
+
+  it('build stage: after the prune, keeps only the build platform of the onnxruntime-node binaries', async () => {
+    const ins = await dockerfile();
+    const runtimeAt = ins.findIndex((i) => i.keyword === 'FROM' && i.args.endsWith('AS runtime'));
+    const pruneAt = ins.findIndex((i) => i.keyword === 'RUN' && i.args.includes('npm prune --omit=dev'));
+    const trimAt = ins.findIndex((i) => i.keyword === 'RUN' && i.args.includes('onnxruntime-node/bin'));
+    expect(pruneAt).toBeGreaterThan(0);
+    expect(trimAt, 'a RUN that trims node_modules/onnxruntime-node/bin').toBeGreaterThan(pruneAt);
+    expect(trimAt).toBeLessThan(runtimeAt);
+    const runtimeCopies = all(ins.slice(runtimeAt), 'COPY');
+    expect(runtimeCopies).toContain('--from=build /app/node_modules ./node_modules');
+
+    // Run that RUN for real on a stand-in of the package's bin/ (every platform it ships).
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cubestream-ort-bin-'));
+    try {
+      const platforms = ['darwin/arm64', 'linux/arm64', 'linux/x64', 'win32/arm64', 'win32/x64'];
+      for (const platform of platforms) {
+        const folder = path.join(dir, 'node_modules/onnxruntime-node/bin/napi-v6', platform);
+        await mkdir(folder, { recursive: true });
+        await writeFile(path.join(folder, 'onnxruntime_binding.node'), platform);
+        await writeFile(path.join(folder, 'libonnxruntime.so.1'), platform);
+      }
+      const { code, output } = await runShell(ins[trimAt]?.args ?? 'false', dir);
+      expect(code, output).toBe(0);
+      const left = (await readdirRecursive(path.join(dir, 'node_modules/onnxruntime-node/bin'))).sort();
+      const keep = `napi-v6/linux/${process.arch}`;
+      expect(left).toEqual([`${keep}/libonnxruntime.so.1`, `${keep}/onnxruntime_binding.node`]);
+      // and it fails the build where the platform has no binaries
+      await rm(path.join(dir, 'node_modules/onnxruntime-node/bin', keep), { recursive: true });
+      expect((await runShell(ins[trimAt]?.args ?? 'false', dir)).code).not.toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('npm reads no key of its own that it does not know: the onnxruntime skip is an ENV, not an .npmrc line', async () => {
+    const npmrc = path.join(repoRoot, '.npmrc');
+    const text = existsSync(npmrc) ? await readFile(npmrc, 'utf8') : '';
+    expect(text).not.toMatch(/^\s*onnxruntime/m);
+    const ins = await dockerfile();
+    expect(all(ins, 'COPY').join(' ')).not.toContain('.npmrc');
+    // npm 11.19+ skips the download script by package.json's allowScripts, and no install script
+    // is left unreviewed (npm would warn about it at every install).
+    const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      allowScripts?: Record<string, boolean>;
+    };
+    expect(pkg.allowScripts?.['onnxruntime-node']).toBe(false);
   });
 
   it('copies only paths that exist in the repository and are not excluded by .dockerignore', async () => {

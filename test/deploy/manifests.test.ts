@@ -1,8 +1,14 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { FRAME_STREAM_DEFAULTS } from '../../connectors/sinks/frame-stream.js';
+import { publishCommand } from '../../src/app/cli/commands/publish.js';
+import { loadRunConfig } from '../../src/app/service/run-config.js';
 import { asArray, asRecord, deployPath, readYamlDocuments, repoRoot } from './deploy-files.js';
 
 const RUN_COMMAND = ['run', '--config', '/app/configs/run/production.yaml'];
@@ -74,6 +80,41 @@ function volume(spec: unknown): { source: string; target: string } {
   return { source, target };
 }
 
+/** `host` and `port` of a broker URL (`mqtt://mosquitto:1883`, `nats://nats:4222`). */
+function hostPort(url: unknown): { host: string; port: number } {
+  const parsed = new URL(String(url));
+  return { host: parsed.hostname, port: Number(parsed.port) };
+}
+
+/** Every broker URL of a run config: the source's, the MQTT sink's and the NATS sink's servers. */
+function brokerUrls(config: Record<string, unknown>): string[] {
+  const source = asRecord(config.source, 'source');
+  const sinks = asRecord(config.sinks, 'sinks');
+  const servers = (value: unknown): unknown[] =>
+    Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return [
+    ...servers(source.url),
+    ...servers(source.servers),
+    ...servers(asRecord(sinks.mqtt ?? {}, 'sinks.mqtt').url),
+    ...servers(asRecord(sinks.nats ?? {}, 'sinks.nats').servers),
+  ].map(String);
+}
+
+/** The value after `--flag` in an argument list (undefined when absent). */
+function flag(args: readonly string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at < 0 ? undefined : args[at + 1];
+}
+
+/** Runs `node -e script` and resolves with its exit code. */
+async function runNode(script: string): Promise<number | null> {
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
 /** Every Kubernetes object of deploy/k8s, keyed `Kind/name`. */
 async function k8sObjects(): Promise<Map<string, Record<string, unknown>>> {
   const dir = deployPath('k8s');
@@ -98,9 +139,10 @@ function get(objects: Map<string, Record<string, unknown>>, key: string): Record
 }
 
 describe('deploy/compose.yaml', () => {
-  it('runs cubestream, mosquitto 2, nats with JetStream, prometheus and grafana with the expected ports', async () => {
+  it('runs a camera, cubestream, mosquitto 2, nats with JetStream, prometheus and grafana with the expected ports', async () => {
     const doc = await compose();
     expect(Object.keys(asRecord(doc.services, 'services')).sort()).toEqual([
+      'camera',
       'cubestream',
       'grafana',
       'mosquitto',
@@ -142,7 +184,9 @@ describe('deploy/compose.yaml', () => {
     const context = path.resolve(deployPath(), String(build.context));
     expect(existsSync(path.join(context, String(build.dockerfile)))).toBe(true);
     expect(path.join(context, String(build.dockerfile))).toBe(deployPath('Dockerfile'));
-    expect(cubestream.command).toEqual(RUN_COMMAND);
+    expect(asArray(cubestream.command, 'cubestream.command').slice(0, RUN_COMMAND.length)).toEqual(
+      RUN_COMMAND,
+    );
     const config = asArray(cubestream.volumes, 'cubestream.volumes')
       .map(volume)
       .find((m) => m.target === RUN_COMMAND[2]);
@@ -163,12 +207,95 @@ describe('deploy/compose.yaml', () => {
     const dependsOn = (name: string): Record<string, unknown> =>
       asRecord(service(doc, name).depends_on, `${name}.depends_on`);
     expect(Object.keys(dependsOn('cubestream')).sort()).toEqual(['mosquitto', 'nats']);
+    expect(Object.keys(dependsOn('camera'))).toEqual(['nats']);
     expect(Object.keys(dependsOn('grafana'))).toEqual(['prometheus']);
-    for (const name of ['cubestream', 'grafana']) {
+    for (const name of ['cubestream', 'camera', 'grafana']) {
       for (const [dep, value] of Object.entries(dependsOn(name))) {
         expect(asRecord(value, `${name} -> ${dep}`).condition, `${name} -> ${dep}`).toBe('service_healthy');
       }
     }
+  });
+
+  it('has a frame source: the camera gateway publishes to the JetStream stream that cubestream consumes', async () => {
+    const doc = await compose();
+    const camera = service(doc, 'camera');
+    const cubestream = service(doc, 'cubestream');
+    // the same image, built by either service
+    expect(camera.image).toBe(cubestream.image);
+    expect(camera.build).toEqual(cubestream.build);
+    const args = asArray(camera.command, 'camera.command').map(String);
+    expect(args[0]).toBe('publish');
+    // every flag is one `cubestream publish` knows
+    for (const arg of args.filter((a) => a.startsWith('--')))
+      expect(Object.keys(publishCommand.options ?? {}), arg).toContain(arg.slice(2));
+    expect(flag(args, '--from')).toBe('simulated');
+    expect(flag(args, '--blocks'), 'runs until the stack stops').toBeUndefined();
+    // 16 lines x 256 px x 61 bands of uint16 stay under NATS's default 1 MiB max_payload
+    expect(Number(flag(args, '--block-rows')) * 256 * 61 * 2).toBeLessThan(1024 * 1024 - 4096);
+
+    // cubestream's command: production.yaml, its source replaced by the JetStream consumer
+    const command = asArray(cubestream.command, 'cubestream.command').map(String);
+    const overrides = command.flatMap((arg, i) => (command[i - 1] === '--set' ? [arg] : []));
+    const config = await loadRunConfig(PRODUCTION_CONFIG, overrides);
+    const source = config.source;
+    if (source.kind !== 'jetstream')
+      throw new Error(`compose cubestream reads ${source.kind}, not jetstream`);
+    const servers = Array.isArray(source.servers) ? source.servers : [source.servers];
+    expect(servers).toContain(flag(args, '--to'));
+    expect(source.cameraIds).toContain(flag(args, '--camera'));
+    expect(source.stream).toBe(flag(args, '--stream') ?? FRAME_STREAM_DEFAULTS.name);
+    expect(source.subjectPrefix).toBe(flag(args, '--subject-prefix') ?? 'cubestream');
+    // redeliveries (ackWait x maxDeliver) fall within the decisions stream's duplicate window
+    const nats = config.sinks.nats;
+    expect(nats?.stream.duplicateWindowMs).toBeGreaterThan(source.ackWaitSeconds * 1000 * source.maxDeliver);
+  });
+
+  it('the run config reaches its brokers at compose service names and ports', async () => {
+    const doc = await compose();
+    const command = asArray(service(doc, 'cubestream').command, 'command').map(String);
+    const overrides = command.flatMap((arg, i) => (command[i - 1] === '--set' ? [arg] : []));
+    const configs = [
+      asRecord(parse(await readFile(PRODUCTION_CONFIG, 'utf8')), 'production.yaml'),
+      (await loadRunConfig(PRODUCTION_CONFIG, overrides)) as unknown as Record<string, unknown>,
+    ];
+    const publishTo = flag(asArray(service(doc, 'camera').command, 'camera').map(String), '--to');
+    for (const url of [...configs.flatMap(brokerUrls), publishTo]) {
+      const { host, port } = hostPort(url);
+      const ports = asArray(service(doc, host).ports ?? [], `${host}.ports`).map((p) =>
+        Number(String(p).split(':').at(-1)),
+      );
+      expect(ports, String(url)).toContain(port);
+    }
+  });
+
+  it('camera healthcheck: healthy while CUBESTREAM_FRAMES stored a frame in the last 30 s (run for real)', async () => {
+    const doc = await compose();
+    const test = asArray(asRecord(service(doc, 'camera').healthcheck, 'healthcheck').test, 'test').map(
+      String,
+    );
+    expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    const script = test[3] ?? '';
+    expect(script).toContain("'http://nats:8222/jsz?streams=true'");
+    let lastTs: string | undefined;
+    const server: Server = createServer((_req, res) => {
+      const streams = lastTs === undefined ? [] : [{ name: 'CUBESTREAM_FRAMES', state: { last_ts: lastTs } }];
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ account_details: [{ name: '$G', stream_detail: streams }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const local = script.replace('http://nats:8222/', `http://127.0.0.1:${port}/`);
+    try {
+      lastTs = new Date(Date.now() - 1000).toISOString();
+      expect(await runNode(local)).toBe(0);
+      lastTs = new Date(Date.now() - 120_000).toISOString();
+      expect(await runNode(local)).toBe(1);
+      lastTs = undefined;
+      expect(await runNode(local)).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(await runNode(local)).toBe(1);
   });
 
   it('mounts existing files: mosquitto.conf and its ACLs, the Prometheus folder and the Grafana provisioning', async () => {
@@ -319,6 +446,7 @@ describe('no default passwords in deploy/', () => {
       ...(await readdir(deployPath('k8s'))).map((f) => deployPath('k8s', f)),
       deployPath('compose.yaml'),
       deployPath('prometheus', 'prometheus.yml'),
+      deployPath('helm', 'cubestream', 'values.yaml'),
       PRODUCTION_CONFIG,
     ].filter((file) => /\.ya?ml$/.test(file));
     const found: string[] = [];
@@ -341,7 +469,7 @@ describe('no default passwords in deploy/', () => {
 });
 
 describe('deploy/k8s', () => {
-  it('has cubestream (Deployment, Service, ConfigMap, the Secrets of the HTTP tokens and the MQTT password) and mosquitto', async () => {
+  it('has cubestream (Deployment, Service, ConfigMap, the Secrets of the HTTP tokens and the MQTT password), mosquitto and nats', async () => {
     const objects = await k8sObjects();
     expect([...objects.keys()].sort()).toEqual([
       'ConfigMap/cubestream-config',
@@ -352,7 +480,80 @@ describe('deploy/k8s', () => {
       'Secret/cubestream-mqtt',
       'Service/cubestream',
       'Service/mosquitto',
+      'Service/nats',
+      'Service/nats-headless',
+      'StatefulSet/nats',
     ]);
+  });
+
+  it('the ConfigMap run config reaches its brokers at the Services of deploy/k8s, by name and port', async () => {
+    const objects = await k8sObjects();
+    const config = asRecord(
+      parse(String(asRecord(get(objects, 'ConfigMap/cubestream-config').data, 'data')['production.yaml'])),
+      'ConfigMap run config',
+    );
+    const urls = brokerUrls(config);
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    for (const url of urls) {
+      const { host, port } = hostPort(url);
+      const spec = asRecord(get(objects, `Service/${host}`).spec, `Service/${host}`);
+      expect(
+        asArray(spec.ports, 'ports').map((p) => asRecord(p, 'port').port),
+        url,
+      ).toContain(port);
+    }
+  });
+
+  it('nats: a JetStream StatefulSet whose store is the claim of its volumeClaimTemplates, selected by its Services', async () => {
+    const objects = await k8sObjects();
+    const spec = asRecord(get(objects, 'StatefulSet/nats').spec, 'StatefulSet spec');
+    const template = asRecord(spec.template, 'template');
+    const podLabels = asRecord(asRecord(template.metadata, 'metadata').labels, 'labels');
+    const selects = (selector: unknown, what: string): void => {
+      const entries = Object.entries(asRecord(selector, what));
+      expect(entries.length, what).toBeGreaterThan(0);
+      for (const [key, value] of entries) expect(podLabels[key], `${what}: ${key}`).toBe(value);
+    };
+    selects(asRecord(spec.selector, 'selector').matchLabels, 'StatefulSet selector');
+    const headless = asRecord(get(objects, `Service/${String(spec.serviceName)}`).spec, 'governing Service');
+    expect(headless.clusterIP).toBe('None');
+    selects(headless.selector, 'headless Service');
+    const client = asRecord(get(objects, 'Service/nats').spec, 'Service/nats');
+    selects(client.selector, 'Service nats');
+
+    const pod = asRecord(template.spec, 'pod');
+    const [container] = asArray(pod.containers, 'containers').map((c) => asRecord(c, 'container'));
+    expect(String(container?.image)).toMatch(/^nats:2\b/);
+    const args = asArray(container?.args, 'args').map(String);
+    expect(args).toContain('--jetstream');
+    const storeDir = flag(args, '--store_dir');
+    const mount = asArray(container?.volumeMounts, 'volumeMounts')
+      .map((m) => asRecord(m, 'mount'))
+      .find((m) => m.mountPath === storeDir);
+    expect(mount, `a volume at the store dir ${String(storeDir)}`).toBeDefined();
+    const claims = asArray(spec.volumeClaimTemplates, 'volumeClaimTemplates').map((c) =>
+      asRecord(c, 'claim'),
+    );
+    const claim = claims.find((c) => asRecord(c.metadata, 'metadata').name === mount?.name);
+    const storage = asRecord(
+      asRecord(asRecord(claim?.spec, 'claim spec').resources, 'r').requests,
+      'requests',
+    );
+    expect(String(storage.storage)).toMatch(/^\d+Gi$/);
+    // the client and monitoring ports, probes on the monitoring port
+    const ports = asArray(container?.ports, 'ports').map((p) => asRecord(p, 'port'));
+    expect(ports.map((p) => [p.name, p.containerPort])).toEqual([
+      ['client', 4222],
+      ['monitor', 8222],
+    ]);
+    expect(flag(args, '--http_port')).toBe('8222');
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      const httpGet = asRecord(asRecord(container?.[probe], probe).httpGet, `${probe}.httpGet`);
+      expect(String(httpGet.path), probe).toMatch(/^\/healthz/);
+      expect(httpGet.port, probe).toBe('monitor');
+    }
+    expect(asRecord(pod.securityContext, 'securityContext').runAsNonRoot).toBe(true);
+    expect(asArray(client.ports, 'ports').map((p) => asRecord(p, 'port').port)).toEqual([4222, 8222]);
   });
 
   it('mounts the MQTT password Secret (committed empty) at the passwordFile of the run config', async () => {
