@@ -27,7 +27,7 @@ export function wireJsonSchema(schema: z.ZodType): Record<string, unknown> {
 }
 
 /** Formats JSON text as `biome format` would for a file at `file` (repository-relative). */
-function biomeFormat(text: string, file: string): string {
+export function biomeFormat(text: string, file: string): string {
   const biome = path.join(REPO_ROOT, 'node_modules', '.bin', 'biome');
   return execFileSync(biome, ['format', `--stdin-file-path=${file}`], {
     cwd: REPO_ROOT,

@@ -13,7 +13,7 @@ export const processIO: CliIO = {
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: cubestream <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "cubestream <command> --help" for a command's options.\n`;
+  return `Usage: cubestream <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nOptions:\n  -h, --help     show this usage, or a command's options after it\n  -V, --version  print the version (anywhere on the line)\n\nRun "cubestream <command> --help" for a command's options.\n`;
 }
 
 /** Whether `--version` / `-V` appears anywhere before a `--` end-of-options marker. */

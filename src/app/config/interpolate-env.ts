@@ -61,6 +61,36 @@ function walk(
 }
 
 /**
+ * The names of the environment variables a parsed document references as `${NAME}` or
+ * `${NAME:-fallback}` in its string values (an escaped `$${` references none).
+ *
+ * @example
+ * ```ts
+ * referencedVariables({ sinks: { mqtt: { url: 'mqtt://${BROKER:-localhost}:1883', password: '${MQTT_PASSWORD}' } } });
+ * // Set { 'BROKER', 'MQTT_PASSWORD' }
+ * ```
+ */
+export function referencedVariables(document: unknown): Set<string> {
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const [, body] of value.matchAll(REFERENCE)) {
+        if (body === undefined) continue;
+        const fallbackAt = body.indexOf(':-');
+        const name = fallbackAt < 0 ? body : body.slice(0, fallbackAt);
+        if (NAME.test(name)) names.add(name);
+      }
+    } else if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const item of Object.values(value)) visit(item);
+    }
+  };
+  visit(document);
+  return names;
+}
+
+/**
  * Replaces `${NAME}` references in every string value of a parsed document.
  *
  * @param source - file name for the error

@@ -27,6 +27,7 @@ describe('cubestream CLI', () => {
     expect(await runCli([], bare)).toBe(0);
     expect(await runCli(['--help'], help)).toBe(0);
     expect(bare.stdout()).toContain('Usage: cubestream <command> [options]');
+    expect(bare.stdout()).toContain('-V, --version');
     expect(bare.stdout()).toBe(help.stdout());
     expect(bare.stderr()).toBe('');
   });
@@ -42,6 +43,10 @@ describe('cubestream CLI', () => {
     const io = captureIO();
     expect(await runCli(['run', '-V'], io)).toBe(0);
     expect(io.stdout()).toBe(`cubestream ${pkg.version}\n`);
+    const withOptions = captureIO();
+    expect(await runCli(['run', '--config', 'x.yaml', '-V'], withOptions)).toBe(0);
+    expect(withOptions.stdout()).toBe(`cubestream ${pkg.version}\n`);
+    expect(withOptions.stderr()).toBe('');
     const withBadOption = captureIO();
     expect(await runCli(['train', '--no-such-option', '--version'], withBadOption)).toBe(0);
     expect(withBadOption.stdout()).toBe(`cubestream ${pkg.version}\n`);
