@@ -7,12 +7,12 @@ import { loadRunConfig } from '../service/run-config.js';
 import { type CliOptions, type CliValues, numberOption, stringOption, UsageError } from './command.js';
 
 /**
- * The options `cubestream calibrate` and `capture` share to pick a camera and set it up: the
- * camera, a run config whose `source` (kind `genicam`) gives the settings, and one flag per
- * common GenICam feature (flags win over the config).
+ * The GenICam options of {@link CAMERA_SETUP_OPTIONS} but the camera flag: a run config whose
+ * `source` (kind `genicam`) gives the settings, and one flag per common GenICam feature. `cubestream
+ * publish --from genicam` takes these with `--device` naming the camera (its `--camera` is the
+ * cubestream camera id).
  */
-export const CAMERA_SETUP_OPTIONS: CliOptions = {
-  camera: { type: 'string' },
+export const CAMERA_FEATURE_OPTIONS: CliOptions = {
   config: { type: 'string' },
   width: { type: 'string' },
   height: { type: 'string' },
@@ -31,15 +31,29 @@ export const CAMERA_SETUP_OPTIONS: CliOptions = {
   wavelengths: { type: 'string' },
 };
 
-/** The usage lines of {@link CAMERA_SETUP_OPTIONS}, for `--help`. */
-export const CAMERA_SETUP_USAGE = `  --camera ID            Aravis device id (cubestream cameras), IP address or serial
-  --config FILE          a run config whose source (kind: genicam) gives camera and settings
+/**
+ * The options `cubestream calibrate` and `capture` share to pick a camera and set it up: the
+ * camera, a run config whose `source` (kind `genicam`) gives the settings, and one flag per
+ * common GenICam feature (flags win over the config).
+ */
+export const CAMERA_SETUP_OPTIONS: CliOptions = {
+  camera: { type: 'string' },
+  ...CAMERA_FEATURE_OPTIONS,
+};
+
+/** The usage lines of {@link CAMERA_FEATURE_OPTIONS}, for `--help`. */
+export const CAMERA_FEATURE_USAGE = `  --config FILE          a run config whose source (kind: genicam) gives camera and settings
   --width N --height N --offset-x N --offset-y N --binning-horizontal N --binning-vertical N
   --pixel-format NAME    Mono8, Mono10, Mono12, Mono12Packed, Mono12p or Mono16
   --exposure-us US --frame-rate HZ --trigger-mode On|Off --trigger-source NAME --packet-size BYTES
   --feature NAME=VALUE   any other GenICam feature, set last (repeatable)
   --line-layout L        bands-rows (Height = bands, default) or bands-columns
-  --wavelengths FILE.hdr an ENVI header whose wavelength list gives the band centres`;
+  --wavelengths FILE.hdr an ENVI header whose wavelength list gives the band centres
+  --wavelengths NM,NM,.. or the band centres in nm, one per band`;
+
+/** The usage lines of {@link CAMERA_SETUP_OPTIONS}, for `--help`. */
+export const CAMERA_SETUP_USAGE = `  --camera ID            Aravis device id (cubestream cameras), IP address or serial
+${CAMERA_FEATURE_USAGE}`;
 
 const INTEGER_FLAGS: readonly [flag: string, feature: string][] = [
   ['width', 'width'],
@@ -117,10 +131,21 @@ function featureFlags(values: CliValues): Record<string, unknown> {
   return features;
 }
 
+/** A comma-separated list of numbers (`400,410.5,421`): band centres in nm, not a file name. */
+const WAVELENGTH_LIST = /^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/;
+
+/** Options of {@link cameraSettingsOf}. */
+export interface CameraSettingsFlags {
+  /** The flag that names the camera (Aravis id, IP address or serial): default `camera`. */
+  readonly deviceFlag?: string;
+}
+
 /**
- * The camera settings of a `calibrate` or `capture` command line: the `source` of `--config`
- * (which must be of kind `genicam`), else defaults; `--camera`, the feature flags (merged over
- * the config's features, `--feature` over its `extra`), `--line-layout` and `--wavelengths` win.
+ * The camera settings of a `calibrate`, `capture` or `publish --from genicam` command line: the
+ * `source` of `--config` (which must be of kind `genicam`), else defaults; the camera flag
+ * (`--camera`, or `deviceFlag`), the feature flags (merged over the config's features,
+ * `--feature` over its `extra`), `--line-layout` and `--wavelengths` (an ENVI header, or a
+ * comma-separated list of centres in nm) win.
  *
  * @throws {@link UsageError} without a camera, for a bad flag or a config of another source kind;
  *   `ConfigError` naming the field for a value the settings schema refuses
@@ -128,9 +153,15 @@ function featureFlags(values: CliValues): Record<string, unknown> {
  * ```ts
  * await cameraSettingsOf({ camera: '127.0.0.1', width: '1024', height: '224', 'pixel-format': 'Mono16' });
  * // { camera: '127.0.0.1', features: { width: 1024, height: 224, pixelFormat: 'Mono16' }, lineLayout: 'bands-rows', ... }
+ * await cameraSettingsOf({ device: '127.0.0.1', height: '3', wavelengths: '450,550,650' }, { deviceFlag: 'device' });
+ * // { camera: '127.0.0.1', features: { height: 3 }, wavelengths: [450, 550, 650], ... }
  * ```
  */
-export async function cameraSettingsOf(values: CliValues): Promise<GenicamSourceSettings> {
+export async function cameraSettingsOf(
+  values: CliValues,
+  flags: CameraSettingsFlags = {},
+): Promise<GenicamSourceSettings> {
+  const deviceFlag = flags.deviceFlag ?? 'camera';
   const configFile = stringOption(values, 'config');
   let base: Record<string, unknown> = {};
   if (configFile !== undefined) {
@@ -142,22 +173,28 @@ export async function cameraSettingsOf(values: CliValues): Promise<GenicamSource
     base = settings;
   }
   const baseFeatures = (base.features ?? {}) as Record<string, unknown>;
-  const flags = featureFlags(values);
+  const features = featureFlags(values);
   const extra =
-    flags.extra === undefined
+    features.extra === undefined
       ? baseFeatures.extra
-      : { ...((baseFeatures.extra as object | undefined) ?? {}), ...(flags.extra as object) };
-  const camera = stringOption(values, 'camera') ?? base.camera;
+      : { ...((baseFeatures.extra as object | undefined) ?? {}), ...(features.extra as object) };
+  const camera = stringOption(values, deviceFlag) ?? base.camera;
   if (camera === undefined)
-    throw new UsageError('missing required option --camera (or a --config naming one)');
+    throw new UsageError(`missing required option --${deviceFlag} (or a --config naming one)`);
   const lineLayout = stringOption(values, 'line-layout');
   const wavelengths = stringOption(values, 'wavelengths');
   const settings = {
     ...base,
     camera,
-    features: { ...baseFeatures, ...flags, ...(extra === undefined ? {} : { extra }) },
+    features: { ...baseFeatures, ...features, ...(extra === undefined ? {} : { extra }) },
     ...(lineLayout === undefined ? {} : { lineLayout }),
-    ...(wavelengths === undefined ? {} : { wavelengths: { enviHeader: wavelengths } }),
+    ...(wavelengths === undefined
+      ? {}
+      : {
+          wavelengths: WAVELENGTH_LIST.test(wavelengths)
+            ? wavelengths.split(',').map(Number)
+            : { enviHeader: wavelengths },
+        }),
   };
   return validateConfig(GenicamSourceSettingsSchema, settings, configFile ?? 'command line');
 }

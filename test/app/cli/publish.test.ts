@@ -279,7 +279,7 @@ describe('cubestream publish command line', () => {
 
   it.each([
     [['--camera', 'c1', '--to', 'nats://h:1'], 'missing required option --from'],
-    [['--from', 'genicam', '--camera', 'c1', '--to', 'nats://h:1'], '--from must be simulated or envi'],
+    [['--from', 'kinect', '--camera', 'c1', '--to', 'nats://h:1'], '--from must be simulated, envi or genicam'],
     [['--from', 'envi', '--camera', 'c1', '--to', 'nats://h:1'], '--from envi needs --path'],
     [['--from', 'simulated', '--camera', 'c.1', '--to', 'nats://h:1'], '--camera "c.1" must be'],
     [['--from', 'simulated', '--camera', 'c1', '--to', 'http://h:1'], '--to must be nats://HOST:PORT'],
