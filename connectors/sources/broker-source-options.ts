@@ -78,6 +78,28 @@ export const JetStreamSourceSettingsSchema = BrokerCamerasSchema.extend({
    * dead-lettered (reason `max_deliver`) and terminated (the consumer's `max_deliver` is one more).
    */
   maxDeliver: z.number().int().positive().max(1_000).default(5),
+  /**
+   * Share the listed cameras among the workers by leases in a KV bucket (docs/scaling-out.md):
+   * each camera is consumed by one worker at a time (its own durable `<durable>-<camera>`), so its
+   * state never forks; a dead worker's cameras move after `ttlSeconds`, and a worker that joins
+   * gets its fair share. Absent: every worker on the durable takes any frame.
+   */
+  leases: z
+    .strictObject({
+      /** The KV bucket of the leases (created when missing, with `ttlSeconds` as its TTL). */
+      bucket: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 characters of [A-Za-z0-9_-]')
+        .default('CUBESTREAM_LEASES'),
+      /** A lease not renewed for this long expires (renewed every third of it), s. */
+      ttlSeconds: z.number().min(1).max(3_600).default(10),
+      /** This worker's id in the bucket; default `<hostname>-<pid>`. */
+      workerId: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 characters of [A-Za-z0-9_-]')
+        .optional(),
+    })
+    .optional(),
 });
 
 /** The defaults of {@link MqttSourceSettingsSchema}: the schema parsed from `{}`. */

@@ -3,9 +3,10 @@
  * `linesPerSecond`) before each block: returns a promise that resolves when the consumer can
  * take the block, or `undefined` when it can take it now. A source without one emits as fast
  * as the event loop turns, which an asynchronous consumer (scoring on worker threads) cannot
- * keep up with.
+ * keep up with. `reserve` (default 1): how many items the caller may bring at once (a source
+ * with several pulls in flight asks for room for all of them).
  */
-export type Demand = () => Promise<void> | undefined;
+export type Demand = (reserve?: number) => Promise<void> | undefined;
 
 /**
  * A {@link Demand} fed by a bounded queue's depth (the pipeline's `backpressure` queue, through
@@ -47,8 +48,9 @@ export class QueueRoom {
   }
 
   /** The {@link Demand} to hand to a source (bound; safe to pass around). */
-  readonly demand: Demand = () => {
-    if (this.#depth < this.#capacity) return undefined;
+  readonly demand: Demand = (reserve = 1) => {
+    // Never more than the whole capacity: with a larger reserve, room means an empty queue.
+    if (this.#depth + Math.min(Math.max(1, reserve), this.#capacity) <= this.#capacity) return undefined;
     return new Promise<void>((resolve) => this.#waiting.push(resolve));
   };
 }

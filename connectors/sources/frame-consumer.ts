@@ -139,3 +139,48 @@ export async function ensureFrameConsumer(
     });
   }
 }
+
+/**
+ * The consumer of one camera for its new owner (camera leases): created when missing, else
+ * recreated to start at the first frame not acknowledged (its ack floor + 1), so that the frames
+ * the previous owner had in flight come first and in order, at once rather than after the ack
+ * wait. Frames acknowledged beyond the floor come again: their decisions repeat with the same
+ * ids, and the decisions stream drops them as duplicates.
+ *
+ * @throws {@link ConsumerConfigError} when the consumer cannot be looked up, deleted or created
+ */
+export async function resumeFrameConsumer(
+  jsm: JetStreamManager,
+  config: FrameConsumerConfig,
+): Promise<ConsumerInfo> {
+  const { stream, durable } = config;
+  let info: ConsumerInfo | undefined;
+  try {
+    info = await jsm.consumers.info(stream, durable);
+  } catch (error) {
+    if (!isConsumerNotFound(error)) {
+      throw new ConsumerConfigError(stream, durable, `cannot be looked up: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  if (info === undefined || info.num_ack_pending === 0) return ensureFrameConsumer(jsm, config);
+  const from = info.ack_floor.stream_seq + 1;
+  try {
+    await jsm.consumers.delete(stream, durable);
+    return await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+      ack_wait: nanos(config.ackWaitMs),
+      max_ack_pending: config.maxAckPending,
+      max_deliver: config.maxDeliver,
+      filter_subject: config.subject,
+    });
+  } catch (error) {
+    throw new ConsumerConfigError(stream, durable, `cannot be resumed at stream sequence ${from}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}

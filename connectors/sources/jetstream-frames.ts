@@ -10,6 +10,7 @@ import { asError } from '../../src/core/errors.js';
 import { OptionError } from '../../src/core/options.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { backoffDelay } from '../shared/backoff.js';
+import { CameraLeases } from '../shared/camera-leases.js';
 import { connectNats } from '../shared/nats-connect.js';
 import { ensureFrameStream } from '../sinks/frame-stream.js';
 import { assertNatsPrefix } from '../sinks/topics.js';
@@ -22,7 +23,7 @@ import {
 } from './broker-frame-source.js';
 import { JETSTREAM_SOURCE_DEFAULTS } from './broker-source-options.js';
 import type { Demand } from './demand.js';
-import { ensureFrameConsumer } from './frame-consumer.js';
+import { ensureFrameConsumer, resumeFrameConsumer } from './frame-consumer.js';
 import { cameraIdFromSubject, watchConnection } from './nats-frames.js';
 import type { CameraSource } from './source-state.js';
 
@@ -69,16 +70,40 @@ export interface JetStreamFramesOptions extends BrokerFrameSourceOptions {
   /** Extra connection options (user/pass, token, TLS, name). */
   connection?: Omit<ConnectionOptions, 'servers'>;
   /**
+   * Share the cameras among the workers by leases (docs/scaling-out.md): each camera has its own
+   * durable consumer (`<durable>-<camera>`), consumed only by the worker holding the camera's
+   * lease in the KV bucket, so a camera's state never forks and its frames are decided in order.
+   * Needs `cameras.cameraIds` listed (no unlisted cameras).
+   */
+  leases?: {
+    bucket?: string;
+    ttlMs?: number;
+    workerId: string;
+    /** A camera acquired or given up. */
+    onChange?: (event: LeaseEvent) => void;
+    /** A lease operation failed (retried on the next renewal). */
+    onError?: (error: Error) => void;
+  };
+  /**
    * How long one pull waits for a frame, ms (also the longest a stop waits for it); default
    * 5 000. The server's idle heartbeat is half of it: two missed (a stalled event loop) end the pull.
    */
   pullExpiresMs?: number;
 }
 
+/** A camera this worker acquired or gave up (leased sources). */
+export interface LeaseEvent {
+  readonly camera: string;
+  readonly event: 'acquired' | 'released' | 'taken';
+  readonly workerId: string;
+}
+
 /** Longest a closing source waits for the acks of the frames still in the pipeline, ms. */
 const MAX_CLOSE_WAIT_MS = 10_000;
 /** How long one pull waits for a frame, ms (the client accepts 1 000 at least). */
 const DEFAULT_PULL_EXPIRES_MS = 5_000;
+/** How often a leased source's puller looks again for room freed by another camera's pull, ms. */
+const SLOT_RECHECK_MS = 50;
 /** Longest reason sent with a `term`. */
 const MAX_TERM_REASON_CHARS = 200;
 
@@ -143,6 +168,10 @@ class FramePuller implements BrokerSubscription {
     private readonly feed: BrokerFeed,
     private readonly options: JetStreamFramesOptions,
     private readonly settings: { maxDeliver: number; ackWaitMs: number; pullExpiresMs: number },
+    /** False for one camera's puller of a leased source: the connection is shared. */
+    private readonly ownsConnection = true,
+    /** Pulls in flight across a leased source's pullers (each asks room for all of them). */
+    private readonly slots?: { inFlight: number },
   ) {
     this.#termReason = termTakesReason(nc);
   }
@@ -189,19 +218,31 @@ class FramePuller implements BrokerSubscription {
     }
     for (const msg of this.#outstanding.values()) msg.nak();
     this.#outstanding.clear();
-    if (!this.nc.isClosed()) await this.nc.drain();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
   }
 
   async #run(): Promise<void> {
     let failures = 0;
+    const slots = this.slots;
     while (!this.#stopping) {
-      const wait = this.options.demand?.();
-      if (wait !== undefined) await Promise.race([wait, this.#stopped]);
+      if (slots === undefined) {
+        const wait = this.options.demand?.();
+        if (wait !== undefined) await Promise.race([wait, this.#stopped]);
+      } else {
+        // Several cameras' pulls share the queue: room for every pull in flight, this one too.
+        for (;;) {
+          const wait = this.options.demand?.(slots.inFlight + 1);
+          if (wait === undefined || this.#stopping) break;
+          await Promise.race([wait, this.#stopped, sleep(SLOT_RECHECK_MS, this.#stopped)]);
+        }
+      }
       if (this.#stopping) break;
       let msg: JsMsg | null;
+      if (slots !== undefined) slots.inFlight++;
       try {
         msg = await this.consumer.next({ expires: this.settings.pullExpiresMs });
       } catch (error) {
+        if (slots !== undefined) slots.inFlight--;
         if (this.#stopping) break;
         if (this.nc.isClosed()) throw error;
         failures += 1;
@@ -219,7 +260,12 @@ class FramePuller implements BrokerSubscription {
       }
       if (failures > 1) this.feed.connected();
       failures = 0;
-      if (msg === null) continue;
+      if (msg === null) {
+        if (slots !== undefined) slots.inFlight--;
+        continue;
+      }
+      // The frame enters the queue (or is refused) synchronously in #handle: its slot is free after.
+      if (slots !== undefined) queueMicrotask(() => slots.inFlight--);
       if (this.#stopping) {
         msg.nak();
         break;
@@ -311,15 +357,28 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
     if (!(Number.isSafeInteger(value) && value > 0))
       throw new OptionError('jetstreamFrames', name, value, 'a positive integer');
   }
+  const leased = options.leases;
+  if (leased !== undefined && (options.cameras === undefined || options.cameras.acceptUnlisted === true)) {
+    throw new OptionError(
+      'jetstreamFrames',
+      'leases',
+      'set',
+      'the cameras listed in cameraIds (acceptUnlistedCameras false): the leases share those',
+    );
+  }
   const subjects = requiredSubjects(prefix, options);
   const subject = consumedSubject(prefix, options);
   const target = (): string => redactUrl(serverList(options.servers));
   let puller: FramePuller | undefined;
+  // Leased: one puller per camera this worker holds.
+  const pullers = new Map<string, FramePuller>();
+  const slots = { inFlight: 0 };
   return brokerFrameSource(
     {
       ...options,
       onReject: (rejected) => {
         puller?.rejected(rejected);
+        for (const each of pullers.values()) each.rejected(rejected);
         options.onReject?.(rejected);
       },
     },
@@ -367,6 +426,48 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
           name: stream,
           create: options.createStream ?? defaults.createStream,
         });
+        const settings = { maxDeliver, ackWaitMs, pullExpiresMs };
+        if (leased !== undefined) {
+          watchConnection(nc, feed, connection.reconnectTimeWait ?? 500, 'jetstream source');
+          const leases = new CameraLeases({
+            nc,
+            workerId: leased.workerId,
+            cameras: options.cameras?.cameraIds ?? [],
+            ...(leased.bucket === undefined ? {} : { bucket: leased.bucket }),
+            ...(leased.ttlMs === undefined ? {} : { ttlMs: leased.ttlMs }),
+            onAcquired: async (camera) => {
+              const name = `${durable}-${camera}`;
+              await resumeFrameConsumer(jsm, {
+                stream,
+                durable: name,
+                subject: `${prefix}.frames.${camera}`,
+                ackWaitMs,
+                maxAckPending,
+                maxDeliver: maxDeliver + 1,
+              });
+              const consumer = await jetstream(nc).consumers.get(stream, name);
+              const each = new FramePuller(nc, consumer, feed, options, settings, false, slots);
+              pullers.set(camera, each);
+              each.start();
+              leased.onChange?.({ camera, event: 'acquired', workerId: leased.workerId });
+            },
+            onLost: async (camera, why) => {
+              const each = pullers.get(camera);
+              pullers.delete(camera);
+              await each?.close();
+              leased.onChange?.({ camera, event: why, workerId: leased.workerId });
+            },
+            ...(leased.onError === undefined ? {} : { onError: leased.onError }),
+          });
+          feed.connected();
+          await leases.start();
+          return {
+            close: async () => {
+              await leases.close();
+              if (!nc.isClosed()) await nc.drain();
+            },
+          };
+        }
         // One delivery more than maxDeliver: that one is dead-lettered and terminated here.
         await ensureFrameConsumer(jsm, {
           stream,
@@ -382,7 +483,7 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
           return { close: async () => undefined };
         }
         watchConnection(nc, feed, connection.reconnectTimeWait ?? 500, 'jetstream source');
-        puller = new FramePuller(nc, consumer, feed, options, { maxDeliver, ackWaitMs, pullExpiresMs });
+        puller = new FramePuller(nc, consumer, feed, options, settings);
         feed.connected();
         puller.start();
         return puller;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 /**
  * Builds the camera source a run configuration names: the simulated line-scan camera, a GenICam
  * camera (Aravis), an ENVI replay, or safetensors frames from MQTT, NATS or a JetStream stream.
@@ -12,7 +13,11 @@ import {
   type GenicamSourceHooks,
   genicamSource,
 } from '../../../connectors/sources/genicam/genicam-source.js';
-import { type ExhaustedMessage, jetstreamFrames } from '../../../connectors/sources/jetstream-frames.js';
+import {
+  type ExhaustedMessage,
+  jetstreamFrames,
+  type LeaseEvent,
+} from '../../../connectors/sources/jetstream-frames.js';
 import { mqttFrames } from '../../../connectors/sources/mqtt-frames.js';
 import { natsFrames } from '../../../connectors/sources/nats-frames.js';
 import { simulatedLineScan } from '../../../connectors/sources/simulated-line-scan.js';
@@ -44,6 +49,15 @@ export interface SourceHooks {
   readonly onWarning?: GenicamSourceHooks['onWarning'];
   /** A `jetstream` frame delivered more than `maxDeliver` times without its decision delivered (then terminated). */
   readonly onExhausted?: (exhausted: ExhaustedMessage) => void;
+  /** A leased `jetstream` source acquired or gave up a camera. */
+  readonly onLease?: (event: LeaseEvent) => void;
+  /** A leased `jetstream` source's lease operation failed (retried at the next renewal). */
+  readonly onLeaseError?: (error: Error) => void;
+}
+
+/** A worker id for the camera leases: `<hostname>-<pid>`, cut to the key alphabet. */
+export function defaultWorkerId(): string {
+  return `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
 }
 
 /** The cameras a broker source admits, from its section. */
@@ -153,6 +167,16 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
           cameras: cameraGate(config),
           demand: hooks.demand,
           onExhausted: hooks.onExhausted,
+          leases:
+            config.leases === undefined
+              ? undefined
+              : defined({
+                  bucket: config.leases.bucket,
+                  ttlMs: config.leases.ttlSeconds * 1000,
+                  workerId: config.leases.workerId ?? defaultWorkerId(),
+                  onChange: hooks.onLease,
+                  onError: hooks.onLeaseError,
+                }),
           credsFile: config.credsFile,
           connection: defined({
             user: config.user,

@@ -1,0 +1,198 @@
+/**
+ * Camera leases end to end: `cubestream run` workers (child processes) on a real `nats-server -js`
+ * share 4 cameras whose frames the camera gateway keeps publishing. Two workers split them; a
+ * third joins and gets its share (rebalance); one is killed with -9 mid-run and its cameras move
+ * to the others after the lease TTL. Every block is decided exactly once after dedup
+ * (Nats-Msg-Id), and per camera the stored decisions keep the frames' order.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDecision } from '../../connectors/codec/decision-json.js';
+import { JetStreamFramePublisher } from '../../connectors/sinks/frame-publisher.js';
+import { simulatedLineScan } from '../../connectors/sources/simulated-line-scan.js';
+import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
+import { brokersInstalled, startNatsServer, type TestBroker } from '../helpers/brokers.js';
+import { waitFor } from '../helpers/mqtt-collector.js';
+import { type CliProcess, spawnCli, type TempRun, tempRun } from './cli-process.js';
+
+const skip = !brokersInstalled && process.env.CI !== 'true';
+const CAMERAS = ['cam0', 'cam1', 'cam2', 'cam3'];
+/** Blocks per camera: 2,000 in all. */
+const BLOCKS = 500;
+/** Lines per second per camera (blocks of 8 lines: 40 blocks/s each, 160 in all). */
+const LINES_PER_SECOND = 320;
+const PREFIX = 'lease';
+const STREAM = 'LEASE_FRAMES';
+const DECISIONS = 'LEASE_DECISIONS';
+
+describe.skipIf(skip)('camera leases across cubestream run workers', () => {
+  let nats: TestBroker;
+  let run: TempRun;
+  const workers: CliProcess[] = [];
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    run = await tempRun();
+  });
+  afterAll(async () => {
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    await nats?.dispose();
+    await run?.dispose();
+  });
+
+  async function workerConfig(): Promise<string> {
+    return run.writeConfig('worker', {
+      source: {
+        kind: 'jetstream',
+        servers: nats.url,
+        stream: STREAM,
+        subjectPrefix: PREFIX,
+        durable: 'lease-worker',
+        cameraIds: CAMERAS,
+        ackWaitSeconds: 30,
+        maxAckPending: 8,
+        leases: { bucket: 'LEASE_TEST', ttlSeconds: 5 },
+      },
+      model: { path: resolveDemoModelDir() },
+      pipeline: { backpressure: { capacity: 16, policy: 'block' } },
+      sinks: {
+        nats: {
+          servers: nats.url,
+          subjectPrefix: PREFIX,
+          stream: { name: DECISIONS, duplicateWindowMs: 300_000 },
+          publishTimeoutMs: 5_000,
+        },
+      },
+      metrics: { port: 0, host: '127.0.0.1' },
+      viewer: { enabled: false },
+      shutdown: { deadlineMs: 15_000 },
+    });
+  }
+
+  function startWorker(file: string, id: string): CliProcess {
+    const worker = spawnCli(['run', '--config', file, '--set', `source.leases.workerId=${id}`], {
+      CUBESTREAM_LOG_LEVEL: 'info',
+    });
+    workers.push(worker);
+    return worker;
+  }
+
+  /** Cameras a worker holds now, from its log. */
+  function held(worker: CliProcess): Set<string> {
+    const owned = new Set<string>();
+    for (const line of worker.logs) {
+      if (typeof line.camera !== 'string') continue;
+      if (line.msg === 'camera lease acquired') owned.add(line.camera);
+      if (line.msg === 'camera lease released' || line.msg === 'camera lease taken') owned.delete(line.camera);
+    }
+    return owned;
+  }
+
+  /** The lease log lines of every worker, for a failure message. */
+  function leaseLog(): string {
+    return workers
+      .map((w, i) =>
+        w.logs
+          .filter((l) => String(l.msg).startsWith('camera lease'))
+          .map((l) => `#${i} ${String(l.time)} ${String(l.camera)} ${String(l.msg)} ${JSON.stringify(l.err ?? '')}`)
+          .join('\n'),
+      )
+      .join('\n');
+  }
+
+  async function publishAll(): Promise<void> {
+    const publisher = await JetStreamFramePublisher.connect({
+      servers: nats.url,
+      subjectPrefix: PREFIX,
+      stream: { name: STREAM },
+      cameraIds: CAMERAS,
+    });
+    await Promise.all(
+      CAMERAS.map(
+        (cameraId, i) =>
+          new Promise<void>((resolve, reject) => {
+            simulatedLineScan({
+              cameraId,
+              width: 16,
+              blockRows: 8,
+              seed: 11 + i,
+              anomalyRate: 0.05,
+              maxBlocks: BLOCKS,
+              linesPerSecond: LINES_PER_SECOND,
+            }).frames.subscribe({
+              next: (frame) => void publisher.publish(frame).finally(() => frame.release?.()),
+              error: reject,
+              complete: resolve,
+            });
+          }),
+      ),
+    );
+    await publisher.flush(30_000);
+    await publisher.close();
+  }
+
+  it('splits 4 cameras over the workers, rebalances on a join, moves a killed worker’s cameras, decides every block once and in order', async () => {
+    const file = await workerConfig();
+    const a = startWorker(file, 'worker-a');
+    const b = startWorker(file, 'worker-b');
+    const publishing = publishAll();
+    // Two workers: two cameras each.
+    await waitFor(() => held(a).size === 2 && held(b).size === 2, 'two cameras per worker', 60_000).catch(
+      (error: unknown) => {
+        throw new Error(
+          `${String(error)}\n${leaseLog()}\n${a.stderr()}\n${b.stderr()}\nb exit ${b.child.exitCode}\n${b.lines.filter((l) => !l.includes('"level":30')).slice(0, 6).join('\n')}`,
+        );
+      },
+    );
+    expect(new Set([...held(a), ...held(b)])).toEqual(new Set(CAMERAS));
+
+    // A third joins: shares 2, 1, 1; the worker over its share hands one over.
+    const c = startWorker(file, 'worker-c');
+    await waitFor(() => held(c).size === 1, 'the joining worker gets a camera', 60_000);
+    await waitFor(() => held(a).size + held(b).size === 3, 'the others hold the rest', 30_000);
+    const released = [...a.logs, ...b.logs].filter((l) => l.msg === 'camera lease released');
+    expect(released.map((l) => l.camera)).toContain([...held(c)][0]);
+
+    // Kill -9 a worker holding cameras mid-run: its leases expire and the others take them.
+    const victim = held(a).size > 0 ? a : b;
+    const survivors = [a, b, c].filter((w) => w !== victim);
+    const orphaned = [...held(victim)];
+    victim.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await waitFor(
+      () => orphaned.every((camera) => survivors.some((w) => held(w).has(camera))),
+      'the killed worker’s cameras taken over',
+      30_000,
+    );
+    console.log(`takeover after kill -9: ${Date.now() - killedAt} ms (lease TTL 5 s)`);
+    await publishing;
+
+    // Every block decided once after dedup, in frame order per camera.
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const deadline = Date.now() + 120_000;
+      while ((await jsm.streams.info(DECISIONS)).state.messages < CAMERAS.length * BLOCKS) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for every block decided');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const info = await jsm.streams.info(DECISIONS);
+      expect(info.state.messages).toBe(CAMERAS.length * BLOCKS);
+      const order = new Map<string, number[]>();
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const msg = await jsm.streams.getMessage(DECISIONS, { seq });
+        if (msg === null) continue;
+        const decision = parseDecision(msg.data);
+        order.set(decision.cameraId, [...(order.get(decision.cameraId) ?? []), decision.frameId]);
+      }
+      for (const camera of CAMERAS) {
+        const ids = order.get(camera) ?? [];
+        expect(ids, camera).toEqual(Array.from({ length: BLOCKS }, (_, i) => i));
+      }
+    } finally {
+      await nc.close();
+    }
+    for (const worker of survivors) worker.child.kill('SIGTERM');
+    for (const worker of survivors) expect((await worker.exited).code, worker.stderr()).toBe(0);
+  }, 300_000);
+});
