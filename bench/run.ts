@@ -10,13 +10,14 @@ import { type DriftResult, runDrift } from './drift-scenario.js';
 import { FX10, runFx10 } from './fx10-scenario.js';
 import { runGenicam } from './genicam-scenario.js';
 import type { BenchEngine } from './pipelines.js';
+import { runScaleout, type ScaleoutResult } from './scaleout-scenario.js';
 import { formatResult, round, type ScenarioResult } from './scenario-result.js';
 import { syntheticCube } from './synthetic-cube.js';
 import { syntheticModel } from './synthetic-model.js';
 import { runTrain, type TrainResult } from './train-scenario.js';
 import { runXmr } from './xmr-scenario.js';
 
-const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train,genicam,drift]
+const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train,genicam,drift,scaleout]
   [--cubes 2] [--xmr-width 1000] [--seconds 10] [--train-seconds 5] [--workers 2] [--threads 2] [--no-spin]
   [--chunk 8192] [--fx10-max-nm 772] [--whole-blocks] [--genicam-loss 0]
   (default scenarios: xmr,fx10,train; genicam needs Aravis's fake camera and tools:
@@ -26,9 +27,12 @@ const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario x
   (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)
   [--drift-seconds 3600] [--drift-rows 32] [--drift-scenarios clean,lamp-step,...] [--out runs/drift-<time>]
   (drift: a simulated hour per drift scenario, one block a second, four pipeline variants side by
-   side against the simulator's truth; PNG plots go to --out)`;
+   side against the simulator's truth; PNG plots go to --out)
+  [--scaleout-blocks 500]
+  (scaleout: cubestream run workers with camera leases on a nats-server it starts; blocks/s with
+   1, 2 and 3 workers, 4 cameras x N blocks each, then the takeover time after a kill -9)`;
 
-const SCENARIOS = ['xmr', 'fx10', 'train', 'genicam', 'drift'] as const;
+const SCENARIOS = ['xmr', 'fx10', 'train', 'genicam', 'drift', 'scaleout'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** Run without --scenario: all but genicam (it needs Aravis's fake camera) and drift (its own 10 minutes). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = ['xmr', 'fx10', 'train'];
@@ -54,6 +58,7 @@ const { values } = parseArgs({
     'drift-seconds': { type: 'string' },
     'drift-rows': { type: 'string' },
     'drift-scenarios': { type: 'string' },
+    'scaleout-blocks': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -185,6 +190,17 @@ if (scenarios.includes('genicam')) {
   log(formatResult(result));
 }
 
+let scaleout: ScaleoutResult | undefined;
+if (scenarios.includes('scaleout')) {
+  const blocks = values['scaleout-blocks'];
+  scaleout = await runScaleout({
+    ...(blocks === undefined
+      ? {}
+      : { blocksPerCamera: Math.round(positive('scaleout-blocks', blocks, 500)) }),
+    log,
+  });
+}
+
 let drift: DriftResult | undefined;
 if (scenarios.includes('drift')) {
   const names = values['drift-scenarios']?.split(',').filter((s) => s !== '');
@@ -226,6 +242,8 @@ const summary = {
     })),
     // The drift bench's figures: { name: 'drift', variants: [{ name, scenario, falseAlarmRate, recall, recoverySeconds, ... }] }.
     ...(drift === undefined ? [] : [drift]),
+    // { name: 'scaleout', rounds: [{ workers, blocksPerSecond }], takeoverMs, ... }
+    ...(scaleout === undefined ? [] : [scaleout]),
   ],
 
   // The best engine's figure (onnx, the default training engine on wasm, when both ran).
