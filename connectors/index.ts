@@ -17,8 +17,17 @@
 
 /** Reconnect backoff of the broker sinks and sources. */
 export type { BackoffOptions } from './shared/backoff.js';
+/** Camera leases in a NATS KV bucket: one owner per camera across workers (docs/scaling-out.md). */
+export {
+  CAMERA_LEASE_DEFAULTS,
+  CameraLeases,
+  type CameraLeasesOptions,
+  fairShare,
+} from './shared/camera-leases.js';
 /** The TLS files of a broker connection, and the error for one that cannot be read. */
 export { TlsFileError, type TlsFileOptions } from './shared/tls-files.js';
+/** Decided blocks saved for retraining under a disk budget (`sinks.capture`, docs/capture.md). */
+export { CaptureSettingsSchema, CaptureSink } from './sinks/capture/index.js';
 /** Dead letters: rejected frames and failed messages, kept with why (docs/wire-format.md §2). */
 export {
   DEAD_LETTER_SCHEMA,
@@ -116,7 +125,11 @@ export {
   GenicamSourceSettingsSchema,
 } from './sources/genicam/genicam-source-options.js';
 /** Frames from the JetStream stream CUBESTREAM_FRAMES: a durable consumer, each frame acked after its decision. */
-export { type JetStreamFramesOptions, jetstreamFrames } from './sources/jetstream-frames.js';
+export {
+  type JetStreamFramesOptions,
+  jetstreamFrames,
+  type LeaseEvent,
+} from './sources/jetstream-frames.js';
 /** Frames from MQTT, in the safetensors wire format. */
 export { cameraIdFromTopic, type MqttFramesOptions, mqttFrames } from './sources/mqtt-frames.js';
 /** Frames from NATS, in the safetensors wire format. */

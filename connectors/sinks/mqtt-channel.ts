@@ -76,6 +76,8 @@ export class MqttCameraChannel {
   private closeStarted = false;
   private everConnected = false;
   private threshold: number | undefined;
+  /** The model version of the retained status: the configured one until `updateStatus` names another. */
+  private modelVersion: string | undefined;
   /** `offline` while the camera's source is lost (see `updateStatus`). */
   private cameraState: 'online' | 'offline' = 'online';
   private readonly firstConnection: Promise<void>;
@@ -131,9 +133,10 @@ export class MqttCameraChannel {
     if (dropped !== undefined) this.config.reporter.dropped(dropped.message, 'overflow');
   }
 
-  /** Remembers the threshold and camera state given and republishes the retained status with them. */
+  /** Remembers the threshold, camera state and model version given and republishes the retained status with them. */
   async updateStatus(update: StatusUpdate): Promise<void> {
     if (update.threshold !== undefined) this.threshold = update.threshold;
+    if (update.modelVersion !== undefined) this.modelVersion = update.modelVersion;
     if (update.state !== undefined) this.cameraState = update.state;
     const client = this.client;
     if (client?.connected === true && !this.closing) await this.publishStatus(client, this.cameraState);
@@ -197,7 +200,7 @@ export class MqttCameraChannel {
   private will(): NonNullable<IClientOptions['will']> {
     const payload = encodeStatus({
       state: 'offline',
-      modelVersion: this.config.modelVersion,
+      modelVersion: this.modelVersion ?? this.config.modelVersion,
       ...(this.threshold === undefined ? {} : { threshold: this.threshold }),
       at: Date.now(),
     });
@@ -317,7 +320,7 @@ export class MqttCameraChannel {
   private publishStatus(client: MqttClient, state: 'online' | 'offline'): Promise<void> {
     const payload = encodeStatus({
       state,
-      modelVersion: this.config.modelVersion,
+      modelVersion: this.modelVersion ?? this.config.modelVersion,
       ...(this.threshold === undefined ? {} : { threshold: this.threshold }),
       at: Date.now(),
     });

@@ -93,6 +93,8 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
   private tls: MqttChannelConfig['tls'];
   private tlsLoaded = false;
   private closed = false;
+  /** The latest model version a status update named (channels opened from now on start with it). */
+  private modelVersion: string | undefined;
 
   /** @param options - see {@link MqttSinkOptions}; validated here */
   constructor(options: MqttSinkOptions) {
@@ -214,9 +216,10 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
     }
   }
 
-  /** Republishes the camera's retained status with the current threshold and camera state. */
+  /** Republishes the camera's retained status with the current threshold, camera state and model version. */
   async publishStatus(cameraId: string, update: StatusUpdate): Promise<void> {
     if (this.closed) throw new SinkClosedError(this.name);
+    if (update.modelVersion !== undefined) this.modelVersion = update.modelVersion;
     await this.channel(cameraId).updateStatus(update);
   }
 
@@ -251,7 +254,7 @@ export class MqttDecisionSink implements DecisionSink, DeadLetterTarget {
       cameraId,
       clientId: `${this.clientIdPrefix}-${cameraId}`,
       statusTopic: mqttTopic(this.prefix, cameraId, 'status'),
-      modelVersion: options.modelVersion,
+      modelVersion: this.modelVersion ?? options.modelVersion,
       protocol: this.protocol,
       messageExpirySeconds: options.messageExpirySeconds ?? MQTT_SINK_DEFAULTS.messageExpirySeconds,
       keepaliveSeconds: options.keepaliveSeconds ?? MQTT_SINK_DEFAULTS.keepaliveSeconds,

@@ -106,6 +106,11 @@ export interface StatusUpdate {
    * sinks that show it (the OPC UA sink's `CenterDrift` variable); others ignore it.
    */
   readonly centerDrift?: number;
+  /**
+   * The model version the camera's blocks are decided with from now on (after a hot model
+   * reload): the retained MQTT status, the OPC UA and Sparkplug `ModelVersion` take it.
+   */
+  readonly modelVersion?: string;
 }
 
 /** The readiness check of a sink: `{ name: 'sink:<name>', ok: connected }`. */

@@ -14,7 +14,10 @@ export const METRIC_PREFIX = 'cubestream_';
  * `outbox_replayed_total{sink}`, and `source_connected{camera}`,
  * `last_frame_timestamp_seconds{camera}`, `threshold_calibrated{camera}`, `warmup_complete`,
  * the ejector's `ejects_total{camera}`, `ejects_late_total{camera}`, `eject_budget_seconds{camera}`
- * and the defect correction's `defective_elements{camera}`.
+ * the defect correction's `defective_elements{camera}`, and the capture sink's
+ * `captures_total{camera,kind}`, `capture_dropped_total{camera,reason}`,
+ * `capture_deleted_total{reason}` and `capture_bytes` (docs/capture.md), and the hot model
+ * reload's `model_switches_total` and `model_refused_total{reason}` (docs/model-rollout.md).
  */
 export const METRIC_NAMES = [
   'frames_received_total',
@@ -43,6 +46,12 @@ export const METRIC_NAMES = [
   'ejects_late_total',
   'eject_budget_seconds',
   'defective_elements',
+  'captures_total',
+  'capture_dropped_total',
+  'capture_deleted_total',
+  'capture_bytes',
+  'model_switches_total',
+  'model_refused_total',
 ] as const;
 
 /** Buckets of `stage_duration_seconds`: 0.5 ms doubling up to 8.192 s (15 buckets). */
@@ -134,6 +143,18 @@ export interface CubestreamMetrics {
   readonly outboxPending: Gauge<'sink'>;
   /** `cubestream_outbox_replayed_total{sink}` (addition): decisions re-sent from the outbox after a restart. */
   readonly outboxReplayed: Counter<'sink'>;
+  /** `cubestream_captures_total{camera,kind}` (addition): blocks saved by the capture sink, `kind` `anomalous` or `normal` (docs/capture.md). */
+  readonly captures: Counter<'camera' | 'kind'>;
+  /** `cubestream_capture_dropped_total{camera,reason}` (addition): blocks the capture sink meant to save and did not. */
+  readonly captureDropped: Counter<'camera' | 'reason'>;
+  /** `cubestream_capture_deleted_total{reason}` (addition): captures deleted to keep the disk budget, `reason` `bytes` or `age`. */
+  readonly captureDeleted: Counter<'reason'>;
+  /** `cubestream_capture_bytes` (addition): bytes of captures on disk. */
+  readonly captureBytes: Gauge<string>;
+  /** `cubestream_model_switches_total` (addition): times the service switched to another model while running (docs/model-rollout.md). */
+  readonly modelSwitches: Counter<string>;
+  /** `cubestream_model_refused_total{reason}` (addition): models a watched key pointed at that the service refused; the running one went on. */
+  readonly modelRefused: Counter<'reason'>;
   /** Replaces the `model_info` series with the one of this model (value 1). */
   setModelInfo(version: string, sha256: string): void;
   /** Replaces the `engine_info` series with the one of these engines (value 1). */
@@ -319,6 +340,40 @@ export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {
     warmupComplete: new Gauge({
       name: name('warmup_complete'),
       help: 'Whether the scorer is warmed up and the first blocks are past (1), or not yet (0)',
+      registers,
+    }),
+    captures: new Counter({
+      name: name('captures_total'),
+      help: 'Decided blocks saved by the capture sink, by kind (anomalous: to review; normal: sampled training data)',
+      labelNames: ['camera', 'kind'] as const,
+      registers,
+    }),
+    captureDropped: new Counter({
+      name: name('capture_dropped_total'),
+      help: 'Blocks the capture sink meant to save and did not, by reason',
+      labelNames: ['camera', 'reason'] as const,
+      registers,
+    }),
+    captureDeleted: new Counter({
+      name: name('capture_deleted_total'),
+      help: 'Captures deleted to keep the disk budget, oldest first (bytes: over maxBytes; age: older than maxAgeHours)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    captureBytes: new Gauge({
+      name: name('capture_bytes'),
+      help: 'Bytes of captures on disk under the capture sink folder',
+      registers,
+    }),
+    modelSwitches: new Counter({
+      name: name('model_switches_total'),
+      help: 'Times the service switched to another model bundle while running (hot reload)',
+      registers,
+    }),
+    modelRefused: new Counter({
+      name: name('model_refused_total'),
+      help: 'Model bundles a watched key pointed at that the service refused (the running model went on), by reason',
+      labelNames: ['reason'] as const,
       registers,
     }),
     modelInfo,

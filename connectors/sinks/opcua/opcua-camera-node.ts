@@ -149,6 +149,11 @@ export class OpcuaCameraNode {
     this.set('CenterDrift', drift, at);
   }
 
+  /** Sets `ModelVersion` (a hot model reload; each decision sets it too). */
+  setModelVersion(version: string, at = new Date()): void {
+    this.set('ModelVersion', version, at);
+  }
+
   /** Sets `Status`. */
   setStatus(status: CameraStatus, at = new Date()): void {
     this.status = status;

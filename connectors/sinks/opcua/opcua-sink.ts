@@ -184,7 +184,7 @@ export class OpcuaDecisionSink implements DecisionSink {
     return message.promise;
   }
 
-  /** Sets the camera's `Threshold`, `CenterDrift` and `Status` from the fields given. */
+  /** Sets the camera's `Threshold`, `CenterDrift`, `Status` and `ModelVersion` from the fields given. */
   async publishStatus(cameraId: string, update: StatusUpdate): Promise<void> {
     if (this.closed) throw new SinkClosedError(this.name);
     if (!this.listening) return;
@@ -193,6 +193,7 @@ export class OpcuaDecisionSink implements DecisionSink {
     if (update.threshold !== undefined) camera.setThreshold(update.threshold);
     if (update.centerDrift !== undefined) camera.setCenterDrift(update.centerDrift);
     if (update.state !== undefined) camera.setStatus(update.state);
+    if (update.modelVersion !== undefined) camera.setModelVersion(update.modelVersion);
   }
 
   /**

@@ -110,7 +110,7 @@ export class SparkplugDecisionSink implements DecisionSink {
   private readonly hooks: SinkHooks;
   private readonly reporter: SinkReporter;
   private readonly devices: DeviceTable;
-  private readonly modelVersion: string | undefined;
+  private modelVersion: string | undefined;
   private session: EdgeNodeSession | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeat = 0;
@@ -212,7 +212,7 @@ export class SparkplugDecisionSink implements DecisionSink {
 
   /**
    * Updates a camera's `Threshold`, `Status` (`online`/`offline`) and, when the update carries
-   * one, `CenterDrift`, as a DDATA when born; otherwise the next DBIRTH carries them.
+   * them, `CenterDrift` and `ModelVersion`, as a DDATA when born; otherwise the next DBIRTH carries them.
    */
   async publishStatus(cameraId: string, update: StatusUpdate): Promise<void> {
     if (this.closed) throw new SinkClosedError(this.name);
@@ -230,6 +230,11 @@ export class SparkplugDecisionSink implements DecisionSink {
     if (update.state !== undefined) {
       device.set('Status', update.state, now);
       names.push('Status');
+    }
+    if (update.modelVersion !== undefined) this.modelVersion = update.modelVersion;
+    if (update.modelVersion !== undefined && device.get('ModelVersion').value !== update.modelVersion) {
+      device.set('ModelVersion', update.modelVersion, now);
+      names.push('ModelVersion');
     }
     const drift = centerDriftOf(update);
     if (drift !== undefined) {

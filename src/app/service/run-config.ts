@@ -4,6 +4,8 @@
  * `configs/run/production.yaml` documents every field; every error names its YAML path.
  */
 import { z } from 'zod';
+import { MODEL_STORE_DEFAULTS } from '../../../connectors/shared/model-store.js';
+import { CaptureSettingsSchema } from '../../../connectors/sinks/capture/capture-options.js';
 import { MqttSinkSettingsSchema } from '../../../connectors/sinks/mqtt-sink-options.js';
 import { NatsSinkSettingsSchema } from '../../../connectors/sinks/nats-sink-options.js';
 import { opcuaSinkOptionsSchema } from '../../../connectors/sinks/opcua/opcua-sink-options.js';
@@ -217,7 +219,7 @@ const OutboxSchema = z
     path: ['maxBytes'],
   });
 
-/** `sinks`: any mix of MQTT, NATS, a JSONL file, an OPC UA server and a Sparkplug B edge node, plus where rejected frames go. */
+/** `sinks`: any mix of MQTT, NATS, a JSONL file, an OPC UA server and a Sparkplug B edge node, plus where rejected frames go and which blocks are captured to disk. */
 const SinksSchema = z
   .strictObject({
     mqtt: MqttSinkSchema.optional(),
@@ -228,6 +230,11 @@ const SinksSchema = z
     /** A Sparkplug B 3.0 edge node on an MQTT broker (a device per camera); see docs/sparkplug.md. */
     sparkplug: SparkplugSinkConfigSchema.optional(),
     outbox: OutboxSchema.optional(),
+    /**
+     * Anomalous blocks (and a sample of normal ones) saved as ENVI cubes with their score map,
+     * predicted mask and decision, under a disk budget; see docs/capture.md.
+     */
+    capture: CaptureSettingsSchema.optional(),
     deadLetter: z
       .strictObject({
         /** Which configured sinks also carry dead letters (`<prefix>/<camera>/deadletter`, `cubestream.deadletter.<camera>`). */
@@ -239,6 +246,39 @@ const SinksSchema = z
   })
   .prefault({});
 
+/** KV bucket names and keys as JetStream takes them. */
+const KvName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const KvKey = z.string().regex(/^[-/_=.a-zA-Z0-9]+$/, 'letters, digits and - / _ = . only');
+
+/**
+ * `model.watch`: the hot model reload (docs/model-rollout.md). The service follows one key of
+ * the KV bucket `bucket` (`cubestream model push` writes it); whenever it points at another
+ * version, the bundle is downloaded from the Object Store `store`, verified, warmed beside the
+ * running one and switched to between two blocks. The connection is the `jetstream` source's
+ * (servers, credentials, TLS) unless `servers` is given here.
+ */
+const ModelWatchSchema = z.strictObject({
+  /** NATS server(s); default: the `jetstream` source's, with its credentials and TLS. */
+  servers: Servers.optional(),
+  user: z.string().optional(),
+  pass: z.string().optional(),
+  token: z.string().optional(),
+  credsFile: z.string().min(1).optional(),
+  tls: TlsSchema.optional(),
+  /** KV bucket of the model pointers. */
+  bucket: KvName.default(MODEL_STORE_DEFAULTS.bucket),
+  /** Object Store bucket of the bundle archives. */
+  store: KvName.default(MODEL_STORE_DEFAULTS.store),
+  /** The key this service follows: `default`, or `camera.<id>` for a camera's own model. */
+  key: KvKey.default(MODEL_STORE_DEFAULTS.key),
+  /**
+   * At start, how long the service waits for the key's current model before it takes the first
+   * frame from the source (ms): within it the first block is decided by that model; past it, by
+   * `model.path` until the key's model is ready. 0: never wait.
+   */
+  startWaitMs: z.number().int().nonnegative().default(10_000),
+});
+
 /** The whole `cubestream run` configuration. */
 export const RunConfigSchema = z
   .strictObject({
@@ -246,6 +286,8 @@ export const RunConfigSchema = z
     model: z.strictObject({
       /** Model bundle folder (relative paths resolve against the working directory). */
       path: z.string().min(1),
+      /** Follow a model key on JetStream and switch models while running (docs/model-rollout.md); absent: off. */
+      watch: ModelWatchSchema.optional(),
     }),
     pipeline: PipelineSchema.prefault({}),
     sinks: SinksSchema,
@@ -283,6 +325,17 @@ export const RunConfigSchema = z
         message: 'source.kind jetstream acknowledges each block on its own decision: use assemble: block',
       });
     }
+    if (
+      config.model.watch !== undefined &&
+      config.model.watch.servers === undefined &&
+      config.source.kind !== 'jetstream'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model', 'watch', 'servers'],
+        message: 'required unless source.kind is jetstream (whose servers and credentials it then uses)',
+      });
+    }
   });
 
 /** A validated `cubestream run` configuration, defaults filled in. */
@@ -291,6 +344,8 @@ export type RunConfig = z.output<typeof RunConfigSchema>;
 export type SourceConfig = RunConfig['source'];
 /** The `sinks` section. */
 export type SinksConfig = RunConfig['sinks'];
+/** The `model.watch` section (hot model reload), when present. */
+export type ModelWatchConfig = NonNullable<RunConfig['model']['watch']>;
 /** The `pipeline` section. */
 export type PipelineConfig = RunConfig['pipeline'];
 /** A configuration as written (before defaults), e.g. built in code by `cubestream demo`. */

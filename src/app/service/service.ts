@@ -5,14 +5,15 @@
  */
 import { resolve } from 'node:path';
 import { Subject, type Subscription, takeUntil, tap } from 'rxjs';
+import { CaptureSink } from '../../../connectors/sinks/capture/capture-sink.js';
 import { SinkConnectTimeoutError } from '../../../connectors/sinks/errors.js';
 import type { StatusUpdate } from '../../../connectors/sinks/sink.js';
 import { QueueRoom } from '../../../connectors/sources/demand.js';
 import type { SourceState } from '../../../connectors/sources/source-state.js';
 import { deepSvddPipeline } from '../../../operators/deep-svdd-pipeline.js';
-import { type DecidedFrame, undecidedDecision } from '../../core/decision.js';
+import { type DecidedFrame, type UndecidedBlock, undecidedDecision } from '../../core/decision.js';
 import { asError } from '../../core/errors.js';
-import { loadBundle } from '../../model/bundle.js';
+import { type LoadedBundle, loadBundle } from '../../model/bundle.js';
 import { type EngineInfo, initEngine } from '../../scoring/engine.js';
 import { createScorer } from '../../scoring/scorer.js';
 import { componentLogger, createLogger, type Logger } from '../../telemetry/logger.js';
@@ -26,6 +27,7 @@ import { cameraHooks } from './camera-hooks.js';
 import { DecisionPublisher } from './decision-publisher.js';
 import { createEjectDispatcher } from './eject-dispatcher.js';
 import { healthReport, type ServiceHealthState } from './health.js';
+import { type ModelLane, ModelReloader } from './model-reload.js';
 import { pipelineOptions } from './pipeline-options.js';
 import { PipelineTelemetry } from './pipeline-telemetry.js';
 import { expectedCameraIds, isBrokerSource, type RunConfig } from './run-config.js';
@@ -35,6 +37,7 @@ import { ServiceStats } from './service-stats.js';
 import { createSinks } from './sinks.js';
 import { createSource, requireSourceRuntime } from './sources.js';
 import { StatusRefresher } from './status-refresher.js';
+import type { LaneContext } from './switching-pipeline.js';
 import { viewerTelemetry } from './viewer-telemetry.js';
 
 /** How often the OPC UA and Sparkplug sinks get each camera's τ and centre drift (ms). */
@@ -70,7 +73,7 @@ export interface ServiceDeps {
 
 /** A started service. */
 export interface RunningService {
-  /** The model's version (decisions and status carry it). */
+  /** The running model's version (decisions and status carry it); a hot reload (`model.watch`) changes it. */
   readonly modelVersion: string;
   /** The tfjs backend in use (training, fallback scoring). */
   readonly engine: EngineInfo;
@@ -159,6 +162,8 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
 
     const bundle = await loadBundle(resolve(config.model.path));
     const modelVersion = bundle.manifest.version;
+    // The model deciding now; a hot reload (`model.watch`) replaces it through `setModel` below.
+    let model: LoadedBundle = bundle;
     metrics.setModelInfo(modelVersion, bundle.weightsSha256);
     log.info(
       {
@@ -187,6 +192,16 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     const cameraIds = expectedCameraIds(config);
     const sinks = createSinks(config.sinks, { modelVersion, cameraIds, metrics, logger: root });
     cleanups.push(() => sinks.close());
+    // Anomalous blocks (and a sample of normal ones) to disk, for review and retraining (docs/capture.md).
+    const captureConfig = config.sinks.capture;
+    const capture =
+      captureConfig === undefined
+        ? undefined
+        : new CaptureSink(captureConfig, { metrics, cameraIds, logger: componentLogger(root, 'capture') });
+    if (capture !== undefined) {
+      await capture.open();
+      cleanups.push(() => capture.close());
+    }
     const dispatchEjects =
       config.ejector === undefined
         ? undefined
@@ -246,7 +261,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
                 ? {}
                 : { truth: { falseAlarmRate: truth.falseAlarmRate, recall: truth.recall } }),
               backend: scorer.engine === 'onnx' ? 'onnxruntime' : `tfjs-${engine.backend}`,
-              modelVersion,
+              modelVersion: model.manifest.version,
               ...(p99 === undefined ? {} : { latencyP99Ms: p99 * 1000 }),
             };
           },
@@ -333,6 +348,8 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     // Sources without a line rate (replay, simulation) go as fast as the scorer's queue has room.
     const room = new QueueRoom(config.pipeline.backpressure.capacity);
     const exhaustedLetters = new Set<Promise<unknown>>();
+    // Per camera, the last block given an `unknown` verdict for lines its camera lost.
+    const unseenBlocks = new Map<string, number>();
     const sourceLog = componentLogger(root, 'source', { kind: source.kind });
     const camera = createSource(source, {
       demand: room.demand,
@@ -343,10 +360,25 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
             ? 'camera unreachable or lost; reconnecting'
             : 'source cannot reach its broker; retrying',
         ),
-      ...cameraHooks(sourceLog, (camera, reason, lines) =>
-        telemetryHooks.sourceDropped(camera, reason, lines),
+      ...cameraHooks(
+        sourceLog,
+        (camera, reason, lines) => telemetryHooks.sourceDropped(camera, reason, lines),
+        // Fail safe: lines a camera lost passed it unseen. The block they fall in gets one
+        // `unknown` verdict at once (at the row they were lost), however many lines it lost.
+        (lost) => {
+          if (unseenBlocks.get(lost.cameraId) === lost.block.frameId) return;
+          unseenBlocks.set(lost.cameraId, lost.block.frameId);
+          const { cameraId, block } = lost;
+          publishUndecided(
+            { cameraId, frameId: block.frameId, rowOffset: block.row, capturedAt: Date.now() },
+            `camera:${lost.reason}`,
+          );
+        },
       ),
       onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
+      onLease: ({ camera, event, workerId }) =>
+        sourceLog.info({ camera, workerId, event }, `camera lease ${event}`),
+      onLeaseError: (error) => sourceLog.warn({ err: error }, 'camera lease renewal failed; retrying'),
       // A JetStream frame whose decision never got out, delivered once too often: terminated.
       onExhausted: (exhausted) => {
         sourceLog.warn(
@@ -382,7 +414,9 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       logger: root,
       deadLetters: sinks.deadLetters,
       cameras: isBrokerSource(source) ? source.cameraIds : [source.cameraId],
-      calibratedThreshold: bundle.calibration.threshold,
+      get calibratedThreshold() {
+        return model.calibration.threshold;
+      },
       ...(refresher === undefined
         ? {}
         : { onThreshold: (camera: string, tau: number) => refresher.update(camera, tau) }),
@@ -390,17 +424,21 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       // on every decision channel, so that a PLC diverts it instead of letting it pass unseen.
       // Its source's ack (`CubeFrame.ack`) waits for that decision's delivery; a block with no
       // valid identity gets none and is only dead-lettered, so it is acknowledged at once.
-      onUndecided: (frame, reason) => {
-        const tau = stats.thresholds.get(frame.cameraId) ?? bundle.calibration.threshold;
-        const decision = undecidedDecision(frame, reason, tau, modelVersion, Date.now());
-        if (decision === undefined) {
-          frame.ack?.();
-          return;
-        }
-        stats.undecided += 1;
-        publisher.publish(decision, frame.ack);
-      },
+      onUndecided: (frame, reason) => publishUndecided(frame, reason),
     });
+    const publishUndecided = (
+      block: UndecidedBlock & { readonly ack?: () => void },
+      reason: string,
+    ): void => {
+      const tau = stats.thresholds.get(block.cameraId) ?? model.calibration.threshold;
+      const decision = undecidedDecision(block, reason, tau, model.manifest.version, Date.now());
+      if (decision === undefined) {
+        block.ack?.();
+        return;
+      }
+      stats.undecided += 1;
+      publisher.publish(decision, block.ack);
+    };
     const publisher = new DecisionPublisher({
       sinks: sinks.decisions,
       metrics,
@@ -439,21 +477,68 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     if (scorer.workers > 0) log.info({ workers: scorer.workers }, 'scoring workers ready');
     log.info({ ms: Math.round(warmupMs) }, 'scorer warmed up');
     const hooks = telemetryHooks.hooks;
-    const pipeline = deepSvddPipeline(
-      bundle,
-      pipelineOptions(
-        config.pipeline,
-        {
-          ...hooks,
-          onQueueDepth: (depth) => {
-            hooks.onQueueDepth?.(depth);
-            room.update(depth);
+    const modelPipeline = (lane: ModelLane, { rows, queueDepth }: LaneContext) =>
+      deepSvddPipeline(
+        lane.bundle,
+        pipelineOptions(
+          config.pipeline,
+          {
+            ...hooks,
+            onQueueDepth: (depth) => {
+              const total = queueDepth(depth);
+              hooks.onQueueDepth?.(total);
+              room.update(total);
+            },
           },
-        },
-        camera.rows,
-        scorer,
-      ),
-    );
+          rows,
+          lane.scorer,
+        ),
+      );
+    // The one setter of the model version decisions do not carry by themselves: health, the
+    // model_info metric, the calibrated τ, the retained MQTT status, OPC UA and Sparkplug.
+    const setModel = (next: LoadedBundle): void => {
+      model = next;
+      const version = next.manifest.version;
+      health.modelVersion = version;
+      metrics.setModelInfo(version, next.weightsSha256);
+      for (const cameraId of cameraIds) {
+        metrics.thresholdCalibrated.set({ camera: cameraId }, next.calibration.threshold);
+        sinks.mqtt
+          ?.publishStatus(cameraId, { modelVersion: version })
+          .catch((error: unknown) => log.warn({ err: error, camera: cameraId }, 'status update failed'));
+        pushPlcStatus(cameraId, { modelVersion: version });
+      }
+    };
+    // Hot model reload (docs/model-rollout.md): the watched key's model takes over between two blocks.
+    const watch = config.model.watch;
+    const reloader =
+      watch === undefined
+        ? undefined
+        : new ModelReloader({
+            watch,
+            source,
+            first: { bundle, scorer },
+            build: modelPipeline,
+            ...(camera.rows === undefined ? {} : { rows: camera.rows }),
+            boundary: config.pipeline.decide.assemble,
+            createScorer: (next) =>
+              createScorer(next, {
+                engine: config.pipeline.scorer,
+                workers: config.pipeline.scorerWorkers,
+                threads: config.pipeline.scorerThreads,
+                tfjsBackend: engine.backend,
+              }),
+            warm: (next, nextScorer) => warmScorer(next, config.pipeline, nextScorer),
+            onModel: setModel,
+            metrics,
+            logger: root,
+          });
+    if (reloader !== undefined) {
+      cleanups.push(() => reloader.close());
+      await reloader.start();
+    }
+    const pipeline =
+      reloader?.operator ?? modelPipeline({ bundle, scorer }, { rows: camera.rows, queueDepth: (d) => d });
     const earlyRows = scorer.engine === 'onnx' && config.pipeline.earlyRows && camera.rows !== undefined;
     if (earlyRows) log.info('scoring rows ahead as the camera captures them (early rows)');
     // The one place a decided block's buffer goes back to its source (`CubeFrame.release`):
@@ -461,6 +546,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     // never get here; the pipeline releases those.
     const lastRead = (decided: DecidedFrame): void => {
       try {
+        capture?.offer(decided); // copies what it saves: the buffer may go back below
         const { spectra } = decided;
         if (hub !== undefined && spectra !== undefined)
           hub.push({ frame: { ...decided, ...spectra }, decided });
@@ -556,7 +642,9 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     });
 
     return {
-      modelVersion,
+      get modelVersion() {
+        return model.manifest.version;
+      },
       engine,
       scorer: scorer.engine,
       scorerWorkers: scorer.workers,

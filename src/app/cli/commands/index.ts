@@ -4,7 +4,9 @@ import { camerasCommand } from './cameras.js';
 import { captureCommand } from './capture.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { inspectCommand } from './inspect.js';
+import { modelCommand } from './model.js';
 import { publishCommand } from './publish.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
@@ -22,4 +24,6 @@ export const commands: readonly CliCommand[] = [
   calibrateCommand,
   captureCommand,
   publishCommand,
+  exportCommand,
+  modelCommand,
 ];
