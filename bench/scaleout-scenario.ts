@@ -6,11 +6,10 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { JetStreamFramePublisher } from '../connectors/sinks/frame-publisher.js';
-import { simulatedLineScan } from '../connectors/sources/simulated-line-scan.js';
 import { resolveDemoModelDir } from '../src/app/service/demo-settings.js';
 import { type CliProcess, spawnCli, tempRun } from '../test/e2e/cli-process.js';
 import { startNatsServer, type TestBroker } from '../test/helpers/brokers.js';
+import { heldCameras, publishCameras } from '../test/helpers/leased-workers.js';
 import { round } from './scenario-result.js';
 
 /** Options of {@link runScaleout}. */
@@ -45,44 +44,17 @@ const TTL_SECONDS = 5;
 const WIDTH = 64;
 const ROWS = 8;
 
-async function publish(url: string, prefix: string, blocks: number, linesPerSecond?: number): Promise<void> {
-  const publisher = await JetStreamFramePublisher.connect({
+function publish(url: string, prefix: string, blocks: number, linesPerSecond?: number): Promise<void> {
+  return publishCameras({
     servers: url,
-    subjectPrefix: prefix,
-    stream: { name: `${prefix.toUpperCase()}_FRAMES` },
-    cameraIds: CAMERAS,
+    prefix,
+    stream: `${prefix.toUpperCase()}_FRAMES`,
+    cameras: CAMERAS,
+    blocks,
+    width: WIDTH,
+    blockRows: ROWS,
+    ...(linesPerSecond === undefined ? {} : { linesPerSecond }),
   });
-  await Promise.all(
-    CAMERAS.map(
-      (cameraId, i) =>
-        new Promise<void>((resolve, reject) => {
-          simulatedLineScan({
-            cameraId,
-            width: WIDTH,
-            blockRows: ROWS,
-            seed: 3 + i,
-            maxBlocks: blocks,
-            ...(linesPerSecond === undefined ? { demand: publisher.demand } : { linesPerSecond }),
-          }).frames.subscribe({
-            next: (frame) => void publisher.publish(frame).finally(() => frame.release?.()),
-            error: reject,
-            complete: resolve,
-          });
-        }),
-    ),
-  );
-  await publisher.flush(60_000);
-  await publisher.close();
-}
-
-function held(worker: CliProcess): Set<string> {
-  const owned = new Set<string>();
-  for (const line of worker.logs) {
-    if (typeof line.camera !== 'string') continue;
-    if (line.msg === 'camera lease acquired') owned.add(line.camera);
-    if (line.msg === 'camera lease released' || line.msg === 'camera lease taken') owned.delete(line.camera);
-  }
-  return owned;
 }
 
 async function until(
@@ -173,12 +145,16 @@ export async function runScaleout(options: ScaleoutOptions): Promise<ScaleoutRes
     const file = await config(prefix);
     const publishing = publish(nats.url, prefix, 200, 160);
     const pair = [start(file, 'takeover-a'), start(file, 'takeover-b')] as const;
-    await until(() => held(pair[0]).size === 2 && held(pair[1]).size === 2, 'two cameras each', 120_000);
+    await until(
+      () => heldCameras(pair[0]).size === 2 && heldCameras(pair[1]).size === 2,
+      'two cameras each',
+      120_000,
+    );
     const [victim, survivor] = pair;
-    const orphaned = [...held(victim)];
+    const orphaned = [...heldCameras(victim)];
     victim.child.kill('SIGKILL');
     const killedAt = performance.now();
-    await until(() => orphaned.every((camera) => held(survivor).has(camera)), 'the takeover', 120_000);
+    await until(() => orphaned.every((camera) => heldCameras(survivor).has(camera)), 'the takeover', 120_000);
     const takeoverMs = Math.round(performance.now() - killedAt);
     options.log(`scaleout: takeover after kill -9: ${takeoverMs} ms (lease TTL ${TTL_SECONDS} s)`);
     await publishing;

@@ -22,6 +22,8 @@ export interface CameraLeasesOptions {
   readonly bucket?: string;
   /** Lease time to live, ms; renewed every third of it. Default 10 000. */
   readonly ttlMs?: number;
+  /** Replicas of the bucket when it is created (a cluster: 3 survives a node); default 1. */
+  readonly replicas?: number;
   /** This worker now owns `camera`: start consuming it. Leases are renewed meanwhile. */
   readonly onAcquired: (camera: string) => Promise<void>;
   /**
@@ -89,7 +91,11 @@ export class CameraLeases {
   /** Opens (or creates) the bucket, takes a first share, and renews every third of the TTL. */
   async start(): Promise<void> {
     const bucket = this.#options.bucket ?? CAMERA_LEASE_DEFAULTS.bucket;
-    this.#kv = await new Kvm(this.#options.nc).create(bucket, { ttl: this.#ttlMs, history: 1 });
+    this.#kv = await new Kvm(this.#options.nc).create(bucket, {
+      ttl: this.#ttlMs,
+      history: 1,
+      replicas: this.#options.replicas ?? 1,
+    });
     await this.#run();
     this.#timer = setInterval(() => void this.#run(), Math.max(100, Math.floor(this.#ttlMs / 3)));
     this.#timer.unref();
@@ -111,9 +117,11 @@ export class CameraLeases {
 
   #run(): Promise<void> {
     // Ticks never overlap: a slow one (a camera draining) delays the next.
-    this.#tick = this.#tick.then(() => (this.#closed ? undefined : this.#once())).catch((error: unknown) => {
-      this.#options.onError?.(asError(error));
-    });
+    this.#tick = this.#tick
+      .then(() => (this.#closed ? undefined : this.#once()))
+      .catch((error: unknown) => {
+        this.#options.onError?.(asError(error));
+      });
     return this.#tick;
   }
 
@@ -162,7 +170,8 @@ export class CameraLeases {
       await kv.delete(`cameras.${camera}`, revision === undefined ? {} : { previousSeq: revision });
     }
     // Under the share: take free cameras, starting at a worker-specific place to spread them.
-    const start = [...workerId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % Math.max(1, cameras.length);
+    const start =
+      [...workerId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % Math.max(1, cameras.length);
     for (let i = 0; i < cameras.length && this.#owned.size < share; i++) {
       if (this.#closed) return;
       const camera = cameras[(start + i) % cameras.length] as string;

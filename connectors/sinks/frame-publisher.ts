@@ -50,7 +50,11 @@ export interface FramePublisherOptions {
   maxInFlight?: number;
   /** Wait for one PubAck, ms; default 5 000. */
   publishTimeoutMs?: number;
-  /** Attempts per frame after a timeout or "no responders", with the same `Nats-Msg-Id`; default 3 more. */
+  /**
+   * Attempts per frame after a timeout or "no responders", with the same `Nats-Msg-Id` (backoff
+   * 0.2 s doubling to 2 s); default 10 more, about 15 s: a cluster electing a new stream leader
+   * after a node loss.
+   */
   retries?: number;
   /** How long {@link JetStreamFramePublisher.connect} waits for the server and the stream; default 10 000 ms. */
   connectTimeoutMs?: number;
@@ -86,7 +90,7 @@ const DEFAULTS = {
   subjectPrefix: 'cubestream',
   maxInFlight: 64,
   publishTimeoutMs: 5_000,
-  retries: 3,
+  retries: 10,
   connectTimeoutMs: 10_000,
   connectionName: 'cubestream-gateway',
 } as const;

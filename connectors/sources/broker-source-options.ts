@@ -93,6 +93,8 @@ export const JetStreamSourceSettingsSchema = BrokerCamerasSchema.extend({
         .default('CUBESTREAM_LEASES'),
       /** A lease not renewed for this long expires (renewed every third of it), s. */
       ttlSeconds: z.number().min(1).max(3_600).default(10),
+      /** Replicas of the bucket when it is created: 3 in a 3-node cluster survives a node. */
+      replicas: z.number().int().min(1).max(5).default(1),
       /** This worker's id in the bucket; default `<hostname>-<pid>`. */
       workerId: z
         .string()

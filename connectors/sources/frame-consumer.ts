@@ -179,8 +179,13 @@ export async function resumeFrameConsumer(
       filter_subject: config.subject,
     });
   } catch (error) {
-    throw new ConsumerConfigError(stream, durable, `cannot be resumed at stream sequence ${from}: ${String(error)}`, {
-      cause: error,
-    });
+    throw new ConsumerConfigError(
+      stream,
+      durable,
+      `cannot be resumed at stream sequence ${from}: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -78,6 +78,7 @@ export interface JetStreamFramesOptions extends BrokerFrameSourceOptions {
   leases?: {
     bucket?: string;
     ttlMs?: number;
+    replicas?: number;
     workerId: string;
     /** A camera acquired or given up. */
     onChange?: (event: LeaseEvent) => void;
@@ -435,6 +436,7 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
             cameras: options.cameras?.cameraIds ?? [],
             ...(leased.bucket === undefined ? {} : { bucket: leased.bucket }),
             ...(leased.ttlMs === undefined ? {} : { ttlMs: leased.ttlMs }),
+            ...(leased.replicas === undefined ? {} : { replicas: leased.replicas }),
             onAcquired: async (camera) => {
               const name = `${durable}-${camera}`;
               await resumeFrameConsumer(jsm, {

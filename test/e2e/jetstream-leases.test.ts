@@ -9,10 +9,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
-import { JetStreamFramePublisher } from '../../connectors/sinks/frame-publisher.js';
-import { simulatedLineScan } from '../../connectors/sources/simulated-line-scan.js';
 import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
 import { brokersInstalled, startNatsServer, type TestBroker } from '../helpers/brokers.js';
+import { heldCameras, publishCameras } from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
 import { type CliProcess, spawnCli, type TempRun, tempRun } from './cli-process.js';
 
@@ -77,59 +76,31 @@ describe.skipIf(skip)('camera leases across cubestream run workers', () => {
     return worker;
   }
 
-  /** Cameras a worker holds now, from its log. */
-  function held(worker: CliProcess): Set<string> {
-    const owned = new Set<string>();
-    for (const line of worker.logs) {
-      if (typeof line.camera !== 'string') continue;
-      if (line.msg === 'camera lease acquired') owned.add(line.camera);
-      if (line.msg === 'camera lease released' || line.msg === 'camera lease taken') owned.delete(line.camera);
-    }
-    return owned;
-  }
-
   /** The lease log lines of every worker, for a failure message. */
   function leaseLog(): string {
     return workers
       .map((w, i) =>
         w.logs
           .filter((l) => String(l.msg).startsWith('camera lease'))
-          .map((l) => `#${i} ${String(l.time)} ${String(l.camera)} ${String(l.msg)} ${JSON.stringify(l.err ?? '')}`)
+          .map(
+            (l) =>
+              `#${i} ${String(l.time)} ${String(l.camera)} ${String(l.msg)} ${JSON.stringify(l.err ?? '')}`,
+          )
           .join('\n'),
       )
       .join('\n');
   }
 
-  async function publishAll(): Promise<void> {
-    const publisher = await JetStreamFramePublisher.connect({
+  const publishAll = () =>
+    publishCameras({
       servers: nats.url,
-      subjectPrefix: PREFIX,
-      stream: { name: STREAM },
-      cameraIds: CAMERAS,
+      prefix: PREFIX,
+      stream: STREAM,
+      cameras: CAMERAS,
+      blocks: BLOCKS,
+      width: 16,
+      linesPerSecond: LINES_PER_SECOND,
     });
-    await Promise.all(
-      CAMERAS.map(
-        (cameraId, i) =>
-          new Promise<void>((resolve, reject) => {
-            simulatedLineScan({
-              cameraId,
-              width: 16,
-              blockRows: 8,
-              seed: 11 + i,
-              anomalyRate: 0.05,
-              maxBlocks: BLOCKS,
-              linesPerSecond: LINES_PER_SECOND,
-            }).frames.subscribe({
-              next: (frame) => void publisher.publish(frame).finally(() => frame.release?.()),
-              error: reject,
-              complete: resolve,
-            });
-          }),
-      ),
-    );
-    await publisher.flush(30_000);
-    await publisher.close();
-  }
 
   it('splits 4 cameras over the workers, rebalances on a join, moves a killed worker’s cameras, decides every block once and in order', async () => {
     const file = await workerConfig();
@@ -137,30 +108,35 @@ describe.skipIf(skip)('camera leases across cubestream run workers', () => {
     const b = startWorker(file, 'worker-b');
     const publishing = publishAll();
     // Two workers: two cameras each.
-    await waitFor(() => held(a).size === 2 && held(b).size === 2, 'two cameras per worker', 60_000).catch(
-      (error: unknown) => {
-        throw new Error(
-          `${String(error)}\n${leaseLog()}\n${a.stderr()}\n${b.stderr()}\nb exit ${b.child.exitCode}\n${b.lines.filter((l) => !l.includes('"level":30')).slice(0, 6).join('\n')}`,
-        );
-      },
-    );
-    expect(new Set([...held(a), ...held(b)])).toEqual(new Set(CAMERAS));
+    await waitFor(
+      () => heldCameras(a).size === 2 && heldCameras(b).size === 2,
+      'two cameras per worker',
+      60_000,
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${String(error)}\n${leaseLog()}\n${a.stderr()}\n${b.stderr()}\nb exit ${b.child.exitCode}\n${b.lines
+          .filter((l) => !l.includes('"level":30'))
+          .slice(0, 6)
+          .join('\n')}`,
+      );
+    });
+    expect(new Set([...heldCameras(a), ...heldCameras(b)])).toEqual(new Set(CAMERAS));
 
     // A third joins: shares 2, 1, 1; the worker over its share hands one over.
     const c = startWorker(file, 'worker-c');
-    await waitFor(() => held(c).size === 1, 'the joining worker gets a camera', 60_000);
-    await waitFor(() => held(a).size + held(b).size === 3, 'the others hold the rest', 30_000);
+    await waitFor(() => heldCameras(c).size === 1, 'the joining worker gets a camera', 60_000);
+    await waitFor(() => heldCameras(a).size + heldCameras(b).size === 3, 'the others hold the rest', 30_000);
     const released = [...a.logs, ...b.logs].filter((l) => l.msg === 'camera lease released');
-    expect(released.map((l) => l.camera)).toContain([...held(c)][0]);
+    expect(released.map((l) => l.camera)).toContain([...heldCameras(c)][0]);
 
     // Kill -9 a worker holding cameras mid-run: its leases expire and the others take them.
-    const victim = held(a).size > 0 ? a : b;
+    const victim = heldCameras(a).size > 0 ? a : b;
     const survivors = [a, b, c].filter((w) => w !== victim);
-    const orphaned = [...held(victim)];
+    const orphaned = [...heldCameras(victim)];
     victim.child.kill('SIGKILL');
     const killedAt = Date.now();
     await waitFor(
-      () => orphaned.every((camera) => survivors.some((w) => held(w).has(camera))),
+      () => orphaned.every((camera) => survivors.some((w) => heldCameras(w).has(camera))),
       'the killed worker’s cameras taken over',
       30_000,
     );

@@ -194,3 +194,55 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       ].join('\n'),
   });
 }
+
+/** A JetStream cluster of nats-server processes the test controls. */
+export interface TestNatsCluster {
+  readonly nodes: readonly TestBroker[];
+  /** Every node's client URL (give them all to a client: it fails over). */
+  readonly urls: readonly string[];
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts `size` nats-servers with JetStream in one cluster (routes on free ports, each its own
+ * store), for replicated streams (`replicas` up to `size`); resolves once every client port accepts.
+ */
+export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
+  const routes: number[] = [];
+  for (let i = 0; i < size; i++) routes.push(await freePort());
+  const nodes: TestBroker[] = [];
+  try {
+    for (let i = 0; i < size; i++) {
+      nodes.push(
+        await startBroker({
+          name: `nats-n${i}`,
+          bin: NATS_SERVER_BIN,
+          scheme: 'nats',
+          args: (config) => ['-c', config],
+          config: (port, dir) =>
+            [
+              `server_name: n${i}`,
+              `listen: "127.0.0.1:${port}"`,
+              `jetstream { store_dir: ${JSON.stringify(path.join(dir, 'jetstream'))} }`,
+              'cluster {',
+              '  name: cubestream-test',
+              `  listen: "127.0.0.1:${routes[i]}"`,
+              `  routes: [${routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(', ')}]`,
+              '}',
+              '',
+            ].join('\n'),
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.dispose()));
+    throw error;
+  }
+  return {
+    nodes,
+    urls: nodes.map((node) => node.url),
+    dispose: async () => {
+      await Promise.all(nodes.map((node) => node.dispose()));
+    },
+  };
+}

@@ -173,6 +173,7 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
               : defined({
                   bucket: config.leases.bucket,
                   ttlMs: config.leases.ttlSeconds * 1000,
+                  replicas: config.leases.replicas,
                   workerId: config.leases.workerId ?? defaultWorkerId(),
                   onChange: hooks.onLease,
                   onError: hooks.onLeaseError,

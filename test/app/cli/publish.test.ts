@@ -231,6 +231,27 @@ describe.skipIf(skip)('cubestream publish against nats-server -js', () => {
     expect((await jsm.streams.info('OTHER')).state.messages).toBe(0);
   });
 
+  it('asks for --stream-replicas copies; a single server refuses 3 in one line naming replicas', async () => {
+    const result = await publish([
+      ...SIM,
+      '--blocks',
+      '1',
+      '--to',
+      `${server.url},${server.url}`,
+      '--stream',
+      'TRIPLE',
+      '--stream-replicas',
+      '3',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/replicas/i);
+    const bad = await publish([...SIM, '--blocks', '1', '--to', server.url, '--stream-replicas', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--stream-replicas');
+  });
+
   it('exits 1 with one line when no server answers within --connect-timeout', async () => {
     const port = await freePort();
     const started = Date.now();
@@ -267,6 +288,7 @@ describe('cubestream publish command line', () => {
       '--subject-prefix P',
       '--max-in-flight N',
       '--connect-timeout S',
+      '--stream-replicas N',
       '--max-age S',
       '--max-bytes N',
       '--duplicate-window S',
@@ -279,7 +301,10 @@ describe('cubestream publish command line', () => {
 
   it.each([
     [['--camera', 'c1', '--to', 'nats://h:1'], 'missing required option --from'],
-    [['--from', 'kinect', '--camera', 'c1', '--to', 'nats://h:1'], '--from must be simulated, envi or genicam'],
+    [
+      ['--from', 'kinect', '--camera', 'c1', '--to', 'nats://h:1'],
+      '--from must be simulated, envi or genicam',
+    ],
     [['--from', 'envi', '--camera', 'c1', '--to', 'nats://h:1'], '--from envi needs --path'],
     [['--from', 'simulated', '--camera', 'c.1', '--to', 'nats://h:1'], '--camera "c.1" must be'],
     [['--from', 'simulated', '--camera', 'c1', '--to', 'http://h:1'], '--to must be nats://HOST:PORT'],

@@ -45,7 +45,8 @@ interface PublishArgs {
   width: number;
   blockRows: number;
   linesPerSecond: number | undefined;
-  to: string;
+  /** The NATS server, or a cluster's servers. */
+  to: string[];
   stream: string;
   subjectPrefix: string;
   dtype: WireCubeDtype;
@@ -54,6 +55,8 @@ interface PublishArgs {
   maxAgeMs: number;
   maxBytes: number;
   duplicateWindowMs: number;
+  /** Replicas of a stream the gateway creates (3 on a JetStream cluster). */
+  replicas: number;
   /** `--from genicam`: the camera and its settings, with the camera id, block rows and blocks. */
   genicam: GenicamSourceSettings | undefined;
 }
@@ -108,9 +111,13 @@ async function parsePublishArgs(values: CliValues): Promise<PublishArgs> {
   checkFlagsOf(values, from);
   const path = stringOption(values, 'path');
   if (from === 'envi' && path === undefined) throw new UsageError('--from envi needs --path DIR_OR_HDR');
-  const to = stringOption(values, 'to', true);
-  if (!/^(nats|tls):\/\/[^\s/]+$/.test(to)) {
-    throw new UsageError(`--to must be nats://HOST:PORT, got ${JSON.stringify(to)}`);
+  const to = stringOption(values, 'to', true)
+    .split(',')
+    .map((url) => url.trim());
+  if (!to.every((url) => /^(nats|tls):\/\/[^\s/]+$/.test(url))) {
+    throw new UsageError(
+      `--to must be nats://HOST:PORT (a cluster: comma-separated), got ${JSON.stringify(to.join(','))}`,
+    );
   }
   const dtype = (stringOption(values, 'dtype') ?? 'F32').toUpperCase() as WireCubeDtype;
   if (!DTYPES.includes(dtype))
@@ -139,6 +146,11 @@ async function parsePublishArgs(values: CliValues): Promise<PublishArgs> {
       numberOption(values, 'duplicate-window', FRAME_STREAM_DEFAULTS.duplicateWindowMs / 1000, {
         min: 0.001,
       }) * 1000,
+    replicas: numberOption(values, 'stream-replicas', FRAME_STREAM_DEFAULTS.replicas, {
+      integer: true,
+      min: 1,
+      max: 5,
+    }),
     genicam: from === 'genicam' ? await genicamSettingsOf(values, camera, blockRows, blocks) : undefined,
   };
 }
@@ -283,7 +295,7 @@ export const publishCommand: CliCommand = {
   --lines-per-second R     (simulated, envi) pace like a line-scan camera (default: as fast as the server acknowledges)
   --dtype T                cube element type on the wire: F32 (default), U16, U8, I16, F64 (integers round and clamp);
                            U16 carries a camera's counts exactly in half the bytes
-  --to nats://HOST:PORT    the NATS server (JetStream enabled)
+  --to nats://HOST:PORT    the NATS server (JetStream enabled); a cluster: its URLs, comma-separated
   --stream NAME            stream name (default ${FRAME_STREAM_DEFAULTS.name})
   --subject-prefix P       subjects <P>.frames.<camera> (default cubestream)
   --max-in-flight N        most publishes awaiting their PubAck (default 64)
@@ -292,6 +304,7 @@ export const publishCommand: CliCommand = {
   --max-age S              oldest frame kept, seconds; 0 = unlimited (default ${FRAME_STREAM_DEFAULTS.maxAgeMs / 1000})
   --max-bytes N            most bytes kept, oldest discarded first; -1 = unlimited (default ${FRAME_STREAM_DEFAULTS.maxBytes}, 1 GiB)
   --duplicate-window S     Nats-Msg-Id de-duplication window, seconds (default ${FRAME_STREAM_DEFAULTS.duplicateWindowMs / 1000})
+  --stream-replicas N      copies kept by a JetStream cluster, 1-5 (default ${FRAME_STREAM_DEFAULTS.replicas}; 3 on a 3-node cluster)
   An existing stream must capture <P>.frames.<camera>, else exit 1 naming its subjects.
   Nats-Msg-Id = <camera>:<capturedAt>:<frameId>:<rowOffset>, so a retried publish is stored once.
   --from genicam (Aravis; the camera is retried until it answers, lost lines are counted and left out):
@@ -322,6 +335,7 @@ ${CAMERA_FEATURE_USAGE}
     'max-age': { type: 'string' },
     'max-bytes': { type: 'string' },
     'duplicate-window': { type: 'string' },
+    'stream-replicas': { type: 'string' },
   },
   async run({ values }, io) {
     const args = await parsePublishArgs(values);
@@ -340,6 +354,7 @@ ${CAMERA_FEATURE_USAGE}
         maxAgeMs: args.maxAgeMs,
         maxBytes: args.maxBytes,
         duplicateWindowMs: args.duplicateWindowMs,
+        replicas: args.replicas,
       },
     });
     const started = performance.now();

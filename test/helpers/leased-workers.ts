@@ -1,0 +1,70 @@
+/**
+ * Shared by the camera-lease e2e tests and the scale-out bench: the cameras a `cubestream run`
+ * worker holds (from its log), and simulated cameras published into a frames stream.
+ */
+import { JetStreamFramePublisher } from '../../connectors/sinks/frame-publisher.js';
+import { simulatedLineScan } from '../../connectors/sources/simulated-line-scan.js';
+import type { CliProcess } from '../e2e/cli-process.js';
+
+/** Cameras a worker holds now, from its `camera lease acquired|released|taken` log lines. */
+export function heldCameras(worker: CliProcess): Set<string> {
+  const owned = new Set<string>();
+  for (const line of worker.logs) {
+    if (typeof line.camera !== 'string') continue;
+    if (line.msg === 'camera lease acquired') owned.add(line.camera);
+    if (line.msg === 'camera lease released' || line.msg === 'camera lease taken') owned.delete(line.camera);
+  }
+  return owned;
+}
+
+/** What {@link publishCameras} publishes. */
+export interface PublishCamerasOptions {
+  readonly servers: string | string[];
+  readonly prefix: string;
+  readonly stream: string;
+  readonly cameras: readonly string[];
+  readonly blocks: number;
+  readonly width: number;
+  readonly blockRows?: number;
+  /** Paced at this line rate per camera; absent: as fast as the server acknowledges. */
+  readonly linesPerSecond?: number;
+  /** Stream replicas when the publisher creates it. */
+  readonly replicas?: number;
+}
+
+/** Publishes `blocks` simulated blocks per camera (seeded, 5 % foreign bodies) and waits for every PubAck. */
+export async function publishCameras(options: PublishCamerasOptions): Promise<void> {
+  const publisher = await JetStreamFramePublisher.connect({
+    servers: options.servers,
+    subjectPrefix: options.prefix,
+    stream: {
+      name: options.stream,
+      ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
+    },
+    cameraIds: [...options.cameras],
+  });
+  await Promise.all(
+    options.cameras.map(
+      (cameraId, i) =>
+        new Promise<void>((resolve, reject) => {
+          simulatedLineScan({
+            cameraId,
+            width: options.width,
+            blockRows: options.blockRows ?? 8,
+            seed: 11 + i,
+            anomalyRate: 0.05,
+            maxBlocks: options.blocks,
+            ...(options.linesPerSecond === undefined
+              ? { demand: publisher.demand }
+              : { linesPerSecond: options.linesPerSecond }),
+          }).frames.subscribe({
+            next: (frame) => void publisher.publish(frame).finally(() => frame.release?.()),
+            error: reject,
+            complete: resolve,
+          });
+        }),
+    ),
+  );
+  await publisher.flush(60_000);
+  await publisher.close();
+}
