@@ -6,6 +6,7 @@ import type { ModelBundle } from '../src/model/bundle.js';
 import type { DeepSvddParams } from '../src/model/deep-svdd-params.js';
 import { deepSvddFromBundle, type RxDetector, rxFromBundle } from '../src/model/detector-bundle.js';
 import { ModelParamsError } from '../src/model/model-errors.js';
+import type { CameraCheckpoints } from '../src/scoring/camera-checkpoints.js';
 import { bandpassByWavelength } from './bandpass-by-wavelength.js';
 import { type StageTimer, timedStage } from './internal/timed-stage.js';
 import { perPixelUnitNorm } from './per-pixel-unit-norm.js';
@@ -27,6 +28,8 @@ export interface CenterTracking {
   readonly gate?: (cameraId: string) => number;
   /** Called after each centre update with its drift from the trained centre. */
   readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
+  /** Lends the centres to these checkpoints while subscribed (see `CenterTrackerOptions.checkpoints`). */
+  readonly checkpoints?: CameraCheckpoints;
 }
 
 /** Options of the scorers. */
@@ -80,6 +83,7 @@ export function deepSvddScorer(
         ...(center.alpha === undefined ? {} : { alpha: center.alpha }),
         ...(center.gate === undefined ? {} : { gate: center.gate }),
         ...(center.onUpdate === undefined ? {} : { onUpdate: center.onUpdate }),
+        ...(center.checkpoints === undefined ? {} : { checkpoints: center.checkpoints }),
       }),
     ),
     t(

@@ -16,6 +16,7 @@ import type { RowsReady } from '../src/core/rows-ready.js';
 import type { ScoredFrame, ThresholdedFrame } from '../src/core/scored-frame.js';
 import { createThresholdState, type ThresholdState } from '../src/core/threshold-state.js';
 import type { ModelBundle } from '../src/model/bundle.js';
+import type { CameraCheckpoints } from '../src/scoring/camera-checkpoints.js';
 import { createScorer, type Scorer } from '../src/scoring/scorer.js';
 import { backpressure, type DropReason } from './backpressure.js';
 import { type ScorerOptions, scorerFromBundle } from './bundle-scorer.js';
@@ -88,6 +89,12 @@ export interface PipelineOptions extends PipelineSettings {
    */
   readonly earlyRows?: Observable<RowsReady>;
   readonly hooks?: PipelineHooks;
+  /**
+   * The cameras' state (online centre, rolling threshold) lent to these checkpoints while
+   * subscribed, with this bundle's version, and each block reported once folded in: another
+   * process can continue a camera exactly (docs/scaling-out.md §3).
+   */
+  readonly checkpoints?: CameraCheckpoints;
 }
 
 /** The scored block with the spectra it was scored from (the block's buffer, not a copy). */
@@ -128,7 +135,7 @@ export type DeepSvddPipeline = OperatorFunction<CubeFrame, DecidedFrame> & {
  * ```
  */
 export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions = {}): DeepSvddPipeline {
-  const { hooks = {}, scoreWith, earlyRows, ...given } = options;
+  const { hooks = {}, scoreWith, earlyRows, checkpoints, ...given } = options;
   const settings = resolvePipelineSettings(given);
   const calibration = bundle.calibration;
   const thresholdOptions = settings.threshold;
@@ -142,7 +149,10 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
     thresholdOptions.mode === 'per-frame'
       ? pipe(
           quantileThreshold({ q }),
-          tap((f) => onThreshold(f.cameraId, f.threshold)),
+          tap((f) => {
+            onThreshold(f.cameraId, f.threshold);
+            checkpoints?.blockDone(f.cameraId, f.frameId, f.rowOffset);
+          }),
         )
       : rollingQuantileThreshold({
           q,
@@ -154,17 +164,20 @@ export function deepSvddPipeline(bundle: ModelBundle, options: PipelineOptions =
           minSamples: thresholdOptions.minSamples,
           state,
           onThreshold,
+          ...(checkpoints === undefined ? {} : { checkpoints }),
         });
   const scorerOptions: ScorerOptions = {
     center: {
       ...settings.center,
       gate: (cameraId) => state.current(cameraId),
       onUpdate: hooks.onCenterUpdate,
+      ...(checkpoints === undefined ? {} : { checkpoints }),
     },
     onStage: hooks.onStage,
   };
   const decide = decideAnomalies({ ...settings.decide, modelVersion: bundle.manifest.version });
   const pipeline: OperatorFunction<CubeFrame, DecidedFrame> = (frames) => {
+    checkpoints?.useModel(bundle.manifest.version);
     const scorer =
       scoreWith ??
       createScorer(bundle, {

@@ -2,6 +2,7 @@ import { defer, type Observable, type OperatorFunction } from 'rxjs';
 import type { RowsReady } from '../src/core/rows-ready.js';
 import type { FrameIdentity, ScoredFrame } from '../src/core/scored-frame.js';
 import { type DeepSvddParams, validateDeepSvddParams } from '../src/model/deep-svdd-params.js';
+import type { CameraCheckpoints } from '../src/scoring/camera-checkpoints.js';
 import { type CenterMode, CenterTracker } from '../src/scoring/center-tracker.js';
 import { bandPlanner } from '../src/scoring/onnx/band-plan.js';
 import type { ChunkPrep } from '../src/scoring/onnx/chunk-runner.js';
@@ -34,6 +35,8 @@ export interface FusedDeepSvddScoreOptions extends ChunkRunnerOptions {
   readonly gate?: (cameraId: string) => number;
   /** Called after each centre update with the new centre, its drift and the camera id. */
   readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
+  /** Lends the centres to these checkpoints while subscribed (see `CenterTrackerOptions.checkpoints`). */
+  readonly checkpoints?: CameraCheckpoints;
   /** Model version copied into every `ScoredFrame`. */
   readonly modelVersion?: string;
   /**
@@ -127,6 +130,7 @@ export function fusedDeepSvddScore(
     ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     ...(options.onUpdate === undefined ? {} : { onUpdate: options.onUpdate }),
+    ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
   };
   // Built here so that bad centre options fail at build time; each subscription gets a fresh copy.
   const template = new CenterTracker(trackerOptions);

@@ -70,7 +70,12 @@ export function fusedScorerFromBundle(
       spinning: false,
       ...given,
       centerMode: center.mode,
-      ...defined({ alpha: center.alpha, gate: center.gate, onUpdate: center.onUpdate }),
+      ...defined({
+        alpha: center.alpha,
+        gate: center.gate,
+        onUpdate: center.onUpdate,
+        checkpoints: center.checkpoints,
+      }),
     }),
     options.onStage,
   );

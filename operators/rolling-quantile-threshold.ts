@@ -18,6 +18,7 @@ import {
 
 export { NonFiniteScoreError } from './internal/errors.js';
 
+import type { CameraCheckpoints } from '../src/scoring/camera-checkpoints.js';
 import { ScoreWindow, type WindowLimits, type WindowSummary } from '../src/scoring/score-window.js';
 
 /** Options of {@link rollingQuantileThreshold}. */
@@ -51,6 +52,11 @@ export interface RollingQuantileThresholdOptions {
   readonly state?: MutableThresholdState;
   /** Clock for `window.seconds`, epoch ms (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Lends each camera's window, frame and τ to these checkpoints while subscribed, and reports
+   * every block once its scores are in the window ({@link CameraCheckpoints.blockDone}).
+   */
+  readonly checkpoints?: CameraCheckpoints;
 }
 
 /** A thresholded frame that says where its τ came from. */
@@ -134,6 +140,31 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
   const operator: OperatorFunction<ScoredFrame, RollingThresholdedFrame> = (source) =>
     new Observable<RollingThresholdedFrame>((subscriber) => {
       const cameras = new Map<string, Camera>();
+      const giveBack = options.checkpoints?.lendThreshold({
+        save: (cameraId) => {
+          const camera = cameras.get(cameraId);
+          if (camera === undefined) return undefined;
+          return {
+            frameId: camera.frameId,
+            threshold: camera.threshold,
+            source: camera.source,
+            window: camera.window.toState(),
+          };
+        },
+        load: (cameraId, saved) => {
+          cameras.get(cameraId)?.window.clear();
+          cameras.delete(cameraId);
+          if (saved === undefined) return;
+          const window = ScoreWindow.fromState(saved.window, limits, summary, alpha);
+          cameras.set(cameraId, {
+            window,
+            frameId: saved.frameId,
+            threshold: saved.threshold,
+            source: saved.source,
+          });
+          state.set(cameraId, saved.threshold);
+        },
+      });
       const subscription = source.subscribe({
         next: (frame) => {
           const bad = firstNaN(frame.scores);
@@ -181,12 +212,14 @@ export function rollingQuantileThreshold(options: RollingQuantileThresholdOption
           subscriber.next({ ...frame, threshold, thresholdSource: camera.source, warmup: !window.isFull(t) });
           if (subscriber.closed) return; // unsubscribed downstream: the window is cleared
           window.add(frame.scores, exclude === 'anomalous' ? threshold : Number.POSITIVE_INFINITY);
+          options.checkpoints?.blockDone(frame.cameraId, frame.frameId, frame.rowOffset);
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
       });
       return () => {
         subscription.unsubscribe();
+        giveBack?.();
         for (const camera of cameras.values()) camera.window.clear();
         cameras.clear();
       };

@@ -1,4 +1,6 @@
+import { float32Base64, float32FromBase64 } from '../core/float32-base64.js';
 import { ModelParamsError } from '../model/model-errors.js';
+import type { CameraCheckpoints } from './camera-checkpoints.js';
 
 /**
  * How the centre moves: `frozen` never (cuvis at inference), `ema` towards the mean embedding of
@@ -28,6 +30,11 @@ export interface CenterTrackerOptions {
    * initial centre) and the camera id, e.g. to set `cubestream_center_drift{camera}`.
    */
   readonly onUpdate?: (center: Float32Array, drift: number, cameraId: string) => void;
+  /**
+   * Each tracker made by {@link CenterTracker.fresh} (one per subscription) lends its centres to
+   * these checkpoints until {@link CenterTracker.clear}, so another process can continue them.
+   */
+  readonly checkpoints?: CameraCheckpoints;
 }
 
 /**
@@ -67,6 +74,7 @@ export class CenterTracker {
   readonly #gate: ((cameraId: string) => number) | undefined;
   readonly #onUpdate: CenterTrackerOptions['onUpdate'];
   readonly #options: CenterTrackerOptions;
+  #giveBack: (() => void) | undefined;
 
   constructor(options: CenterTrackerOptions) {
     this.#options = options;
@@ -130,11 +138,33 @@ export class CenterTracker {
 
   /** A new tracker with the same options and start (as copied at construction) and no camera state (one per subscription). */
   fresh(): CenterTracker {
-    return new CenterTracker({ ...this.#options, center: this.#initial });
+    const tracker = new CenterTracker({ ...this.#options, center: this.#initial });
+    tracker.#giveBack = this.#options.checkpoints?.lendCenter({
+      save: (camera) => {
+        const center = tracker.#centers.get(camera);
+        return center === undefined ? undefined : float32Base64(center);
+      },
+      load: (camera, state) => {
+        if (state === undefined) {
+          tracker.#centers.delete(camera);
+          return;
+        }
+        const center = float32FromBase64(state);
+        if (center.length !== tracker.dims) {
+          throw new Error(`its centre has ${center.length} values, the model's ${tracker.dims}`);
+        }
+        if (center.some((v) => !Number.isFinite(v)))
+          throw new Error('its centre holds a value that is not finite');
+        tracker.#centers.set(camera, center);
+      },
+    });
+    return tracker;
   }
 
-  /** Forgets every camera's centre. */
+  /** Forgets every camera's centre (and stops lending them to checkpoints). */
   clear(): void {
     this.#centers.clear();
+    this.#giveBack?.();
+    this.#giveBack = undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { DDSketch } from '@datadog/sketches-js';
+import { float32Base64, float32FromBase64 } from '../core/float32-base64.js';
 import {
   interpolateRank,
   type OrderPair,
@@ -34,6 +35,35 @@ interface Entry {
   readonly sketch: DDSketch | undefined;
   kept: number;
   censored: number;
+}
+
+/** A window entry as a checkpoint carries it (JSON; scores as base64 float32, exact to the bit). */
+export interface ScoreWindowEntryState {
+  readonly frameId: number;
+  readonly openedAt: number;
+  readonly kept: number;
+  readonly censored: number;
+  /** `exact`: the kept scores, little-endian float32, base64. */
+  readonly scores?: string;
+  /** `ddsketch`: the sketch's non-empty buckets `[key, count]` and its totals. */
+  readonly sketch?: {
+    readonly bins: readonly (readonly [number, number])[];
+    readonly zeroCount: number;
+    readonly count: number;
+    readonly sum: number;
+    /** Null for an empty sketch (its ±Infinity, which JSON cannot carry). */
+    readonly min: number | null;
+    readonly max: number | null;
+  };
+}
+
+/** Everything a {@link ScoreWindow} holds, to continue it in another process. */
+export interface ScoreWindowState {
+  readonly summary: WindowSummary;
+  readonly relativeAccuracy: number;
+  readonly firstOpenedAt: number | undefined;
+  readonly closed: readonly ScoreWindowEntryState[];
+  readonly open: ScoreWindowEntryState | undefined;
 }
 
 function below(scores: Float32Array, bar: number): Float32Array {
@@ -139,6 +169,87 @@ export class ScoreWindow {
     const censored = this.closed.reduce((sum, e) => sum + e.censored, 0);
     const total = kept + censored;
     return censored > 2 * (1 - q) * total && quantileRank(total, q).upper > kept - 1;
+  }
+
+  /** Everything the window holds, for a checkpoint ({@link ScoreWindow.fromState} continues it). */
+  toState(): ScoreWindowState {
+    const entry = (e: Entry): ScoreWindowEntryState => {
+      const base = { frameId: e.frameId, openedAt: e.openedAt, kept: e.kept, censored: e.censored };
+      if (e.sketch === undefined) return { ...base, scores: float32Base64(...e.chunks) };
+      const { bins, offset } = e.sketch.store;
+      const pairs: [number, number][] = [];
+      for (let i = 0; i < bins.length; i++)
+        if ((bins[i] as number) > 0) pairs.push([i + offset, bins[i] as number]);
+      const { zeroCount, count, sum, min, max } = e.sketch;
+      const finite = (v: number) => (Number.isFinite(v) ? v : null);
+      return { ...base, sketch: { bins: pairs, zeroCount, count, sum, min: finite(min), max: finite(max) } };
+    };
+    return {
+      summary: this.summary,
+      relativeAccuracy: this.relativeAccuracy,
+      firstOpenedAt: this.firstOpenedAt,
+      closed: this.closed.map(entry),
+      open: this.open === undefined ? undefined : entry(this.open),
+    };
+  }
+
+  /**
+   * A window continuing `state` with these limits (they apply from the next frame on).
+   *
+   * @throws Error when `state` was kept another way (`exact` vs `ddsketch`, or another α), or
+   *   holds scores that are not float32 values
+   */
+  static fromState(
+    state: ScoreWindowState,
+    limits: WindowLimits,
+    summary: WindowSummary,
+    relativeAccuracy: number,
+  ): ScoreWindow {
+    if (
+      state.summary !== summary ||
+      (summary === 'ddsketch' && state.relativeAccuracy !== relativeAccuracy)
+    ) {
+      throw new Error(
+        `the window was kept as ${state.summary} (α ${state.relativeAccuracy}), this one as ${summary} (α ${relativeAccuracy})`,
+      );
+    }
+    const entry = (e: ScoreWindowEntryState): Entry => {
+      if (summary === 'exact') {
+        const chunk = float32FromBase64(e.scores ?? '');
+        if (chunk.length !== e.kept)
+          throw new Error(`frame ${e.frameId}: ${chunk.length} scores for ${e.kept} kept`);
+        return {
+          frameId: e.frameId,
+          openedAt: e.openedAt,
+          chunks: [chunk],
+          sketch: undefined,
+          kept: e.kept,
+          censored: e.censored,
+        };
+      }
+      const sketch = emptySketch(relativeAccuracy);
+      const from = e.sketch;
+      if (from === undefined) throw new Error(`frame ${e.frameId}: no sketch`);
+      for (const [key, count] of from.bins) sketch.store.add(key, count);
+      sketch.zeroCount = from.zeroCount;
+      sketch.count = from.count;
+      sketch.sum = from.sum;
+      if (from.min !== null) sketch.min = from.min;
+      if (from.max !== null) sketch.max = from.max;
+      return {
+        frameId: e.frameId,
+        openedAt: e.openedAt,
+        chunks: [],
+        sketch,
+        kept: e.kept,
+        censored: e.censored,
+      };
+    };
+    const window = new ScoreWindow(limits, summary, relativeAccuracy);
+    window.closed.push(...state.closed.map(entry));
+    window.open = state.open === undefined ? undefined : entry(state.open);
+    window.firstOpenedAt = state.firstOpenedAt;
+    return window;
   }
 
   /** Drops everything (on finalize). */
