@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { CAMERA_ID_PATTERN, CAMERA_ID_RULE } from '../../src/core/camera-id.js';
 import { DEFAULT_CAMERA_ID } from '../../src/core/frame.js';
+import { CAMERA_LEASE_DEFAULTS } from '../shared/camera-leases.js';
+import { CAMERA_STATE_DEFAULTS } from '../shared/camera-state-store.js';
 import { FRAME_STREAM_DEFAULTS } from '../sinks/frame-stream.js';
 import { DEFAULT_MAX_CAMERAS } from './camera-gate.js';
 
@@ -90,9 +92,13 @@ export const JetStreamSourceSettingsSchema = BrokerCamerasSchema.extend({
       bucket: z
         .string()
         .regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 characters of [A-Za-z0-9_-]')
-        .default('CUBESTREAM_LEASES'),
+        .default(CAMERA_LEASE_DEFAULTS.bucket),
       /** A lease not renewed for this long expires (renewed every third of it), s. */
-      ttlSeconds: z.number().min(1).max(3_600).default(10),
+      ttlSeconds: z
+        .number()
+        .min(1)
+        .max(3_600)
+        .default(CAMERA_LEASE_DEFAULTS.ttlMs / 1000),
       /** Replicas of the bucket when it is created: 3 in a 3-node cluster survives a node. */
       replicas: z.number().int().min(1).max(5).default(1),
       /** This worker's id in the bucket; default `<hostname>-<pid>`. */
@@ -100,6 +106,27 @@ export const JetStreamSourceSettingsSchema = BrokerCamerasSchema.extend({
         .string()
         .regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 characters of [A-Za-z0-9_-]')
         .optional(),
+      /**
+       * Each camera's pipeline state (online centre, rolling threshold window) carried from owner
+       * to owner through an Object Store: written every `everyBlocks` blocks and when a camera is
+       * released, loaded by its next owner (docs/scaling-out.md §3).
+       */
+      checkpoints: z
+        .strictObject({
+          /** Off: a new owner starts each camera from the bundle's centre and τ. */
+          enabled: z.boolean().default(true),
+          /**
+           * A checkpoint every this many blocks of a camera (0: only when it is released). After
+           * a kill -9 the next owner continues from the last one: up to this many blocks behind.
+           */
+          everyBlocks: z.number().int().min(0).max(1_000_000).default(50),
+          /** The Object Store bucket (created when missing, with the leases' `replicas`). */
+          bucket: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 characters of [A-Za-z0-9_-]')
+            .default(CAMERA_STATE_DEFAULTS.bucket),
+        })
+        .prefault({}),
     })
     .optional(),
 });

@@ -10,7 +10,13 @@ import { asError } from '../../src/core/errors.js';
 import { OptionError } from '../../src/core/options.js';
 import { redactUrl } from '../../src/telemetry/redact.js';
 import { backoffDelay } from '../shared/backoff.js';
-import { CameraLeases } from '../shared/camera-leases.js';
+import { CameraLeases, type LeaseLoss } from '../shared/camera-leases.js';
+import { CameraStateStore } from '../shared/camera-state-store.js';
+import {
+  type CameraStateEvents,
+  type CameraStateKeeper,
+  CameraStateSync,
+} from '../shared/camera-state-sync.js';
 import { connectNats } from '../shared/nats-connect.js';
 import { ensureFrameStream } from '../sinks/frame-stream.js';
 import { assertNatsPrefix } from '../sinks/topics.js';
@@ -84,6 +90,16 @@ export interface JetStreamFramesOptions extends BrokerFrameSourceOptions {
     onChange?: (event: LeaseEvent) => void;
     /** A lease operation failed (retried on the next renewal). */
     onError?: (error: Error) => void;
+    /**
+     * Carry each camera's pipeline state from owner to owner (docs/scaling-out.md §3): loaded
+     * from the Object Store `bucket` (default `CUBESTREAM_STATE`, `replicas` as the leases')
+     * before an acquired camera's first frame, written every N blocks while owned and once more
+     * when released after its frames drained.
+     */
+    state?: CameraStateEvents & {
+      keeper: CameraStateKeeper;
+      bucket?: string;
+    };
   };
   /**
    * How long one pull waits for a frame, ms (also the longest a stop waits for it); default
@@ -95,7 +111,8 @@ export interface JetStreamFramesOptions extends BrokerFrameSourceOptions {
 /** A camera this worker acquired or gave up (leased sources). */
 export interface LeaseEvent {
   readonly camera: string;
-  readonly event: 'acquired' | 'released' | 'taken';
+  /** `expired`: not renewed in time (broker unreachable), stopped before another worker may take it. */
+  readonly event: 'acquired' | LeaseLoss;
   readonly workerId: string;
 }
 
@@ -430,6 +447,18 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
         const settings = { maxDeliver, ackWaitMs, pullExpiresMs };
         if (leased !== undefined) {
           watchConnection(nc, feed, connection.reconnectTimeWait ?? 500, 'jetstream source');
+          const { state } = leased;
+          const sync =
+            state === undefined
+              ? undefined
+              : new CameraStateSync(
+                  new CameraStateStore(nc, {
+                    ...(state.bucket === undefined ? {} : { bucket: state.bucket }),
+                    ...(leased.replicas === undefined ? {} : { replicas: leased.replicas }),
+                  }),
+                  state.keeper,
+                  state,
+                );
           const leases = new CameraLeases({
             nc,
             workerId: leased.workerId,
@@ -448,6 +477,7 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
                 maxDeliver: maxDeliver + 1,
               });
               const consumer = await jetstream(nc).consumers.get(stream, name);
+              await sync?.acquire(camera);
               const each = new FramePuller(nc, consumer, feed, options, settings, false, slots);
               pullers.set(camera, each);
               each.start();
@@ -457,15 +487,18 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
               const each = pullers.get(camera);
               pullers.delete(camera);
               await each?.close();
+              await sync?.release(camera, why);
               leased.onChange?.({ camera, event: why, workerId: leased.workerId });
             },
             ...(leased.onError === undefined ? {} : { onError: leased.onError }),
           });
+          await sync?.prepare();
           feed.connected();
           await leases.start();
           return {
             close: async () => {
               await leases.close();
+              await sync?.close();
               if (!nc.isClosed()) await nc.drain();
             },
           };

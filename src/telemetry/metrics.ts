@@ -17,7 +17,8 @@ export const METRIC_PREFIX = 'cubestream_';
  * the defect correction's `defective_elements{camera}`, and the capture sink's
  * `captures_total{camera,kind}`, `capture_dropped_total{camera,reason}`,
  * `capture_deleted_total{reason}` and `capture_bytes` (docs/capture.md), and the hot model
- * reload's `model_switches_total` and `model_refused_total{reason}` (docs/model-rollout.md).
+ * reload's `model_switches_total` and `model_refused_total{reason}` (docs/model-rollout.md), and
+ * the leased cameras' `camera_state_total{camera,outcome}` (docs/scaling-out.md §3).
  */
 export const METRIC_NAMES = [
   'frames_received_total',
@@ -52,6 +53,7 @@ export const METRIC_NAMES = [
   'capture_bytes',
   'model_switches_total',
   'model_refused_total',
+  'camera_state_total',
 ] as const;
 
 /** Buckets of `stage_duration_seconds`: 0.5 ms doubling up to 8.192 s (15 buckets). */
@@ -155,6 +157,8 @@ export interface CubestreamMetrics {
   readonly modelSwitches: Counter<string>;
   /** `cubestream_model_refused_total{reason}` (addition): models a watched key pointed at that the service refused; the running one went on. */
   readonly modelRefused: Counter<'reason'>;
+  /** `cubestream_camera_state_total{camera,outcome}` (addition): camera state checkpoints restored, refused, saved or failed (docs/scaling-out.md §3). */
+  readonly cameraState: Counter<'camera' | 'outcome'>;
   /** Replaces the `model_info` series with the one of this model (value 1). */
   setModelInfo(version: string, sha256: string): void;
   /** Replaces the `engine_info` series with the one of these engines (value 1). */
@@ -374,6 +378,12 @@ export function createMetrics(options: MetricsOptions = {}): CubestreamMetrics {
       name: name('model_refused_total'),
       help: 'Model bundles a watched key pointed at that the service refused (the running model went on), by reason',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    cameraState: new Counter({
+      name: name('camera_state_total'),
+      help: 'Camera state checkpoints of leased cameras: restored, fresh (none stored), refused, saved, failed',
+      labelNames: ['camera', 'outcome'] as const,
       registers,
     }),
     modelInfo,

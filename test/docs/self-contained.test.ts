@@ -7,7 +7,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 /** A reference to the workspace's sibling folder (`../shared`: design notes, scenes) or its design file. */
 const OUTSIDE =
-  /\.\.\/shared\/(?!backoff|tls-files|with-timeout|nats-connect|mqtt-reason-codes|model-store|camera-leases)|DESIGN(\.md| §)/;
+  /\.\.\/shared\/(?!backoff|tls-files|with-timeout|nats-connect|mqtt-reason-codes|model-store|camera-leases|camera-state-store|camera-state-sync)|DESIGN(\.md| §)/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -6,13 +6,18 @@ import { JetStreamFramePublisher } from '../../connectors/sinks/frame-publisher.
 import { simulatedLineScan } from '../../connectors/sources/simulated-line-scan.js';
 import type { CliProcess } from '../e2e/cli-process.js';
 
-/** Cameras a worker holds now, from its `camera lease acquired|released|taken` log lines. */
+/** Cameras a worker holds now, from its `camera lease acquired|released|taken|expired` log lines. */
 export function heldCameras(worker: CliProcess): Set<string> {
   const owned = new Set<string>();
   for (const line of worker.logs) {
     if (typeof line.camera !== 'string') continue;
     if (line.msg === 'camera lease acquired') owned.add(line.camera);
-    if (line.msg === 'camera lease released' || line.msg === 'camera lease taken') owned.delete(line.camera);
+    if (
+      line.msg === 'camera lease released' ||
+      line.msg === 'camera lease taken' ||
+      line.msg === 'camera lease expired'
+    )
+      owned.delete(line.camera);
   }
   return owned;
 }
@@ -30,9 +35,14 @@ export interface PublishCamerasOptions {
   readonly linesPerSecond?: number;
   /** Stream replicas when the publisher creates it. */
   readonly replicas?: number;
+  /** Blocks below this frame id are generated (the same seeded frames) but not published. */
+  readonly from?: number;
 }
 
-/** Publishes `blocks` simulated blocks per camera (seeded, 5 % foreign bodies) and waits for every PubAck. */
+/**
+ * Publishes `blocks` simulated blocks per camera (seeded, 5 % foreign bodies; those from `from`
+ * on) and waits for every PubAck.
+ */
 export async function publishCameras(options: PublishCamerasOptions): Promise<void> {
   const publisher = await JetStreamFramePublisher.connect({
     servers: options.servers,
@@ -58,7 +68,10 @@ export async function publishCameras(options: PublishCamerasOptions): Promise<vo
               ? { demand: publisher.demand }
               : { linesPerSecond: options.linesPerSecond }),
           }).frames.subscribe({
-            next: (frame) => void publisher.publish(frame).finally(() => frame.release?.()),
+            next: (frame) => {
+              if (frame.frameId < (options.from ?? 0)) frame.release?.();
+              else void publisher.publish(frame).finally(() => frame.release?.());
+            },
             error: reject,
             complete: resolve,
           });

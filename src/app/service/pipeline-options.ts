@@ -2,6 +2,7 @@
 import type { Observable } from 'rxjs';
 import type { PipelineHooks, PipelineOptions } from '../../../operators/deep-svdd-pipeline.js';
 import type { RowsReady } from '../../core/rows-ready.js';
+import type { CameraCheckpoints } from '../../scoring/camera-checkpoints.js';
 import type { Scorer } from '../../scoring/scorer.js';
 import type { PipelineConfig } from './run-config.js';
 
@@ -9,7 +10,7 @@ import type { PipelineConfig } from './run-config.js';
  * The pipeline options of a `pipeline` section (its settings, already resolved by the schema
  * the operator parses with), with the service's hooks; the source's rows go to the scorer only
  * with `earlyRows: true`. `scorer`: the scorer the pipeline scores on (`scoreWith`), created,
- * warmed and closed by the caller.
+ * warmed and closed by the caller; `checkpoints`: where leased cameras' state is lent.
  *
  * @example
  * ```ts
@@ -23,7 +24,14 @@ export function pipelineOptions(
   hooks: PipelineHooks,
   earlyRows?: Observable<RowsReady>,
   scorer?: Scorer,
+  checkpoints?: CameraCheckpoints,
 ): PipelineOptions {
   const { earlyRows: scoreEarlyRows, ...settings } = config;
-  return { ...settings, earlyRows: scoreEarlyRows ? earlyRows : undefined, scoreWith: scorer, hooks };
+  return {
+    ...settings,
+    earlyRows: scoreEarlyRows ? earlyRows : undefined,
+    scoreWith: scorer,
+    hooks,
+    ...(checkpoints === undefined ? {} : { checkpoints }),
+  };
 }

@@ -24,6 +24,7 @@ import { startViewerServer, ViewerHub, type ViewerServer, WorkerStripRenderer } 
 import { resolveAuthToken } from './auth-token.js';
 import { resolveBrokerSecrets } from './broker-secrets.js';
 import { cameraHooks } from './camera-hooks.js';
+import { cameraStateWiring } from './camera-state-hooks.js';
 import { DecisionPublisher } from './decision-publisher.js';
 import { createEjectDispatcher } from './eject-dispatcher.js';
 import { healthReport, type ServiceHealthState } from './health.js';
@@ -351,7 +352,12 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
     // Per camera, the last block given an `unknown` verdict for lines its camera lost.
     const unseenBlocks = new Map<string, number>();
     const sourceLog = componentLogger(root, 'source', { kind: source.kind });
+    // Leased cameras: their centre and threshold go from owner to owner (docs/scaling-out.md §3).
+    const cameraState = cameraStateWiring(source, sourceLog, (cameraId, outcome) =>
+      metrics.cameraState.inc({ camera: cameraId, outcome }),
+    );
     const camera = createSource(source, {
+      ...cameraState?.hooks,
       demand: room.demand,
       onConnectionIssue: ({ error, attempt, retryInMs }) =>
         sourceLog.warn(
@@ -377,7 +383,10 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
       ),
       onReject: (rejected) => telemetryHooks.rejectedMessage(rejected),
       onLease: ({ camera, event, workerId }) =>
-        sourceLog.info({ camera, workerId, event }, `camera lease ${event}`),
+        sourceLog[event === 'expired' ? 'warn' : 'info'](
+          { camera, workerId, event },
+          `camera lease ${event}`,
+        ),
       onLeaseError: (error) => sourceLog.warn({ err: error }, 'camera lease renewal failed; retrying'),
       // A JetStream frame whose decision never got out, delivered once too often: terminated.
       onExhausted: (exhausted) => {
@@ -492,6 +501,7 @@ export async function startService(given: RunConfig, deps: ServiceDeps = {}): Pr
           },
           rows,
           lane.scorer,
+          cameraState?.checkpoints,
         ),
       );
     // The one setter of the model version decisions do not carry by themselves: health, the

@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
+
 /**
  * Builds the camera source a run configuration names: the simulated line-scan camera, a GenICam
  * camera (Aravis), an ENVI replay, or safetensors frames from MQTT, NATS or a JetStream stream.
  */
 
+import type { CameraStateEvents, CameraStateKeeper } from '../../../connectors/shared/camera-state-sync.js';
 import type { RejectedMessage } from '../../../connectors/sources/broker-frame-source.js';
 import type { CameraGateOptions } from '../../../connectors/sources/camera-gate.js';
 import type { Demand } from '../../../connectors/sources/demand.js';
@@ -53,6 +55,11 @@ export interface SourceHooks {
   readonly onLease?: (event: LeaseEvent) => void;
   /** A leased `jetstream` source's lease operation failed (retried at the next renewal). */
   readonly onLeaseError?: (error: Error) => void;
+  /**
+   * The pipeline's camera state, carried from owner to owner by a leased `jetstream` source
+   * whose `leases.checkpoints` are enabled (with what became of each checkpoint).
+   */
+  readonly cameraState?: CameraStateEvents & { readonly keeper: CameraStateKeeper };
 }
 
 /** A worker id for the camera leases: `<hostname>-<pid>`, cut to the key alphabet. */
@@ -177,6 +184,10 @@ export function createSource(config: SourceConfig, hooks: SourceHooks = {}): Cam
                   workerId: config.leases.workerId ?? defaultWorkerId(),
                   onChange: hooks.onLease,
                   onError: hooks.onLeaseError,
+                  state:
+                    hooks.cameraState === undefined || !config.leases.checkpoints.enabled
+                      ? undefined
+                      : { ...hooks.cameraState, bucket: config.leases.checkpoints.bucket },
                 }),
           credsFile: config.credsFile,
           connection: defined({
