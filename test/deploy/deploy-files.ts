@@ -101,7 +101,7 @@ export function touchEveryMetric(metrics: CubestreamMetrics): void {
 
 /** Every YAML document of a file, parsed (errors throw with the file name). */
 export async function readYamlDocuments(file: string): Promise<unknown[]> {
-  const docs = parseAllDocuments(await readFile(file, 'utf8'), { prettyErrors: true });
+  const docs = parseAllDocuments(await readFile(file, 'utf8'), { prettyErrors: true, merge: true });
   const list = Array.isArray(docs) ? docs : [docs];
   return list.map((doc) => {
     const error = doc.errors[0];

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -139,15 +140,18 @@ function get(objects: Map<string, Record<string, unknown>>, key: string): Record
 }
 
 describe('deploy/compose.yaml', () => {
-  it('runs a camera, cubestream, mosquitto 2, nats with JetStream, prometheus and grafana with the expected ports', async () => {
+  it('runs cameras, cubestream workers, mosquitto 2, nats with JetStream, prometheus and grafana with the expected ports', async () => {
     const doc = await compose();
     expect(Object.keys(asRecord(doc.services, 'services')).sort()).toEqual([
       'camera',
+      'camera-1',
+      'camera-2',
       'cubestream',
       'grafana',
       'mosquitto',
       'nats',
       'prometheus',
+      'worker',
     ]);
     const images: Record<string, RegExp> = {
       mosquitto: /^eclipse-mosquitto:2\b/,
@@ -208,6 +212,7 @@ describe('deploy/compose.yaml', () => {
       asRecord(service(doc, name).depends_on, `${name}.depends_on`);
     expect(Object.keys(dependsOn('cubestream')).sort()).toEqual(['mosquitto', 'nats']);
     expect(Object.keys(dependsOn('camera'))).toEqual(['nats']);
+    expect(Object.keys(dependsOn('worker')).sort()).toEqual(['mosquitto', 'nats']);
     expect(Object.keys(dependsOn('grafana'))).toEqual(['prometheus']);
     for (const name of ['cubestream', 'camera', 'grafana']) {
       for (const [dep, value] of Object.entries(dependsOn(name))) {
@@ -248,6 +253,28 @@ describe('deploy/compose.yaml', () => {
     // redeliveries (ackWait x maxDeliver) fall within the decisions stream's duplicate window
     const nats = config.sinks.nats;
     expect(nats?.stream.duplicateWindowMs).toBeGreaterThan(source.ackWaitSeconds * 1000 * source.maxDeliver);
+  });
+
+  it('runs N leased workers on the cameras the gateways publish: the same command, the ports published once', async () => {
+    const doc = await compose();
+    const cubestream = service(doc, 'cubestream');
+    const worker = service(doc, 'worker');
+    expect(worker.command).toEqual(cubestream.command);
+    expect(worker.image).toBe(cubestream.image);
+    expect(worker.ports, 'replicas cannot share host ports').toBeUndefined();
+    expect(Number(asRecord(worker.deploy, 'worker.deploy').replicas)).toBeGreaterThanOrEqual(2);
+    const command = asArray(cubestream.command, 'cubestream.command').map(String);
+    const overrides = command.flatMap((arg, i) => (command[i - 1] === '--set' ? [arg] : []));
+    const source = (await loadRunConfig(PRODUCTION_CONFIG, overrides)).source;
+    if (source.kind !== 'jetstream' || source.leases === undefined)
+      throw new Error('compose workers are not leased jetstream workers');
+    expect(source.leases.checkpoints.enabled).toBe(true);
+    // Every camera a gateway publishes is one the workers share, and each is published once.
+    const published = ['camera', 'camera-1', 'camera-2'].map((name) =>
+      flag(asArray(service(doc, name).command, `${name}.command`).map(String), '--camera'),
+    );
+    expect(new Set(published).size).toBe(published.length);
+    expect([...source.cameraIds].sort()).toEqual([...published].sort());
   });
 
   it('the run config reaches its brokers at compose service names and ports', async () => {
@@ -323,16 +350,17 @@ describe('deploy/compose.yaml', () => {
     expect(existsSync(deployPath('prometheus', 'prometheus.yml'))).toBe(true);
   });
 
-  it('wires Prometheus -> cubestream:9464 and Grafana -> prometheus:9090 and the dashboards folder', async () => {
+  it('wires Prometheus -> every worker on :9464 and Grafana -> prometheus:9090 and the dashboards folder', async () => {
     const doc = await compose();
     const prom = asRecord(parse(await readFile(deployPath('prometheus', 'prometheus.yml'), 'utf8')), 'prom');
     const jobs = asArray(prom.scrape_configs, 'scrape_configs').map((job) => asRecord(job, 'job'));
     const job = jobs.find((j) => j.job_name === 'cubestream');
     expect(job?.metrics_path).toBe('/metrics');
-    const targets = asArray(job?.static_configs, 'static_configs').flatMap((s) =>
-      asArray(asRecord(s, 'static_config').targets, 'targets'),
-    );
-    expect(targets).toEqual(['cubestream:9464']);
+    // One A record per container of each worker service, on the metrics port.
+    const [dns] = asArray(job?.dns_sd_configs, 'dns_sd_configs').map((d) => asRecord(d, 'dns_sd_config'));
+    expect(dns?.type).toBe('A');
+    expect(dns?.port).toBe(9464);
+    expect(asArray(dns?.names, 'names')).toEqual(['cubestream', 'worker']);
     // cubestream's /metrics needs the bearer token: the same file the service reads
     const authorization = asRecord(job?.authorization, 'cubestream job authorization');
     expect(authorization.type ?? 'Bearer').toBe('Bearer');
@@ -475,6 +503,7 @@ describe('deploy/k8s', () => {
       'ConfigMap/cubestream-config',
       'ConfigMap/mosquitto-config',
       'Deployment/cubestream',
+      'Deployment/cubestream-workers',
       'Deployment/mosquitto',
       'Secret/cubestream-http-tokens',
       'Secret/cubestream-mqtt',
@@ -656,6 +685,68 @@ describe('deploy/k8s', () => {
       const items = asArray(source.items, 'items').map((i) => asRecord(i, 'item'));
       expect(items.find((i) => i.path === mount?.subPath)?.key).toBe(mount?.subPath);
     }
+  });
+
+  it('runs N leased workers: production.yaml as a leased JetStream consumer with checkpoints, each pod its own worker id', async () => {
+    const objects = await k8sObjects();
+    const workers = get(objects, 'Deployment/cubestream-workers');
+    const single = get(objects, 'Deployment/cubestream');
+    const spec = asRecord(workers.spec, 'spec');
+    expect(Number(spec.replicas)).toBeGreaterThanOrEqual(2);
+    // Selectors that do not overlap: neither Deployment adopts the other's pods.
+    const labelsOf = (d: Record<string, unknown>) =>
+      asRecord(asRecord(asRecord(d.spec, 'spec').template, 't').metadata, 'm').labels as Record<
+        string,
+        string
+      >;
+    const selectorOf = (d: Record<string, unknown>) =>
+      asRecord(asRecord(d.spec, 'spec').selector, 'selector').matchLabels as Record<string, string>;
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => labels[k] === v);
+    expect(matches(selectorOf(workers), labelsOf(workers))).toBe(true);
+    expect(matches(selectorOf(workers), labelsOf(single))).toBe(false);
+    expect(matches(selectorOf(single), labelsOf(workers))).toBe(false);
+
+    const pod = asRecord(asRecord(spec.template, 'template').spec, 'pod spec');
+    const [container] = asArray(pod.containers, 'containers').map((c) => asRecord(c, 'container'));
+    if (container === undefined) throw new Error('no container');
+    const args = asArray(container.args, 'args').map(String);
+    expect(args.slice(0, RUN_COMMAND.length)).toEqual(RUN_COMMAND);
+    // Kubernetes expands $(POD_NAME) in args from the container's env.
+    const env = asArray(container.env, 'env').map((e) => asRecord(e, 'env'));
+    const podName = env.find((e) => e.name === 'POD_NAME');
+    expect(asRecord(asRecord(podName?.valueFrom, 'valueFrom').fieldRef, 'fieldRef').fieldPath).toBe(
+      'metadata.name',
+    );
+    const overrides = args
+      .flatMap((arg, i) => (args[i - 1] === '--set' ? [arg] : []))
+      .map((arg) => arg.replace('$(POD_NAME)', 'cubestream-workers-6d9c7-x2k4p'));
+    const configMap = asRecord(get(objects, 'ConfigMap/cubestream-config').data, 'data');
+    const dir = await mkdtemp(path.join(tmpdir(), 'cubestream-k8s-'));
+    try {
+      const file = path.join(dir, 'production.yaml');
+      await writeFile(file, String(configMap['production.yaml']));
+      const source = (await loadRunConfig(file, overrides)).source;
+      if (source.kind !== 'jetstream' || source.leases === undefined)
+        throw new Error('the workers are not leased jetstream workers');
+      expect(source.leases.workerId).toBe('cubestream-workers-6d9c7-x2k4p');
+      expect(source.leases.checkpoints.enabled).toBe(true);
+      expect(source.cameraIds.length).toBeGreaterThanOrEqual(2);
+      expect(hostPort(String(Array.isArray(source.servers) ? source.servers[0] : source.servers)).host).toBe(
+        'nats',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The same mounts (config, tokens, MQTT password) as the single instance.
+    const singleContainer = asRecord(
+      asArray(asRecord(asRecord(asRecord(single.spec, 's').template, 't').spec, 'p').containers, 'c')[0],
+      'container',
+    );
+    expect(container.volumeMounts).toEqual(singleContainer.volumeMounts);
+    expect(pod.volumes).toEqual(
+      asRecord(asRecord(asRecord(single.spec, 's').template, 't').spec, 'p').volumes,
+    );
   });
 
   it('Deployment: probes on the metrics port, resources, non-root, config from the ConfigMap', async () => {
