@@ -31,8 +31,9 @@ export function isValidOpcuaUser(users: readonly OpcuaUser[], username: string, 
   let valid = false;
   for (const user of users) {
     const nameOk = timingSafeEqual(name, digest(user.username));
-    const secretOk = timingSafeEqual(secret, digest(user.password));
-    valid = (nameOk && secretOk) || valid;
+    // A user without a password (its file not read) never matches, in the same time.
+    const secretOk = timingSafeEqual(secret, digest(user.password ?? ''));
+    valid = (nameOk && secretOk && user.password !== undefined) || valid;
   }
   return valid;
 }

@@ -21,12 +21,21 @@ export const OpcuaSecurityModeSchema = z.enum(['None', 'Sign', 'SignAndEncrypt']
 export type OpcuaSecurityMode = z.infer<typeof OpcuaSecurityModeSchema>;
 
 /** A user allowed to open a session (OPC UA UserName identity token). */
-export const OpcuaUserSchema = z.strictObject({
-  /** Login name. */
-  username: z.string().min(1),
-  /** Password; compared in constant time. */
-  password: z.string().min(1),
-});
+export const OpcuaUserSchema = z
+  .strictObject({
+    /** Login name. */
+    username: z.string().min(1),
+    /** Password; compared in constant time. Or `passwordFile`. */
+    password: z.string().min(1).optional(),
+    /**
+     * A file holding the password (a mounted secret; one trailing newline dropped), read by
+     * `cubestream run` at start into `password`, so the password is not in the config.
+     */
+    passwordFile: z.string().min(1).optional(),
+  })
+  .refine((user) => (user.password === undefined) !== (user.passwordFile === undefined), {
+    message: 'password or passwordFile, one of them',
+  });
 
 /** A user of the OPC UA server (see {@link OpcuaUserSchema}). */
 export type OpcuaUser = z.infer<typeof OpcuaUserSchema>;
@@ -145,6 +154,15 @@ export function parseOpcuaSinkOptions(input: OpcuaSinkOptionsInput, sink = 'opcu
       settings.certificateFile === undefined ? 'certificateFile' : 'privateKeyFile',
       undefined,
       'certificateFile and privateKeyFile go together',
+    );
+  }
+  const unread = settings.users.find((user) => user.password === undefined);
+  if (unread !== undefined) {
+    throw new OptionError(
+      component,
+      'users',
+      unread.username,
+      `a password: passwordFile ${String(unread.passwordFile)} is read by cubestream run, not by the sink`,
     );
   }
   const names = settings.users.map((user) => user.username);

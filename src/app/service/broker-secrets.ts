@@ -1,6 +1,7 @@
 /**
- * Fills the broker credentials of a run configuration from their files (`passwordFile`,
- * `passFile`, `tokenFile`) before the source and sinks are built, so that they take plain values.
+ * Fills the broker credentials of a run configuration (and the OPC UA users' passwords) from
+ * their files (`passwordFile`, `passFile`, `tokenFile`) before the source and sinks are built, so
+ * that they take plain values.
  */
 import type { RunConfig } from './run-config.js';
 import { readSecretFile, SECRET_FILE_FIELDS } from './secret-file.js';
@@ -29,7 +30,7 @@ async function resolveSection<T extends object>(section: T, path: string): Promi
  * ```
  */
 export async function resolveBrokerSecrets(config: RunConfig): Promise<RunConfig> {
-  const { mqtt, nats } = config.sinks;
+  const { mqtt, nats, opcua } = config.sinks;
   return {
     ...config,
     source: await resolveSection(config.source, 'source'),
@@ -37,6 +38,16 @@ export async function resolveBrokerSecrets(config: RunConfig): Promise<RunConfig
       ...config.sinks,
       ...(mqtt === undefined ? {} : { mqtt: await resolveSection(mqtt, 'sinks.mqtt') }),
       ...(nats === undefined ? {} : { nats: await resolveSection(nats, 'sinks.nats') }),
+      ...(opcua === undefined
+        ? {}
+        : {
+            opcua: {
+              ...opcua,
+              users: await Promise.all(
+                opcua.users.map((user, i) => resolveSection(user, `sinks.opcua.users.${i}`)),
+              ),
+            },
+          }),
     },
   };
 }
