@@ -3,16 +3,16 @@
  * leased `cubestream run` workers connected to all three nodes, the camera gateway publishing.
  * The node leading the frames stream is killed with -9 mid-run: nothing is lost, every block is
  * decided once after dedup, in the frames stream's order per camera (a publish the gateway retried
- * across the failover is stored after later blocks).
+ * across the failover is stored after later blocks) but for at most the frames in flight whose
+ * decision could not be stored during the failover (decided again after the ack wait).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
-import { JetStreamFramePublisher } from '../../connectors/sinks/frame-publisher.js';
 import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
 import { brokersInstalled, startNatsCluster, type TestNatsCluster } from '../helpers/brokers.js';
-import { heldCameras, publishCameras } from '../helpers/leased-workers.js';
+import { createFrameStream, heldCameras, publishCameras } from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
 import { type CliProcess, spawnCli, type TempRun, tempRun } from './cli-process.js';
 
@@ -40,22 +40,7 @@ describe.skipIf(skip)('scale-out on a 3-node JetStream cluster', () => {
   it('loses nothing when a cluster node is killed with -9 mid-run', async () => {
     const servers = [...cluster.urls];
     // The gateway creates the frames stream with 3 replicas (retried while the cluster elects its leader).
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const gateway = await JetStreamFramePublisher.connect({
-          servers,
-          subjectPrefix: PREFIX,
-          stream: { name: STREAM, replicas: 3 },
-          cameraIds: CAMERAS,
-        });
-        await gateway.close();
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
+    await createFrameStream({ servers, prefix: PREFIX, stream: STREAM, cameras: CAMERAS, replicas: 3 });
     const file = await run.writeConfig('cluster-worker', {
       source: {
         kind: 'jetstream',
@@ -150,7 +135,21 @@ describe.skipIf(skip)('scale-out on a 3-node JetStream cluster', () => {
           [...decided].sort((a, b) => a - b),
           camera,
         ).toEqual(Array.from({ length: BLOCKS }, (_, i) => i));
-        expect(decided, `${camera} in stream order`).toEqual(streamOrder.get(camera));
+        // In the frames stream's order, but for the few blocks whose decision could not be
+        // stored during the failover: their frame comes back after the ack wait and is decided
+        // again, later (at most the frames in flight, maxAckPending 8).
+        const position = new Map((streamOrder.get(camera) ?? []).map((id, i) => [id, i]));
+        let furthest = -1;
+        const late: number[] = [];
+        for (const id of decided) {
+          const at = position.get(id) ?? -1;
+          if (at < furthest) late.push(id);
+          furthest = Math.max(furthest, at);
+        }
+        if (late.length > 0) console.log(`${camera}: decided after later blocks: ${late.join(', ')}`);
+        expect(late.length, `${camera} blocks out of stream order: ${late.join(', ')}`).toBeLessThanOrEqual(
+          8,
+        );
       }
     } finally {
       await nc.close();

@@ -1,6 +1,7 @@
 /**
- * Camera leases end to end: `cubestream run` workers (child processes) on a real `nats-server -js`
- * share 4 cameras whose frames the camera gateway keeps publishing. Two workers split them; a
+ * Camera leases end to end: `cubestream run` workers (child processes) on a 3-node JetStream
+ * cluster (frames, decisions, leases and camera state replicated 3 times) share 4 cameras whose
+ * frames the camera gateway keeps publishing. Two workers split them; a
  * third joins and gets its share (rebalance); one is killed with -9 mid-run and its cameras move
  * to the others after the lease TTL. Every block is decided exactly once after dedup
  * (Nats-Msg-Id), and per camera the stored decisions keep the frames' order.
@@ -10,8 +11,8 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
 import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
-import { brokersInstalled, startNatsServer, type TestBroker } from '../helpers/brokers.js';
-import { heldCameras, publishCameras } from '../helpers/leased-workers.js';
+import { brokersInstalled, startNatsCluster, type TestNatsCluster } from '../helpers/brokers.js';
+import { createFrameStream, heldCameras, publishCameras } from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
 import { type CliProcess, spawnCli, type TempRun, tempRun } from './cli-process.js';
 
@@ -25,17 +26,20 @@ const PREFIX = 'lease';
 const STREAM = 'LEASE_FRAMES';
 const DECISIONS = 'LEASE_DECISIONS';
 
-describe.skipIf(skip)('camera leases across cubestream run workers', () => {
-  let nats: TestBroker;
+describe.skipIf(skip)('camera leases across cubestream run workers on a 3-node cluster', () => {
+  let cluster: TestNatsCluster;
+  let servers: string[];
   let run: TempRun;
   const workers: CliProcess[] = [];
   beforeAll(async () => {
-    nats = await startNatsServer();
+    cluster = await startNatsCluster(3);
+    servers = [...cluster.urls];
     run = await tempRun();
+    await createFrameStream({ servers, prefix: PREFIX, stream: STREAM, cameras: CAMERAS, replicas: 3 });
   });
   afterAll(async () => {
     for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
-    await nats?.dispose();
+    await cluster?.dispose();
     await run?.dispose();
   });
 
@@ -43,22 +47,27 @@ describe.skipIf(skip)('camera leases across cubestream run workers', () => {
     return run.writeConfig('worker', {
       source: {
         kind: 'jetstream',
-        servers: nats.url,
+        servers,
         stream: STREAM,
         subjectPrefix: PREFIX,
         durable: 'lease-worker',
         cameraIds: CAMERAS,
         ackWaitSeconds: 30,
         maxAckPending: 8,
-        leases: { bucket: 'LEASE_TEST', ttlSeconds: 5 },
+        leases: {
+          bucket: 'LEASE_TEST',
+          ttlSeconds: 5,
+          replicas: 3,
+          checkpoints: { everyBlocks: 50, bucket: 'LEASE_STATE' },
+        },
       },
       model: { path: resolveDemoModelDir() },
       pipeline: { backpressure: { capacity: 16, policy: 'block' } },
       sinks: {
         nats: {
-          servers: nats.url,
+          servers,
           subjectPrefix: PREFIX,
-          stream: { name: DECISIONS, duplicateWindowMs: 300_000 },
+          stream: { name: DECISIONS, duplicateWindowMs: 300_000, replicas: 3 },
           publishTimeoutMs: 5_000,
         },
       },
@@ -93,7 +102,7 @@ describe.skipIf(skip)('camera leases across cubestream run workers', () => {
 
   const publishAll = () =>
     publishCameras({
-      servers: nats.url,
+      servers,
       prefix: PREFIX,
       stream: STREAM,
       cameras: CAMERAS,
@@ -127,7 +136,14 @@ describe.skipIf(skip)('camera leases across cubestream run workers', () => {
     await waitFor(() => heldCameras(c).size === 1, 'the joining worker gets a camera', 60_000);
     await waitFor(() => heldCameras(a).size + heldCameras(b).size === 3, 'the others hold the rest', 30_000);
     const released = [...a.logs, ...b.logs].filter((l) => l.msg === 'camera lease released');
-    expect(released.map((l) => l.camera)).toContain([...heldCameras(c)][0]);
+    const handed = [...heldCameras(c)][0];
+    expect(released.map((l) => l.camera)).toContain(handed);
+    // Handed over with its state: the joining worker continues the camera, not the bundle's start.
+    await waitFor(
+      () => c.logs.some((l) => l.msg === 'camera state restored' && l.camera === handed),
+      'the joining worker restored the camera state',
+      10_000,
+    );
 
     // Kill -9 a worker holding cameras mid-run: its leases expire and the others take them.
     const victim = heldCameras(a).size > 0 ? a : b;
@@ -144,7 +160,7 @@ describe.skipIf(skip)('camera leases across cubestream run workers', () => {
     await publishing;
 
     // Every block decided once after dedup, in frame order per camera.
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers });
     try {
       const jsm = await jetstreamManager(nc);
       const deadline = Date.now() + 120_000;

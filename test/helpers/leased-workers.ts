@@ -81,3 +81,32 @@ export async function publishCameras(options: PublishCamerasOptions): Promise<vo
   await publisher.flush(60_000);
   await publisher.close();
 }
+
+/**
+ * Creates the frames stream through the camera gateway's publisher, retried for up to a minute
+ * while a new cluster elects its meta leader (JetStream answers `no responders` until then).
+ */
+export async function createFrameStream(options: {
+  readonly servers: string | string[];
+  readonly prefix: string;
+  readonly stream: string;
+  readonly cameras: readonly string[];
+  readonly replicas: number;
+}): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const gateway = await JetStreamFramePublisher.connect({
+        servers: options.servers,
+        subjectPrefix: options.prefix,
+        stream: { name: options.stream, replicas: options.replicas },
+        cameraIds: [...options.cameras],
+      });
+      await gateway.close();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}

@@ -145,8 +145,11 @@ describe.skipIf(skip)('the service on the fake GigE Vision camera', () => {
         expect(log.lines.some((l) => l.msg === 'camera reconnected, features re-applied')).toBe(true);
         await waitFor(() => statusStates().at(-1) === 'online', 'status online again', 10_000);
         expect(await readiness(service)).toEqual({ status: 200, source: { ok: true, detail: 'running' } });
-        // Block ids go on across the reconnect.
-        const ids = decided().map((d) => d.frameId);
+        // Block ids go on across the reconnect (an `unknown` verdict for lines lost in the kill
+        // shares its block's id with that block's own decision).
+        const ids = decided()
+          .filter((d) => d.verdict !== 'unknown')
+          .map((d) => d.frameId);
         expect(new Set(ids).size).toBe(ids.length);
       } finally {
         const outcome = await service.stop('test');
@@ -194,7 +197,7 @@ describe.skipIf(skip)('the service on the fake GigE Vision camera', () => {
         );
         const unseen = decided().filter((d) => d.verdict === 'unknown');
         expect(unseen.every((d) => d.reason === 'camera:incomplete' || d.reason === 'camera:gap')).toBe(true);
-        expect(unseen.every((d) => d.anomalous && d.pixels === 0 && d.rowOffset < 8)).toBe(true);
+        expect(unseen.filter((d) => !(d.anomalous && d.pixels === 0 && d.rowOffset < 8))).toEqual([]);
         const blocks = unseen.map((d) => d.frameId);
         expect(new Set(blocks).size).toBe(blocks.length);
       } finally {
