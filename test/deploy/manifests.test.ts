@@ -101,6 +101,11 @@ function brokerUrls(config: Record<string, unknown>): string[] {
   ].map(String);
 }
 
+/** The values of every `--set` in an argument list. */
+function setValues(args: readonly string[]): string[] {
+  return args.flatMap((arg, i) => (args[i - 1] === '--set' ? [arg] : []));
+}
+
 /** The value after `--flag` in an argument list (undefined when absent). */
 function flag(args: readonly string[], name: string): string | undefined {
   const at = args.indexOf(name);
@@ -240,7 +245,7 @@ describe('deploy/compose.yaml', () => {
 
     // cubestream's command: production.yaml, its source replaced by the JetStream consumer
     const command = asArray(cubestream.command, 'cubestream.command').map(String);
-    const overrides = command.flatMap((arg, i) => (command[i - 1] === '--set' ? [arg] : []));
+    const overrides = setValues(command);
     const config = await loadRunConfig(PRODUCTION_CONFIG, overrides);
     const source = config.source;
     if (source.kind !== 'jetstream')
@@ -264,7 +269,7 @@ describe('deploy/compose.yaml', () => {
     expect(worker.ports, 'replicas cannot share host ports').toBeUndefined();
     expect(Number(asRecord(worker.deploy, 'worker.deploy').replicas)).toBeGreaterThanOrEqual(2);
     const command = asArray(cubestream.command, 'cubestream.command').map(String);
-    const overrides = command.flatMap((arg, i) => (command[i - 1] === '--set' ? [arg] : []));
+    const overrides = setValues(command);
     const source = (await loadRunConfig(PRODUCTION_CONFIG, overrides)).source;
     if (source.kind !== 'jetstream' || source.leases === undefined)
       throw new Error('compose workers are not leased jetstream workers');
@@ -280,7 +285,7 @@ describe('deploy/compose.yaml', () => {
   it('the run config reaches its brokers at compose service names and ports', async () => {
     const doc = await compose();
     const command = asArray(service(doc, 'cubestream').command, 'command').map(String);
-    const overrides = command.flatMap((arg, i) => (command[i - 1] === '--set' ? [arg] : []));
+    const overrides = setValues(command);
     const configs = [
       asRecord(parse(await readFile(PRODUCTION_CONFIG, 'utf8')), 'production.yaml'),
       (await loadRunConfig(PRODUCTION_CONFIG, overrides)) as unknown as Record<string, unknown>,
@@ -718,9 +723,9 @@ describe('deploy/k8s', () => {
     expect(asRecord(asRecord(podName?.valueFrom, 'valueFrom').fieldRef, 'fieldRef').fieldPath).toBe(
       'metadata.name',
     );
-    const overrides = args
-      .flatMap((arg, i) => (args[i - 1] === '--set' ? [arg] : []))
-      .map((arg) => arg.replace('$(POD_NAME)', 'cubestream-workers-6d9c7-x2k4p'));
+    const overrides = setValues(args).map((arg) =>
+      arg.replace('$(POD_NAME)', 'cubestream-workers-6d9c7-x2k4p'),
+    );
     const configMap = asRecord(get(objects, 'ConfigMap/cubestream-config').data, 'data');
     const dir = await mkdtemp(path.join(tmpdir(), 'cubestream-k8s-'));
     try {

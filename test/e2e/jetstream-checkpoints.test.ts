@@ -12,12 +12,16 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
-import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
 import type { Decision } from '../../src/core/decision.js';
 import { brokersInstalled, startNatsServer, type TestBroker } from '../helpers/brokers.js';
-import { heldCameras, publishCameras } from '../helpers/leased-workers.js';
+import {
+  heldCameras,
+  leasedWorkerConfig,
+  publishCameras,
+  spawnLeasedWorker,
+} from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
-import { type CliProcess, spawnCli, type TempRun, tempRun } from './cli-process.js';
+import { type CliProcess, type TempRun, tempRun } from './cli-process.js';
 
 const skip = !brokersInstalled && process.env.CI !== 'true';
 const CAMERAS = ['cam0', 'cam1'];
@@ -40,42 +44,26 @@ describe.skipIf(skip)('camera state across cubestream run workers', () => {
 
   /** A worker config on its own frames stream, decisions stream, lease bucket and state bucket. */
   function workerConfig(name: string): Promise<string> {
-    return run.writeConfig(name, {
-      source: {
-        kind: 'jetstream',
+    return run.writeConfig(
+      name,
+      leasedWorkerConfig({
         servers: nats.url,
+        prefix: name,
         stream: `${name}_FRAMES`,
-        subjectPrefix: name,
+        decisions: `${name}_DECISIONS`,
         durable: `${name}-worker`,
-        cameraIds: CAMERAS,
-        ackWaitSeconds: 30,
-        maxAckPending: 8,
+        cameras: CAMERAS,
         leases: {
           bucket: `${name}_LEASES`,
           ttlSeconds: 3,
           checkpoints: { everyBlocks: EVERY_BLOCKS, bucket: `${name}_STATE` },
         },
-      },
-      model: { path: resolveDemoModelDir() },
-      pipeline: { backpressure: { capacity: 16, policy: 'block' } },
-      sinks: {
-        nats: {
-          servers: nats.url,
-          subjectPrefix: name,
-          stream: { name: `${name}_DECISIONS`, duplicateWindowMs: 300_000 },
-          publishTimeoutMs: 5_000,
-        },
-      },
-      metrics: { port: 0, host: '127.0.0.1' },
-      viewer: { enabled: false },
-      shutdown: { deadlineMs: 15_000 },
-    });
+      }),
+    );
   }
 
   function startWorker(file: string, id: string): CliProcess {
-    const worker = spawnCli(['run', '--config', file, '--set', `source.leases.workerId=${id}`], {
-      CUBESTREAM_LOG_LEVEL: 'info',
-    });
+    const worker = spawnLeasedWorker(file, id);
     workers.push(worker);
     return worker;
   }

@@ -10,11 +10,16 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
-import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
 import { brokersInstalled, startNatsCluster, type TestNatsCluster } from '../helpers/brokers.js';
-import { createFrameStream, heldCameras, publishCameras } from '../helpers/leased-workers.js';
+import {
+  createFrameStream,
+  heldCameras,
+  leasedWorkerConfig,
+  publishCameras,
+  spawnLeasedWorker,
+} from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
-import { type CliProcess, spawnCli, type TempRun, tempRun } from './cli-process.js';
+import { type CliProcess, type TempRun, tempRun } from './cli-process.js';
 
 const skip = !brokersInstalled && process.env.CI !== 'true';
 const CAMERAS = ['cam0', 'cam1', 'cam2', 'cam3'];
@@ -41,34 +46,22 @@ describe.skipIf(skip)('scale-out on a 3-node JetStream cluster', () => {
     const servers = [...cluster.urls];
     // The gateway creates the frames stream with 3 replicas (retried while the cluster elects its leader).
     await createFrameStream({ servers, prefix: PREFIX, stream: STREAM, cameras: CAMERAS, replicas: 3 });
-    const file = await run.writeConfig('cluster-worker', {
-      source: {
-        kind: 'jetstream',
+    const file = await run.writeConfig(
+      'cluster-worker',
+      leasedWorkerConfig({
         servers,
+        prefix: PREFIX,
         stream: STREAM,
-        subjectPrefix: PREFIX,
+        decisions: DECISIONS,
         durable: 'clu-worker',
-        cameraIds: CAMERAS,
-        ackWaitSeconds: 30,
-        maxAckPending: 8,
+        cameras: CAMERAS,
         leases: { bucket: 'CLU_LEASES', ttlSeconds: 5, replicas: 3 },
-      },
-      model: { path: resolveDemoModelDir() },
-      pipeline: { backpressure: { capacity: 16, policy: 'block' } },
-      sinks: {
-        nats: {
-          servers,
-          subjectPrefix: PREFIX,
-          stream: { name: DECISIONS, duplicateWindowMs: 300_000, replicas: 3 },
-          publishTimeoutMs: 10_000,
-        },
-      },
-      metrics: { port: 0, host: '127.0.0.1' },
-      viewer: { enabled: false },
-      shutdown: { deadlineMs: 15_000 },
-    });
+        replicas: 3,
+        publishTimeoutMs: 10_000,
+      }),
+    );
     const pool = ['clu-a', 'clu-b'].map((id) => {
-      const worker = spawnCli(['run', '--config', file, '--set', `source.leases.workerId=${id}`]);
+      const worker = spawnLeasedWorker(file, id);
       workers.push(worker);
       return worker;
     });

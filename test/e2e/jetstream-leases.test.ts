@@ -10,11 +10,16 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
-import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
 import { brokersInstalled, startNatsCluster, type TestNatsCluster } from '../helpers/brokers.js';
-import { createFrameStream, heldCameras, publishCameras } from '../helpers/leased-workers.js';
+import {
+  createFrameStream,
+  heldCameras,
+  leasedWorkerConfig,
+  publishCameras,
+  spawnLeasedWorker,
+} from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
-import { type CliProcess, spawnCli, type TempRun, tempRun } from './cli-process.js';
+import { type CliProcess, type TempRun, tempRun } from './cli-process.js';
 
 const skip = !brokersInstalled && process.env.CI !== 'true';
 const CAMERAS = ['cam0', 'cam1', 'cam2', 'cam3'];
@@ -43,44 +48,29 @@ describe.skipIf(skip)('camera leases across cubestream run workers on a 3-node c
     await run?.dispose();
   });
 
-  async function workerConfig(): Promise<string> {
-    return run.writeConfig('worker', {
-      source: {
-        kind: 'jetstream',
+  function workerConfig(): Promise<string> {
+    return run.writeConfig(
+      'worker',
+      leasedWorkerConfig({
         servers,
+        prefix: PREFIX,
         stream: STREAM,
-        subjectPrefix: PREFIX,
+        decisions: DECISIONS,
         durable: 'lease-worker',
-        cameraIds: CAMERAS,
-        ackWaitSeconds: 30,
-        maxAckPending: 8,
+        cameras: CAMERAS,
         leases: {
           bucket: 'LEASE_TEST',
           ttlSeconds: 5,
           replicas: 3,
           checkpoints: { everyBlocks: 50, bucket: 'LEASE_STATE' },
         },
-      },
-      model: { path: resolveDemoModelDir() },
-      pipeline: { backpressure: { capacity: 16, policy: 'block' } },
-      sinks: {
-        nats: {
-          servers,
-          subjectPrefix: PREFIX,
-          stream: { name: DECISIONS, duplicateWindowMs: 300_000, replicas: 3 },
-          publishTimeoutMs: 5_000,
-        },
-      },
-      metrics: { port: 0, host: '127.0.0.1' },
-      viewer: { enabled: false },
-      shutdown: { deadlineMs: 15_000 },
-    });
+        replicas: 3,
+      }),
+    );
   }
 
   function startWorker(file: string, id: string): CliProcess {
-    const worker = spawnCli(['run', '--config', file, '--set', `source.leases.workerId=${id}`], {
-      CUBESTREAM_LOG_LEVEL: 'info',
-    });
+    const worker = spawnLeasedWorker(file, id);
     workers.push(worker);
     return worker;
   }

@@ -4,7 +4,8 @@
  */
 import { JetStreamFramePublisher } from '../../connectors/sinks/frame-publisher.js';
 import { simulatedLineScan } from '../../connectors/sources/simulated-line-scan.js';
-import type { CliProcess } from '../e2e/cli-process.js';
+import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
+import { type CliProcess, spawnCli } from '../e2e/cli-process.js';
 
 /** Cameras a worker holds now, from its `camera lease acquired|released|taken|expired` log lines. */
 export function heldCameras(worker: CliProcess): Set<string> {
@@ -109,4 +110,60 @@ export async function createFrameStream(options: {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/** What {@link leasedWorkerConfig} varies. */
+export interface LeasedWorkerConfigOptions {
+  readonly servers: string | string[];
+  readonly prefix: string;
+  readonly stream: string;
+  readonly decisions: string;
+  readonly durable: string;
+  readonly cameras: readonly string[];
+  /** The `source.leases` section. */
+  readonly leases: Record<string, unknown>;
+  /** Replicas of the decisions stream (a cluster); default 1. */
+  readonly replicas?: number;
+  readonly publishTimeoutMs?: number;
+}
+
+/**
+ * The run config of a leased `cubestream run` worker for the e2e tests: the demo model, frames
+ * from `stream`, decisions to the JetStream stream `decisions` (duplicate window 300 s), 8 frames
+ * in flight, a blocking queue of 16, no viewer, metrics on a free port.
+ */
+export function leasedWorkerConfig(options: LeasedWorkerConfigOptions): Record<string, unknown> {
+  return {
+    source: {
+      kind: 'jetstream',
+      servers: options.servers,
+      stream: options.stream,
+      subjectPrefix: options.prefix,
+      durable: options.durable,
+      cameraIds: [...options.cameras],
+      ackWaitSeconds: 30,
+      maxAckPending: 8,
+      leases: options.leases,
+    },
+    model: { path: resolveDemoModelDir() },
+    pipeline: { backpressure: { capacity: 16, policy: 'block' } },
+    sinks: {
+      nats: {
+        servers: options.servers,
+        subjectPrefix: options.prefix,
+        stream: { name: options.decisions, duplicateWindowMs: 300_000, replicas: options.replicas ?? 1 },
+        publishTimeoutMs: options.publishTimeoutMs ?? 5_000,
+      },
+    },
+    metrics: { port: 0, host: '127.0.0.1' },
+    viewer: { enabled: false },
+    shutdown: { deadlineMs: 15_000 },
+  };
+}
+
+/** Starts `cubestream run --config file` as the leased worker `id` (info logs, parsed). */
+export function spawnLeasedWorker(file: string, id: string): CliProcess {
+  return spawnCli(['run', '--config', file, '--set', `source.leases.workerId=${id}`], {
+    CUBESTREAM_LOG_LEVEL: 'info',
+  });
 }

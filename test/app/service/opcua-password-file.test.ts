@@ -4,7 +4,6 @@
  * user whose file was not read, and the config one with both or neither.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageSecurityMode, OPCUAClient, SecurityPolicy, UserTokenType } from 'node-opcua-client';
@@ -18,17 +17,7 @@ import { OptionError } from '../../../src/core/options.js';
 import { validateConfig } from '../../../src/core/validate.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../helpers/brokers.js';
 
 function configWith(users: unknown[], pkiDir: string, port: number) {
   const input = {
