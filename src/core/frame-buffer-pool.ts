@@ -8,7 +8,13 @@
  * garbage, as before, so a consumer that keeps frames stays correct.
  *
  * Only buffers this pool handed out and that are out are taken back (a second release of the same
- * buffer, or a foreign one, is ignored); at most `maxFree` wait for reuse.
+ * buffer, or a foreign one, is ignored); at most `maxFree` wait for reuse, and when they are
+ * full a buffer of another length makes room first (the block size changed).
+ *
+ * A fresh buffer costs its page faults on first write: filling a new 29 MB block (32 x 1024 x 224
+ * float32) line by line ran at 2.9 ms a line instead of 0.34 ms with a written one. A source
+ * whose first blocks must keep pace with a camera {@link FrameBufferPool.prefill}s the pool
+ * before it opens.
  *
  * @example
  * ```ts
@@ -36,6 +42,32 @@ export class FrameBufferPool {
   /** Acquisitions served by a released buffer. */
   get reused(): number {
     return this.#reused;
+  }
+
+  /**
+   * Allocates buffers of `length` values until `count` of that length wait for reuse (at most
+   * `maxFree` in all), writing every value so that the memory is resident before the first block.
+   *
+   * @returns the buffers added
+   * @example
+   * ```ts
+   * const pool = new FrameBufferPool();
+   * pool.prefill(32 * 1024 * 224, 6); // before the camera opens
+   * ```
+   */
+  prefill(length: number, count: number): number {
+    if (!Number.isSafeInteger(length) || length <= 0) return 0;
+    let waiting = this.#free.filter((buffer) => buffer.length === length).length;
+    let added = 0;
+    while (waiting < count && this.#free.length < this.#maxFree) {
+      const buffer = new Float32Array(length);
+      buffer.fill(0);
+      this.#allocated++;
+      this.#free.push(buffer);
+      waiting++;
+      added++;
+    }
+    return added;
   }
 
   /** A buffer of `length` values: a released one of that length (old contents!) or a new zeroed one. */
@@ -75,6 +107,10 @@ export class FrameBufferPool {
   release(buffer: Float32Array | Uint16Array): void {
     if (!(buffer instanceof Float32Array) || !this.#out.has(buffer)) return;
     this.#out.delete(buffer);
+    if (this.#free.length >= this.#maxFree) {
+      const stale = this.#free.findIndex((waiting) => waiting.length !== buffer.length);
+      if (stale >= 0) this.#free.splice(stale, 1);
+    }
     if (this.#free.length < this.#maxFree) this.#free.push(buffer);
   }
 }

@@ -40,4 +40,31 @@ describe('FrameBufferPool', () => {
     expect(pool.lend(10).data).toBe(second.data);
     expect([pool.allocated, pool.reused]).toEqual([2, 2]);
   });
+
+  it('prefills buffers of one length, up to the count and maxFree, served before any new one', () => {
+    const pool = new FrameBufferPool({ maxFree: 3 });
+    expect(pool.prefill(100, 2)).toBe(2);
+    expect(pool.prefill(100, 2)).toBe(0); // two already wait
+    expect(pool.prefill(100, 5)).toBe(1); // maxFree
+    expect(pool.prefill(0, 5)).toBe(0);
+    expect(pool.allocated).toBe(3);
+    const lent = [pool.acquire(100), pool.acquire(100), pool.acquire(100)];
+    expect(lent.every((buffer) => buffer.length === 100 && buffer.every((v) => v === 0))).toBe(true);
+    expect([pool.allocated, pool.reused]).toEqual([3, 3]);
+    expect(pool.acquire(100)).not.toBe(lent[0]);
+    expect(pool.allocated).toBe(4);
+  });
+
+  it('makes room for a released buffer by dropping one of another length when full (the block size changed)', () => {
+    const pool = new FrameBufferPool({ maxFree: 2 });
+    pool.prefill(100, 2); // prefilled at the configured size; the camera opened at another
+    const a = pool.acquire(60);
+    const b = pool.acquire(60);
+    pool.release(a);
+    pool.release(b);
+    expect(pool.acquire(60)).toBe(a);
+    expect(pool.acquire(60)).toBe(b);
+    expect(pool.acquire(100)).not.toBe(a); // the stale ones were dropped for them
+    expect(pool.allocated).toBe(5);
+  });
 });

@@ -20,7 +20,7 @@ import {
   loadCalibration,
   resolveWavelengths,
 } from './genicam-source-setup.js';
-import { LineBlockBuilder, warmLinePath } from './line-block-builder.js';
+import { LineBlockBuilder, prefaultBlocks, warmLinePath } from './line-block-builder.js';
 import {
   type LineStream,
   type LineStreamHandlers,
@@ -98,6 +98,7 @@ async function prepare(
     ...(wavelengths === undefined ? {} : { wavelengths }),
     ...(calibration === undefined ? {} : { gains: calibration.gains }),
   });
+  prefaultBlocks(pool, settings.features, { layout: settings.lineLayout, blockRows: settings.blockRows });
   await warmLinePath(settings.features, {
     layout: settings.lineLayout,
     ...(calibration === undefined ? {} : { gains: calibration.gains }),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { LineBlockBuilder, warmLinePath } from '../../../../connectors/sources/genicam/line-block-builder.js';
+import {
+  LineBlockBuilder,
+  PREFAULTED_BLOCKS,
+  prefaultBlocks,
+  warmLinePath,
+} from '../../../../connectors/sources/genicam/line-block-builder.js';
 import { CameraGeometryError } from '../../../../connectors/sources/genicam/line-layout.js';
 import { UnsupportedPixelFormatError } from '../../../../connectors/sources/genicam/pixel-formats.js';
 import { InvalidFrameError, validateFrame } from '../../../../src/core/frame.js';
@@ -167,5 +172,27 @@ describe('warmLinePath', () => {
     await expect(warmLinePath({ pixelFormat: 'RGB8' }, { layout: 'bands-rows' })).rejects.toThrow(
       UnsupportedPixelFormatError,
     );
+  });
+});
+
+describe('prefaultBlocks', () => {
+  it("fills the pool with blocks of the configured image under the layout, which the builder's blocks then reuse", () => {
+    const { b, pool } = builder();
+    expect(prefaultBlocks(pool, { width: 3, height: 2 }, { layout: 'bands-rows', blockRows: 2 })).toBe(
+      PREFAULTED_BLOCKS,
+    );
+    expect(prefaultBlocks(pool, { width: 3, height: 2 }, { layout: 'bands-rows', blockRows: 2 })).toBe(0);
+    b.open(CAMERA);
+    b.add(mono16Line([1, 2, 3, 4, 5, 6], 10));
+    const block = b.add(mono16Line([1, 2, 3, 4, 5, 6], 20));
+    expect(block?.data.length).toBe(2 * 3 * 2);
+    expect([pool.allocated, pool.reused]).toEqual([PREFAULTED_BLOCKS, 1]);
+  });
+
+  it('adds nothing when Width or Height is not configured', () => {
+    const pool = new FrameBufferPool();
+    expect(prefaultBlocks(pool, { width: 3 }, { layout: 'bands-columns', blockRows: 2 })).toBe(0);
+    expect(prefaultBlocks(pool, {}, { layout: 'bands-rows', blockRows: 2 })).toBe(0);
+    expect(pool.allocated).toBe(0);
   });
 });
