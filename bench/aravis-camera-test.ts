@@ -76,13 +76,15 @@ export interface AravisCameraTestOptions {
   readonly frameRate: number;
   /** Whole seconds to stream; one more is added and its first second left out of the mean. */
   readonly seconds: number;
+  /** `GevSCPSPacketSize` in bytes (`-i`); absent: the camera's. */
+  readonly packetSize?: number;
 }
 
 /** Seconds past the streaming time before the tool is killed as hung. */
 const GRACE_SECONDS = 20;
 
 /**
- * Runs `arv-camera-test-0.8 -n CAMERA -w W -h H -f RATE -a --features PixelFormat=F --duration S+1`
+ * Runs `arv-camera-test-0.8 -n CAMERA -w W -h H -f RATE -a --features PixelFormat=F --duration S+1 [-i PACKET]`
  * (`-a`: socket buffer sized to a frame, as the genicam source sets it) and parses its report.
  *
  * @throws {@link AravisCameraTestError} when it cannot start, exits non-zero, hangs, or reports no rate
@@ -108,6 +110,7 @@ export async function runAravisCameraTest(options: AravisCameraTestOptions): Pro
     `PixelFormat=${options.pixelFormat}`,
     '--duration',
     String(seconds),
+    ...(options.packetSize === undefined ? [] : ['-i', String(options.packetSize)]),
   ];
   const child = spawn(ARAVIS_CAMERA_TEST_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

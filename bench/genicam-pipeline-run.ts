@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { genicamSource } from '../connectors/sources/genicam/genicam-source.js';
+import type { OpenedCamera } from '../connectors/sources/genicam/opened-camera.js';
 import { deepSvddPipeline, type PipelineHooks } from '../operators/deep-svdd-pipeline.js';
 import { pipelineOptions } from '../src/app/service/pipeline-options.js';
 import type { RunConfig } from '../src/app/service/run-config.js';
@@ -52,6 +53,8 @@ export interface GenicamPipelineMeasurements {
   readonly peakRssMb: number;
   /** CPU time of this process (all its threads) per second of the window, in cores. */
   readonly cpuCores: number;
+  /** The features the camera read back when the source opened it (GenICam names). */
+  readonly features: OpenedCamera['features'];
 }
 
 /** The genicam bench's pipeline failed, or its camera sent nothing in time (code `genicam-bench`). */
@@ -127,13 +130,15 @@ export async function measureGenicamPipeline(
     let scored = 0;
     const timers: NodeJS.Timeout[] = [];
     let opened = false;
+    let features: OpenedCamera['features'] = {};
 
     const camera = genicamSource({
       ...settings,
       maxBlocks,
-      onOpened: (_opened, reconnected) => {
+      onOpened: (camera, reconnected) => {
         if (reconnected || opened) return;
         opened = true;
+        features = camera.features;
         timers.push(
           setTimeout(() => {
             start = mark();
@@ -216,6 +221,7 @@ export async function measureGenicamPipeline(
       earlyShare: scored > 0 ? early / scored : 0,
       peakRssMb,
       cpuCores: (end.cpuMicros - start.cpuMicros) / 1000 / (end.at - start.at),
+      features,
     };
   } finally {
     await scorer.close();

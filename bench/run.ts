@@ -19,9 +19,10 @@ import { runXmr } from './xmr-scenario.js';
 
 const USAGE = `npm run bench -- [--json] [--engine tfjs|onnx|both] [--scenario xmr,fx10,train,genicam,drift,scaleout]
   [--cubes 2] [--xmr-width 1000] [--seconds 10] [--train-seconds 5] [--workers 2] [--threads 2] [--no-spin]
-  [--chunk 8192] [--fx10-max-nm 772] [--whole-blocks] [--genicam-loss 0]
+  [--chunk 8192] [--fx10-max-nm 772] [--whole-blocks] [--genicam-loss 0] [--genicam-packet-size 9000]
   (default scenarios: xmr,fx10,train; genicam needs Aravis's fake camera and tools:
-   apt-get install aravis-tools libaravis-0.8-0)
+   apt-get install aravis-tools libaravis-0.8-0; it scores with 1 worker unless --workers is given,
+   and streams jumbo packets on both sides: --genicam-packet-size 0 keeps the camera's 1400 bytes)
   (--fx10-max-nm 772 keeps 27 FX10 bands: the cuvis default network's 27 -> 128 -> 32;
    --whole-blocks: fx10 scores a block only once complete, not its rows as they arrive)
   (--xmr-width 1024 gives the 64x1024x61 blocks of the operators issue)
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     'whole-blocks': { type: 'boolean', default: false },
     chunk: { type: 'string' },
     'genicam-loss': { type: 'string' },
+    'genicam-packet-size': { type: 'string' },
     'drift-seconds': { type: 'string' },
     'drift-rows': { type: 'string' },
     'drift-scenarios': { type: 'string' },
@@ -178,12 +180,20 @@ if (scenarios.includes('genicam')) {
   const loss = values['genicam-loss'];
   const lossPerThousand =
     loss === undefined || loss === '0' ? undefined : Math.round(positive('genicam-loss', loss, 0));
+  const packetText = values['genicam-packet-size'];
+  const packetSize =
+    packetText === undefined
+      ? undefined
+      : packetText === '0'
+        ? 0
+        : Math.round(positive('genicam-packet-size', packetText, 0));
   // One run with the scorer the service would pick, unless --engine names one.
   const result = await runGenicam({
     seconds,
     ...(engines.length === 1 && engines[0] !== undefined ? { engine: engines[0] } : {}),
     ...(values.workers === undefined ? {} : { workers }),
     ...(lossPerThousand === undefined ? {} : { lossPerThousand }),
+    ...(packetSize === undefined ? {} : { packetSize }),
     log,
   });
   results.push(result);

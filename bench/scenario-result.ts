@@ -26,6 +26,10 @@ export interface CameraLineFigures {
   readonly rejected: number;
   /** CPU of the cubestream process during the window (all threads), in cores. */
   readonly cpuCores: number;
+  /** `GevSCPSPacketSize` both sides streamed at (bytes); null: the camera's own. */
+  readonly packetSize: number | null;
+  /** Scoring worker threads of the cubestream side. */
+  readonly scorerWorkers: number;
 }
 
 /** What one scenario reports for one engine. */
@@ -78,7 +82,8 @@ function formatCamera(c: CameraLineFigures): string {
     `lines/s received ${c.framesPerSecond.toFixed(1)}, decided ${c.decidedFramesPerSecond.toFixed(1)}, ` +
     `arv-camera-test ${c.aravisFramesPerSecond.toFixed(1)} (ratio ${c.ratio.toFixed(3)}); ` +
     `lost lines ${c.incomplete} (gaps ${c.gapLines}; arv-camera-test ${c.aravisIncomplete}); ` +
-    `capture -> decision p99 ${c.p99CaptureToDecisionMs.toFixed(1)} ms; rejected ${c.rejected}; CPU ${c.cpuCores.toFixed(2)} cores`
+    `capture -> decision p99 ${c.p99CaptureToDecisionMs.toFixed(1)} ms; rejected ${c.rejected}; CPU ${c.cpuCores.toFixed(2)} cores; ` +
+    `packets ${c.packetSize ?? 'camera default'} B, ${c.scorerWorkers} scoring worker(s)`
   );
 }
 

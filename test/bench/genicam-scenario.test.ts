@@ -49,6 +49,8 @@ describe.skipIf(!fakeCameraInstalled && process.env.CI !== 'true')('bench scenar
       expect(scenario?.aravisFramesPerSecond).toBeGreaterThan(0);
       expect(Number.isInteger(scenario?.incomplete)).toBe(true);
       expect(scenario?.rejected).toBe(0);
+      // The rig's defaults: jumbo packets on both sides, one scoring worker.
+      expect(scenario).toMatchObject({ packetSize: 9000, scorerWorkers: 1 });
     },
     FAKE_CAMERA_HOOK_TIMEOUT_MS + 150_000,
   );
