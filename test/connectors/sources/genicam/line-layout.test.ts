@@ -22,6 +22,34 @@ describe('writeLineRow', () => {
     expect([...block]).toEqual([0, 0, 0, 0, 0, 0, ...BIP_ROW]);
   });
 
+  it('both layouts put band b of pixel x at (row * width + x) * bands + b, for band counts on and off the 8-band passes', () => {
+    for (const bands of [1, 7, 8, 9, 19, 24]) {
+      const width = 5;
+      const rows = 3;
+      // One value more than the line: only width x bands are read.
+      const image = (at: (x: number, b: number) => number) => {
+        const counts = new Uint16Array(width * bands + 1).fill(65535);
+        for (let x = 0; x < width; x++) for (let b = 0; b < bands; b++) counts[at(x, b)] = 1000 * b + x;
+        return counts;
+      };
+      const rowsImage = image((x, b) => b * width + x);
+      const columnsImage = image((x, b) => x * bands + b);
+      for (const [layout, counts] of [
+        ['bands-rows', rowsImage],
+        ['bands-columns', columnsImage],
+      ] as const) {
+        const block = new Float32Array(rows * width * bands).fill(-1);
+        writeLineRow(counts, layout, width, bands, block, 2);
+        for (let i = 0; i < 2 * width * bands; i++) expect(block[i]).toBe(-1);
+        for (let x = 0; x < width; x++)
+          for (let b = 0; b < bands; b++)
+            expect(block[(2 * width + x) * bands + b], `${layout} ${bands} bands x ${x} b ${b}`).toBe(
+              1000 * b + x,
+            );
+      }
+    }
+  });
+
   it('bands-columns: the camera image is BIP already', () => {
     const block = new Float32Array(2 * 6);
     writeLineRow(BANDS_COLUMNS, 'bands-columns', 3, 2, block, 0);
