@@ -216,8 +216,15 @@ export class LineBlockBuilder {
 export const PREFAULTED_BLOCKS = 6;
 
 /**
+ * Most memory {@link prefaultBlocks} makes resident (bytes): fewer blocks when they are large
+ * (4 of 64 x 1024 x 224), so that a start never claims gigabytes for blocks the pipeline may
+ * never hold at once; at least one block.
+ */
+export const PREFAULT_MAX_BYTES = 256 * 2 ** 20;
+
+/**
  * Allocates and writes {@link PREFAULTED_BLOCKS} block buffers of the configured image in `pool`
- * before the camera opens, so that its first blocks are not filled in fresh memory: each page's
+ * (fewer when they would exceed {@link PREFAULT_MAX_BYTES}) before the camera opens, so that its first blocks are not filled in fresh memory: each page's
  * first write faults, and a new 32 x 1024 x 224 block took 2.9 ms a line to fill (the line
  * period at 330 lines/s; the ring overflowed for the first six blocks) instead of 0.34 ms.
  * Nothing when Width or Height is not configured (the size is known only once the camera is
@@ -237,7 +244,22 @@ export function prefaultBlocks(
 ): number {
   if (camera.width === undefined || camera.height === undefined) return 0;
   const { width, bands } = lineGeometry(options.layout, camera.width, camera.height);
-  return pool.prefill(options.blockRows * width * bands, PREFAULTED_BLOCKS);
+  const length = options.blockRows * width * bands;
+  return pool.prefill(length, prefaultCount(length * Float32Array.BYTES_PER_ELEMENT));
+}
+
+/**
+ * Blocks of `blockBytes` that {@link prefaultBlocks} makes resident: {@link PREFAULTED_BLOCKS}, fewer
+ * within {@link PREFAULT_MAX_BYTES}, at least one.
+ *
+ * @example
+ * ```ts
+ * prefaultCount(32 * 1024 * 224 * 4); // 6
+ * prefaultCount(64 * 1024 * 224 * 4); // 4
+ * ```
+ */
+export function prefaultCount(blockBytes: number): number {
+  return Math.max(1, Math.min(PREFAULTED_BLOCKS, Math.floor(PREFAULT_MAX_BYTES / blockBytes)));
 }
 
 /** Lines {@link warmLinePath} runs by default: past the point where V8 has optimised the line path (about 250 lines here). */

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   LineBlockBuilder,
+  PREFAULT_MAX_BYTES,
   PREFAULTED_BLOCKS,
   prefaultBlocks,
+  prefaultCount,
   warmLinePath,
 } from '../../../../connectors/sources/genicam/line-block-builder.js';
 import { CameraGeometryError } from '../../../../connectors/sources/genicam/line-layout.js';
@@ -187,6 +189,14 @@ describe('prefaultBlocks', () => {
     const block = b.add(mono16Line([1, 2, 3, 4, 5, 6], 20));
     expect(block?.data.length).toBe(2 * 3 * 2);
     expect([pool.allocated, pool.reused]).toEqual([PREFAULTED_BLOCKS, 1]);
+  });
+
+  it('makes fewer large blocks resident, within PREFAULT_MAX_BYTES, and always one', () => {
+    const blockBytes = (rows: number) => rows * 1024 * 224 * 4;
+    expect(prefaultCount(blockBytes(32))).toBe(PREFAULTED_BLOCKS);
+    expect(prefaultCount(blockBytes(64))).toBe(4);
+    expect(prefaultCount(blockBytes(64)) * blockBytes(64)).toBeLessThanOrEqual(PREFAULT_MAX_BYTES);
+    expect(prefaultCount(blockBytes(4096))).toBe(1);
   });
 
   it('adds nothing when Width or Height is not configured', () => {
