@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPair, isScalar, isSeq, isMap as isYamlMap, parse, parseDocument, stringify } from 'yaml';
+import { loadRunConfig } from '../../src/app/service/run-config.js';
 import { asArray, asRecord, deployPath, readYamlDocuments, repoRoot } from './deploy-files.js';
 import {
   HelmRenderError,
@@ -18,6 +19,7 @@ import {
 const run = promisify(execFile);
 const CHART = deployPath('helm', 'cubestream');
 const PRODUCTION_CONFIG = path.join(repoRoot, 'configs', 'run', 'production.yaml');
+const WORKER_CONFIG = path.join(repoRoot, 'configs', 'run', 'jetstream-worker.yaml');
 /** Tokens long enough for the service (at least 16 characters); only ever rendered, never deployed. */
 const SECRETS = { metricsToken: 'm'.repeat(32), viewerToken: 'v'.repeat(32), mqttPassword: 'p'.repeat(20) };
 
@@ -63,6 +65,14 @@ const VALUE_SETS: Readonly<Record<string, Record<string, unknown>>> = {
   modelClaim: { model: { bundle: { enabled: true, existingClaim: 'lentils-bundle' } } },
   existingSecret: { secrets: { existingSecret: 'plant-secrets' }, serviceMonitor: { enabled: true } },
   noPdb: { podDisruptionBudget: { enabled: false } },
+  // The chart README's leased workers.
+  leasedWorkers: {
+    config: readFileSync(WORKER_CONFIG, 'utf8'),
+    replicaCount: 3,
+    updateStrategy: { type: 'RollingUpdate' },
+    extraArgs: ['--set', 'source.servers=nats://nats:4222', '--set', 'sinks.nats.servers=nats://nats:4222'],
+    nats: { enabled: true },
+  },
 };
 
 async function render(
@@ -200,6 +210,32 @@ describe('deploy/helm/cubestream (rendered by test/deploy/render-helm.ts)', () =
     expect(text, 'the ConfigMap holds the copy byte for byte').toBe(copy);
     expect(config).toEqual(parse(production));
     expect(pod(chart).args).toEqual(['run', '--config', file]);
+  });
+
+  it('leased workers (the README command): N replicas rolling one at a time on the jetstream-worker config, which loads as a leased source', async () => {
+    const spec = (c: RenderedChart): K8sObject => asRecord(only(c, 'Deployment').spec, 'Deployment spec');
+    expect(spec(await render()).strategy).toEqual({ type: 'Recreate' });
+    const chart = await render(VALUE_SETS.leasedWorkers);
+    expect(spec(chart).replicas).toBe(3);
+    expect(spec(chart).strategy).toEqual({ type: 'RollingUpdate' });
+    const { text, file } = runConfigOf(chart);
+    const { args } = pod(chart);
+    expect(args.slice(0, 3)).toEqual(['run', '--config', file]);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cubestream-chart-'));
+    try {
+      const copy = path.join(dir, 'run.yaml');
+      await writeFile(copy, text);
+      const sets = args.slice(3).filter((_, i) => i % 2 === 1);
+      const config = await loadRunConfig(copy, sets);
+      expect(config.source).toMatchObject({
+        kind: 'jetstream',
+        servers: 'nats://nats:4222',
+        leases: { bucket: 'CUBESTREAM_LEASES', checkpoints: { bucket: 'CUBESTREAM_STATE' } },
+      });
+      expect(config.sinks.nats).toMatchObject({ servers: 'nats://nats:4222', mode: 'jetstream' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a config of its own (--set-file config=...) replaces it, and its checksum rolls the pods', async () => {
