@@ -224,9 +224,10 @@ export const PREFAULT_MAX_BYTES = 256 * 2 ** 20;
 
 /**
  * Allocates and writes {@link PREFAULTED_BLOCKS} block buffers of the configured image in `pool`
- * (fewer when they would exceed {@link PREFAULT_MAX_BYTES}) before the camera opens, so that its first blocks are not filled in fresh memory: each page's
- * first write faults, and a new 32 x 1024 x 224 block took 2.9 ms a line to fill (the line
- * period at 330 lines/s; the ring overflowed for the first six blocks) instead of 0.34 ms.
+ * (fewer when they would exceed {@link PREFAULT_MAX_BYTES}) before the camera opens, so that its
+ * first blocks are not filled in fresh memory: each page's first write faults, and a new
+ * 32 x 1024 x 224 block took 2.9 ms a line to fill (the line period at 330 lines/s; the ring
+ * overflowed for the first six blocks) instead of 0.34 ms.
  * Nothing when Width or Height is not configured (the size is known only once the camera is
  * open); buffers of a size the camera then does not send give way in the pool to the real ones.
  *
