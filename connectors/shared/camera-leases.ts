@@ -35,8 +35,12 @@ export interface CameraLeasesOptions {
   readonly ttlMs?: number;
   /** Replicas of the bucket when it is created (a cluster: 3 survives a node); default 1. */
   readonly replicas?: number;
-  /** This worker now owns `camera`: start consuming it. Leases are renewed meanwhile. */
-  readonly onAcquired: (camera: string) => Promise<void>;
+  /**
+   * This worker now owns `camera`: start consuming it. Leases are renewed meanwhile. `revision`
+   * is the lease entry's revision when it was created: every later ownership of the camera has
+   * a higher one (KV revisions only grow), so it orders owners (camera checkpoints use it).
+   */
+  readonly onAcquired: (camera: string, revision: number) => Promise<void>;
   /**
    * This worker no longer owns `camera`: `released` (rebalance or close; the lease is kept
    * until this settles, then deleted), `taken` (another worker holds it: the renewal found
@@ -175,9 +179,9 @@ export class CameraLeases {
   }
 
   /** Runs `onAcquired` beside the ticks; one that fails gives the lease back (retried on a tick). */
-  #arrive(camera: string): void {
+  #arrive(camera: string, revision: number): void {
     const arriving = this.#options
-      .onAcquired(camera)
+      .onAcquired(camera, revision)
       .catch((error: unknown) => {
         this.#options.onError?.(asError(error));
         const revision = this.#owned.get(camera);
@@ -300,7 +304,7 @@ export class CameraLeases {
       }
       this.#owned.set(camera, revision);
       this.#renewedAt.set(camera, sentAt);
-      this.#arrive(camera);
+      this.#arrive(camera, revision);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { asError } from '../../src/core/errors.js';
-import type { CameraStateStore } from './camera-state-store.js';
+import type { CameraStateStore, StoredCameraState } from './camera-state-store.js';
 
 /** What became of a checkpoint: the `outcome` of `cubestream_camera_state_total`. */
 export const CAMERA_STATE_OUTCOMES = ['restored', 'fresh', 'refused', 'saved', 'failed'] as const;
@@ -54,12 +54,14 @@ export interface CameraStateEvents {
  * declare const store: import('./camera-state-store.js').CameraStateStore;
  * declare const keeper: CameraStateKeeper;
  * const sync = new CameraStateSync(store, keeper);
- * await sync.acquire('cam0'); // then start pulling cam0's frames
+ * await sync.acquire('cam0', 41); // lease revision 41; then start pulling cam0's frames
  * await sync.release('cam0', 'released'); // after its frames drained
  * ```
  */
 export class CameraStateSync {
   readonly #owned = new Set<string>();
+  /** The epoch (lease revision) of each camera's latest ownership: its checkpoints' object. */
+  readonly #epochs = new Map<string, number>();
   /** Per camera: the write in flight, and the newest checkpoint waiting behind it. */
   readonly #writing = new Map<string, Promise<void>>();
   readonly #waiting = new Map<string, Uint8Array>();
@@ -82,23 +84,31 @@ export class CameraStateSync {
     await this.store.objects().catch(() => undefined);
   }
 
-  /** Loads the camera's stored state into the pipeline; from then on its checkpoints are written. */
-  async acquire(camera: string): Promise<void> {
+  /**
+   * Loads the camera's stored state (the highest epoch's) into the pipeline; from then on its
+   * checkpoints are written under `epoch`, this ownership's lease revision (0: no epoch), and
+   * the checkpoints older than the one loaded are deleted.
+   */
+  async acquire(camera: string, epoch = 0): Promise<void> {
     // A write of the previous ownership still in flight lands first (a quick re-acquire).
     await this.#writing.get(camera);
-    let bytes: Uint8Array | undefined;
+    this.#epochs.set(camera, epoch);
+    let stored: StoredCameraState | undefined;
     try {
-      bytes = await this.store.get(camera);
+      stored = await this.store.latest(camera);
     } catch (error) {
       // Unreadable: the camera starts from the bundle rather than not at all.
       this.events.onFailed?.(camera, asError(error));
-      bytes = undefined;
+      stored = undefined;
     }
     try {
-      this.events.onRestored?.(camera, this.keeper.restore(camera, bytes));
+      // Restored whether or not anyone listens (`onRestored?.(…, restore())` would skip it).
+      const restored = this.keeper.restore(camera, stored?.bytes);
+      this.events.onRestored?.(camera, restored);
     } catch (error) {
       this.events.onRefused?.(camera, asError(error));
     }
+    if (stored !== undefined) await this.store.prune(camera, stored.epoch).catch(() => undefined);
     this.#owned.add(camera);
   }
 
@@ -131,7 +141,7 @@ export class CameraStateSync {
     }
     const write = (next: Uint8Array, reason: 'periodic' | 'release'): Promise<void> =>
       this.store
-        .put(camera, next)
+        .put(camera, next, this.#epochs.get(camera) ?? 0)
         .then(
           () => this.events.onSaved?.(camera, next.byteLength, reason),
           (error: unknown) => this.events.onFailed?.(camera, asError(error)),

@@ -466,7 +466,7 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
             ...(leased.bucket === undefined ? {} : { bucket: leased.bucket }),
             ...(leased.ttlMs === undefined ? {} : { ttlMs: leased.ttlMs }),
             ...(leased.replicas === undefined ? {} : { replicas: leased.replicas }),
-            onAcquired: async (camera) => {
+            onAcquired: async (camera, revision) => {
               const name = `${durable}-${camera}`;
               await resumeFrameConsumer(jsm, {
                 stream,
@@ -477,7 +477,7 @@ export function jetstreamFrames(options: JetStreamFramesOptions): CameraSource {
                 maxDeliver: maxDeliver + 1,
               });
               const consumer = await jetstream(nc).consumers.get(stream, name);
-              await sync?.acquire(camera);
+              await sync?.acquire(camera, revision);
               const each = new FramePuller(nc, consumer, feed, options, settings, false, slots);
               pullers.set(camera, each);
               each.start();

@@ -12,6 +12,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDecision } from '../../connectors/codec/decision-json.js';
+import { CameraStateStore } from '../../connectors/shared/camera-state-store.js';
 import type { Decision } from '../../src/core/decision.js';
 import { brokersInstalled, startNatsServer, type TestBroker } from '../helpers/brokers.js';
 import {
@@ -163,5 +164,20 @@ describe.skipIf(skip)('camera state across cubestream run workers', () => {
 
     for (const worker of [a, reference]) worker.child.kill('SIGTERM');
     for (const worker of [a, reference]) expect((await worker.exited).code, worker.stderr()).toBe(0);
+
+    // One object per ownership, named by the owner's lease revision: the moved camera keeps B's
+    // (loaded by A) and A's second ownership's, higher; A's first was deleted when A loaded B's.
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = new CameraStateStore(nc, { bucket: 'MAIN_STATE' });
+      const epochs = async (camera: string) => (await store.checkpoints(camera)).map((c) => c.epoch);
+      const movedEpochs = await epochs(moved);
+      expect(movedEpochs).toHaveLength(2);
+      expect(movedEpochs[0]).toBeGreaterThan(0);
+      expect(movedEpochs[1]).toBeGreaterThan(movedEpochs[0] ?? Number.POSITIVE_INFINITY);
+      expect(await epochs(kept)).toHaveLength(1);
+    } finally {
+      await nc.close();
+    }
   }, 300_000);
 });

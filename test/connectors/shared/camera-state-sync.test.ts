@@ -74,6 +74,44 @@ describe.skipIf(skip)('camera state on JetStream', () => {
     expect(await store.get('cam1')).toBeUndefined();
   });
 
+  it("one object per ownership: a late write of an earlier owner never replaces a later owner's state", async () => {
+    const store = new CameraStateStore(nc, { bucket: 'STATE_EPOCHS' });
+    await store.put('cam0', bytesOf('cam0:legacy')); // written before epochs: epoch 0
+    await store.put('cam0', bytesOf('cam0:50'), 7); // owner A, lease revision 7
+    await store.put('cam0', bytesOf('cam0:150'), 12); // owner B, revision 12
+    await store.put('cam0', bytesOf('cam0:100'), 7); // A's write that was still in flight lands last
+    await store.put('cam1', bytesOf('cam1:9'), 3); // another camera's objects are not cam0's
+    const newest = async () => {
+      const latest = await store.latest('cam0');
+      return [text(latest?.bytes), latest?.epoch];
+    };
+    expect(await newest()).toEqual(['cam0:150', 12]);
+    const names = async () => [
+      ...(await store.checkpoints('cam0')).map((c) => `${c.name}@${c.epoch}`),
+      ...(await store.checkpoints('cam1')).map((c) => `${c.name}@${c.epoch}`),
+    ];
+    expect(await names()).toEqual([
+      'camera.cam0@0',
+      'camera.cam0.7@7',
+      'camera.cam0.12@12',
+      'camera.cam1.3@3',
+    ]);
+
+    // The next owner (revision 20) loads B's state and deletes what it outranks.
+    const keeper = new CountingKeeper();
+    const sync = new CameraStateSync(store, keeper);
+    await sync.acquire('cam0', 20);
+    expect(keeper.blocks.get('cam0')).toBe(150);
+    expect(await names()).toEqual(['camera.cam0.12@12', 'camera.cam1.3@3']);
+    // Its own checkpoints go to its object, which now ranks first.
+    for (let i = 0; i < 4; i++) keeper.block('cam0', 4);
+    await sync.release('cam0', 'released');
+    expect(await newest()).toEqual(['cam0:154', 20]);
+    await sync.close();
+    await store.delete('cam0');
+    expect(await names()).toEqual(['camera.cam1.3@3']);
+  });
+
   it('refuses a checkpoint over its byte bound, writing and reading, naming the limit', async () => {
     const store = new CameraStateStore(nc, { bucket: 'STATE_BOUND', maxBytes: 1_000 });
     await expect(store.put('cam0', new Uint8Array(1_001))).rejects.toThrow(
