@@ -3,6 +3,9 @@ import { startWorker } from '../../core/start-worker.js';
 import type { StripRenderReply, StripRenderRequest } from './strip-render-messages.js';
 import type { RenderedStrip, StripRenderInput } from './strip-renderer.js';
 
+/** Longest {@link WorkerStripRenderer.close} waits for renders in flight, ms. */
+export const CLOSE_WAIT_MS = 2_000;
+
 /**
  * Renders viewer strips on a worker thread, so that the 4-7 ms a strip takes (PNG encoding,
  * heatmap) stay off the event loop that publishes decisions. Only the three shown bands, the
@@ -26,6 +29,8 @@ export class WorkerStripRenderer {
   >();
   #next = 0;
   #closed = false;
+  /** Called when the last pending render settles (set while closing). */
+  #drained: (() => void) | undefined;
 
   constructor() {
     this.#worker = startWorker(import.meta.url, 'strip-render-worker');
@@ -34,6 +39,7 @@ export class WorkerStripRenderer {
       const waiting = this.#pending.get(reply.id);
       if (waiting === undefined) return;
       this.#pending.delete(reply.id);
+      if (this.#pending.size === 0) this.#drained?.();
       if (reply.ok) {
         waiting.resolve({
           rgbPng: Buffer.from(reply.rgbPng.buffer, reply.rgbPng.byteOffset, reply.rgbPng.byteLength),
@@ -85,10 +91,27 @@ export class WorkerStripRenderer {
     });
   }
 
-  /** Stops the worker; renders still pending reject. */
+  /**
+   * Refuses new renders, lets the ones in flight finish (at most {@link CLOSE_WAIT_MS}), then
+   * stops the worker; renders still pending then reject. Terminating the worker in the middle of
+   * a render (pngjs's zlib deflate) crashed Node 20 in the worker's cleanup ("close before init",
+   * seen once in CI in `cubestream demo`).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     await this.#worker.terminate();
     this.#failAll(new Error('the strip renderer is closed'));
   }
@@ -96,5 +119,6 @@ export class WorkerStripRenderer {
   #failAll(error: Error): void {
     for (const waiting of this.#pending.values()) waiting.reject(error);
     this.#pending.clear();
+    this.#drained?.();
   }
 }

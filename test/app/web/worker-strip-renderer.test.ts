@@ -75,6 +75,24 @@ describe('WorkerStripRenderer', () => {
     async.close();
   });
 
+  it('close lets the renders in flight finish before it stops the worker (not terminated mid-deflate)', async () => {
+    renderer = new WorkerStripRenderer();
+    const { frame, decided } = syntheticBlock({ index: 0, height: 16, width: 512 });
+    const input = {
+      frame,
+      decided,
+      rgbBands: [40, 25, 10] as const,
+      bounds: BOUNDS,
+      heatMax: 2,
+      maxWidth: 640,
+    };
+    const inFlight = [renderer.render(input), renderer.render(input)];
+    await renderer.close();
+    const strips = await Promise.all(inFlight);
+    expect(strips.map((s) => s.rgbPng.byteLength > 0 && s.heatPng.byteLength > 0)).toEqual([true, true]);
+    await expect(renderer.render(input)).rejects.toThrow(/closed/);
+  });
+
   it('rejects renders once closed, and reports a failed render to the hub’s onRenderError', async () => {
     renderer = new WorkerStripRenderer();
     const block = syntheticBlock({ index: 0, height: 4, width: 16 });
