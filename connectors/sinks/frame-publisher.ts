@@ -52,8 +52,9 @@ export interface FramePublisherOptions {
   publishTimeoutMs?: number;
   /**
    * Attempts per frame after a timeout or "no responders", with the same `Nats-Msg-Id` (backoff
-   * 0.2 s doubling to 2 s); default 10 more, about 15 s: a cluster electing a new stream leader
-   * after a node loss.
+   * 0.2 s doubling to 2 s); default 30 more, about a minute: a cluster electing a new stream
+   * leader after a node loss (10, about 17 s, was once too short for a loaded 3-node test
+   * cluster, and a gateway that gives up loses the camera's frames).
    */
   retries?: number;
   /** How long {@link JetStreamFramePublisher.connect} waits for the server and the stream; default 10 000 ms. */
@@ -90,7 +91,7 @@ const DEFAULTS = {
   subjectPrefix: 'cubestream',
   maxInFlight: 64,
   publishTimeoutMs: 5_000,
-  retries: 10,
+  retries: 30,
   connectTimeoutMs: 10_000,
   connectionName: 'cubestream-gateway',
 } as const;
