@@ -17,6 +17,11 @@ const BOUNDS = [
   [0, 1],
 ] as const;
 
+/** A strip request of a synthetic block: bands 40, 25, 10 as RGB, heat up to 2, at most 640 px wide. */
+function stripInput(block: Pick<ReturnType<typeof syntheticBlock>, 'frame' | 'decided'>) {
+  return { ...block, rgbBands: [40, 25, 10] as const, bounds: BOUNDS, heatMax: 2, maxWidth: 640 };
+}
+
 describe('WorkerStripRenderer', () => {
   it('renders on a worker thread the same PNG bytes as renderStrip, decimated or not', async () => {
     renderer = new WorkerStripRenderer();
@@ -27,14 +32,7 @@ describe('WorkerStripRenderer', () => {
         width,
         anomaly: { x: 20, y: 3, w: 9, h: 5 },
       });
-      const input = {
-        frame,
-        decided,
-        rgbBands: [40, 25, 10] as const,
-        bounds: BOUNDS,
-        heatMax: 2,
-        maxWidth: 640,
-      };
+      const input = stripInput({ frame, decided });
       const here = renderStrip(input);
       const there = await renderer.render(input);
       expect(there.decimation).toBe(width > 640 ? 3 : 1);
@@ -77,15 +75,7 @@ describe('WorkerStripRenderer', () => {
 
   it('close lets the renders in flight finish before it stops the worker (not terminated mid-deflate)', async () => {
     renderer = new WorkerStripRenderer();
-    const { frame, decided } = syntheticBlock({ index: 0, height: 16, width: 512 });
-    const input = {
-      frame,
-      decided,
-      rgbBands: [40, 25, 10] as const,
-      bounds: BOUNDS,
-      heatMax: 2,
-      maxWidth: 640,
-    };
+    const input = stripInput(syntheticBlock({ index: 0, height: 16, width: 512 }));
     const inFlight = [renderer.render(input), renderer.render(input)];
     await renderer.close();
     const strips = await Promise.all(inFlight);
