@@ -11,7 +11,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDecision } from '../../connectors/codec/decision-json.js';
 import { CameraStateStore } from '../../connectors/shared/camera-state-store.js';
 import type { Decision } from '../../src/core/decision.js';
 import { brokersInstalled, startNatsServer, type TestBroker } from '../helpers/brokers.js';
@@ -20,6 +19,7 @@ import {
   leasedWorkerConfig,
   publishCameras,
   spawnLeasedWorker,
+  storedDecisions,
 } from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
 import { type CliProcess, type TempRun, tempRun } from './cli-process.js';
@@ -90,12 +90,8 @@ describe.skipIf(skip)('camera state across cubestream run workers', () => {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} decisions in ${stream}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const info = await jsm.streams.info(stream);
       const byCamera = new Map<string, Map<number, Decision>>();
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const msg = await jsm.streams.getMessage(stream, { seq });
-        if (msg === null) continue;
-        const decision = parseDecision(msg.data);
+      for (const decision of await storedDecisions(jsm, stream)) {
         const frames = byCamera.get(decision.cameraId) ?? new Map<number, Decision>();
         expect(frames.has(decision.frameId), `${decision.cameraId} ${decision.frameId} twice`).toBe(false);
         frames.set(decision.frameId, decision);

@@ -9,7 +9,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDecision } from '../../connectors/codec/decision-json.js';
 import { brokersInstalled, startNatsCluster, type TestNatsCluster } from '../helpers/brokers.js';
 import {
   createFrameStream,
@@ -17,6 +16,7 @@ import {
   leasedWorkerConfig,
   publishCameras,
   spawnLeasedWorker,
+  storedDecisions,
 } from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
 import { type CliProcess, type TempRun, tempRun } from './cli-process.js';
@@ -106,12 +106,8 @@ describe.skipIf(skip)('scale-out on a 3-node JetStream cluster', () => {
       const info = await jsm.streams.info(DECISIONS);
       expect(info.state.messages).toBe(total);
       const ids = new Map<string, number[]>();
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const msg = await jsm.streams.getMessage(DECISIONS, { seq });
-        if (msg === null) continue;
-        const decision = parseDecision(msg.data);
+      for (const decision of await storedDecisions(jsm, DECISIONS))
         ids.set(decision.cameraId, [...(ids.get(decision.cameraId) ?? []), decision.frameId]);
-      }
       // A publish retried across the failover lands after later blocks: the workers decide in the
       // frames stream's order, each block once.
       const framesInfo = await jsm.streams.info(STREAM);

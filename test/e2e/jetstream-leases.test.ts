@@ -9,7 +9,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDecision } from '../../connectors/codec/decision-json.js';
 import { brokersInstalled, startNatsCluster, type TestNatsCluster } from '../helpers/brokers.js';
 import {
   createFrameStream,
@@ -17,6 +16,7 @@ import {
   leasedWorkerConfig,
   publishCameras,
   spawnLeasedWorker,
+  storedDecisions,
 } from '../helpers/leased-workers.js';
 import { waitFor } from '../helpers/mqtt-collector.js';
 import { type CliProcess, type TempRun, tempRun } from './cli-process.js';
@@ -161,12 +161,8 @@ describe.skipIf(skip)('camera leases across cubestream run workers on a 3-node c
       const info = await jsm.streams.info(DECISIONS);
       expect(info.state.messages).toBe(CAMERAS.length * BLOCKS);
       const order = new Map<string, number[]>();
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const msg = await jsm.streams.getMessage(DECISIONS, { seq });
-        if (msg === null) continue;
-        const decision = parseDecision(msg.data);
+      for (const decision of await storedDecisions(jsm, DECISIONS))
         order.set(decision.cameraId, [...(order.get(decision.cameraId) ?? []), decision.frameId]);
-      }
       for (const camera of CAMERAS) {
         const ids = order.get(camera) ?? [];
         expect(ids, camera).toEqual(Array.from({ length: BLOCKS }, (_, i) => i));

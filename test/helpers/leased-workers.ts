@@ -2,9 +2,12 @@
  * Shared by the camera-lease e2e tests and the scale-out bench: the cameras a `cubestream run`
  * worker holds (from its log), and simulated cameras published into a frames stream.
  */
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { parseDecision } from '../../connectors/codec/decision-json.js';
 import { JetStreamFramePublisher } from '../../connectors/sinks/frame-publisher.js';
 import { simulatedLineScan } from '../../connectors/sources/simulated-line-scan.js';
 import { resolveDemoModelDir } from '../../src/app/service/demo-settings.js';
+import type { Decision } from '../../src/core/decision.js';
 import { type CliProcess, spawnCli } from '../e2e/cli-process.js';
 
 /** Cameras a worker holds now, from its `camera lease acquired|released|taken|expired` log lines. */
@@ -110,6 +113,17 @@ export async function createFrameStream(options: {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/** Every decision stored in the JetStream stream `stream`, in stream order. */
+export async function storedDecisions(jsm: JetStreamManager, stream: string): Promise<Decision[]> {
+  const info = await jsm.streams.info(stream);
+  const decisions: Decision[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const msg = await jsm.streams.getMessage(stream, { seq });
+    if (msg !== null) decisions.push(parseDecision(msg.data));
+  }
+  return decisions;
 }
 
 /** What {@link leasedWorkerConfig} varies. */
